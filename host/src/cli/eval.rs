@@ -1,0 +1,180 @@
+//! `qorgan eval`: JSON Lines in, decision JSON Lines out.
+//!
+//! Every non-blank input line yields exactly one output line, in order: the
+//! decision, or `{"line": N, "error": "..."}` when the line was rejected.
+//! A bad line never stops the stream. The exit status is 65 when any line
+//! was rejected, 0 otherwise.
+
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use qorgan::engine::Engine;
+use qorgan::pack::Pack;
+use qorgan::transaction::Transaction;
+
+/// The longest input line accepted, in bytes.
+pub(crate) const MAX_LINE: usize = 1024 * 1024;
+
+/// Exit status when some input lines were rejected (EX_DATAERR).
+const EXIT_REJECTED: u8 = 65;
+
+#[derive(clap::Args)]
+pub(super) struct EvalArgs {
+    /// The pack directory.
+    #[arg(long)]
+    pack: PathBuf,
+    /// Transactions as JSON Lines; `-` or absent reads standard input.
+    #[arg(long)]
+    input: Option<PathBuf>,
+    /// Past transactions (JSON Lines) to load into history first.
+    #[arg(long)]
+    history: Option<PathBuf>,
+    /// How many transactions to decide per batch.
+    #[arg(long, default_value_t = 256)]
+    batch: usize,
+}
+
+/// One input line, read within the length limit.
+pub(crate) enum Line {
+    /// The line's text.
+    Text(String),
+    /// The line could not be taken: too long, or not UTF-8.
+    Bad(String),
+}
+
+/// Reads the next line of at most [`MAX_LINE`] bytes; `None` at the end.
+pub(crate) fn next_line(reader: &mut impl BufRead) -> std::io::Result<Option<Line>> {
+    let mut buf = Vec::new();
+    let read = reader
+        .by_ref()
+        .take(MAX_LINE as u64 + 1)
+        .read_until(b'\n', &mut buf)?;
+    if read == 0 {
+        return Ok(None);
+    }
+    if buf.len() > MAX_LINE && buf.last() != Some(&b'\n') {
+        // Skip the rest of the over-long line.
+        let mut rest = Vec::new();
+        loop {
+            rest.clear();
+            let n = reader
+                .by_ref()
+                .take(64 * 1024)
+                .read_until(b'\n', &mut rest)?;
+            if n == 0 || rest.last() == Some(&b'\n') {
+                break;
+            }
+        }
+        return Ok(Some(Line::Bad(format!(
+            "line longer than {MAX_LINE} bytes"
+        ))));
+    }
+    while matches!(buf.last(), Some(b'\n' | b'\r')) {
+        buf.pop();
+    }
+    Ok(Some(match String::from_utf8(buf) {
+        Ok(text) => Line::Text(text),
+        Err(_) => Line::Bad("not UTF-8 text".into()),
+    }))
+}
+
+fn error_line(line: usize, error: &str) -> String {
+    serde_json::json!({ "line": line, "error": error }).to_string()
+}
+
+pub(super) fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
+    let pack = Pack::read(&args.pack)?;
+    let engine = Engine::new()?;
+    engine.load(&pack)?;
+    if let Some(path) = &args.history {
+        preload(&engine, path)?;
+    }
+    let input: Box<dyn Read> = match &args.input {
+        None => Box::new(std::io::stdin()),
+        Some(p) if p.as_os_str() == "-" => Box::new(std::io::stdin()),
+        Some(p) => Box::new(
+            std::fs::File::open(p).with_context(|| format!("cannot open {}", p.display()))?,
+        ),
+    };
+    let mut reader = BufReader::new(input);
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let batch_size = args.batch.max(1);
+    let mut evaluator = engine.evaluator();
+    let mut line_no = 0usize;
+    let mut rejected = 0usize;
+    let mut done = false;
+    while !done {
+        // (line number, parsed transaction or the error for that line)
+        let mut chunk: Vec<(usize, Result<Transaction, String>)> = Vec::with_capacity(batch_size);
+        while chunk.len() < batch_size {
+            let Some(line) = next_line(&mut reader)? else {
+                done = true;
+                break;
+            };
+            line_no += 1;
+            match line {
+                Line::Text(text) if text.trim().is_empty() => continue,
+                Line::Text(text) => chunk.push((
+                    line_no,
+                    Transaction::from_json(&text).map_err(|e| e.to_string()),
+                )),
+                Line::Bad(problem) => chunk.push((line_no, Err(problem))),
+            }
+        }
+        let txs: Vec<Transaction> = chunk
+            .iter()
+            .filter_map(|(_, r)| r.as_ref().ok().cloned())
+            .collect();
+        let mut decisions = evaluator.evaluate_batch(&txs).into_iter();
+        for (line, parsed) in &chunk {
+            let text = match parsed {
+                Err(problem) => Err(problem.clone()),
+                Ok(_) => match decisions.next() {
+                    Some(Ok(decision)) => Ok(decision.to_json()),
+                    Some(Err(e)) => Err(e.to_string()),
+                    None => Err("no decision was produced".to_owned()),
+                },
+            };
+            match text {
+                Ok(json) => writeln!(out, "{json}")?,
+                Err(problem) => {
+                    rejected += 1;
+                    writeln!(out, "{}", error_line(*line, &problem))?;
+                }
+            }
+        }
+        out.flush()?;
+    }
+    if rejected > 0 {
+        eprintln!("{rejected} of {line_no} lines rejected");
+        return Ok(ExitCode::from(EXIT_REJECTED));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn preload(engine: &Engine, path: &std::path::Path) -> anyhow::Result<()> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut reader = BufReader::new(file);
+    let mut txs = Vec::new();
+    let mut line_no = 0usize;
+    while let Some(line) = next_line(&mut reader)? {
+        line_no += 1;
+        match line {
+            Line::Text(text) if text.trim().is_empty() => {}
+            Line::Text(text) => txs.push(
+                Transaction::from_json(&text)
+                    .with_context(|| format!("{} line {line_no}", path.display()))?,
+            ),
+            Line::Bad(problem) => anyhow::bail!("{} line {line_no}: {problem}", path.display()),
+        }
+    }
+    for (i, result) in engine.remember(&txs).into_iter().enumerate() {
+        result.with_context(|| format!("{}: history transaction {}", path.display(), i + 1))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,145 @@
+//! The command-line interface (DESIGN.md, "CLI surface").
+//!
+//! Exit codes: 0 success; 65 when `eval` rejected any input line; 2 when
+//! nothing could be loaded (a bad pack, a missing file, a failed build).
+
+mod eval;
+mod inspect;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use qorgan::engine::Engine;
+use qorgan::pack::{Pack, build_pack};
+
+/// qorgan: WebAssembly rule packs for anti-money-laundering monitoring.
+#[derive(Parser)]
+#[command(name = "qorgan", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile a Rust plugin crate to a rule component.
+    Build {
+        /// The plugin crate's directory.
+        crate_dir: PathBuf,
+        /// Where to write the component (default: `<crate>.wasm` here).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Show a component's or a pack's metadata, parameters, codes, imports
+    /// and digests.
+    Inspect {
+        /// A `.wasm` component or a pack directory.
+        target: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Decide transactions: JSON Lines in, decision JSON Lines out.
+    Eval(eval::EvalArgs),
+    /// Work with rule packs.
+    Pack {
+        #[command(subcommand)]
+        command: PackCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PackCommand {
+    /// Compile the plugin crates a pack's manifest names and record the
+    /// digests of every component and list in `pack.toml`.
+    Build {
+        /// The pack directory.
+        dir: PathBuf,
+    },
+}
+
+/// Runs the command line and maps the outcome to an exit code.
+pub fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("QORGAN_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Build { crate_dir, output } => build(&crate_dir, output),
+        Command::Inspect { target, json } => inspect::run(&target, json),
+        Command::Eval(args) => eval::run(args),
+        Command::Pack {
+            command: PackCommand::Build { dir },
+        } => pack_build(&dir),
+    }
+}
+
+fn build(crate_dir: &std::path::Path, output: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let built = qorgan::build::build_component(crate_dir)?;
+    let output = output.unwrap_or_else(|| PathBuf::from(format!("{}.wasm", built.package)));
+    let engine = Engine::new()?;
+    let info = engine
+        .inspect(&built.package, &built.component)
+        .with_context(|| {
+            format!(
+                "the component built from {} does not load",
+                crate_dir.display()
+            )
+        })?;
+    std::fs::write(&output, &built.component)
+        .with_context(|| format!("cannot write {}", output.display()))?;
+    println!(
+        "built {} {} -> {} ({} bytes, sha256 {})",
+        info.id,
+        info.version,
+        output.display(),
+        built.component.len(),
+        info.sha256
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn pack_build(dir: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let built = build_pack(dir)?;
+    for plugin in &built {
+        println!(
+            "{} {} -> {} (sha256 {})",
+            if plugin.compiled { "built" } else { "digested" },
+            plugin.id,
+            plugin.component.display(),
+            plugin.sha256
+        );
+    }
+    let pack = Pack::read(dir)?;
+    let engine = Engine::new()?;
+    let prepared = engine
+        .prepare(&pack)
+        .with_context(|| format!("pack {} was built but does not load", dir.display()))?;
+    let info = prepared.info();
+    println!(
+        "pack {} {} (serial {}) is ready: {} plugins, manifest sha256 {}",
+        info.name,
+        info.version,
+        info.serial,
+        info.plugins.len(),
+        info.digest
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,293 @@
+//! Decisions: what the bank is told to do with a transaction, and why.
+//!
+//! Each rule returns findings for a transaction; this module folds them into
+//! one [`Decision`] (the output contract of DESIGN.md): the strongest action
+//! among the findings and the pack's score thresholds, the summed score, the
+//! union of required checks, and every finding with the rule that made it.
+//! A rule that fails (traps, runs out of time or memory, breaks the contract)
+//! contributes a `PLUGIN_FAILED` finding carrying the pack's failure action,
+//! so a failure is never a silent `allow`.
+
+use std::fmt;
+
+use serde::{Serialize, Serializer};
+
+use crate::transaction::{Checks, wire_enum};
+
+wire_enum! {
+    /// What the bank should do, from weakest to strongest.
+    Action {
+        /// Let it through.
+        Allow = "allow",
+        /// Let it through once the required checks are done.
+        Verify = "verify",
+        /// Let it through and queue it for an analyst.
+        Review = "review",
+        /// Suspend it pending review.
+        Hold = "hold",
+        /// Reject it.
+        Block = "block",
+    }
+}
+
+impl Serialize for Action {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Action {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Action::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown action `{text}`; expected allow, verify, review, hold or block"
+            ))
+        })
+    }
+}
+
+/// The finding code of a rule that failed to give a verdict.
+pub const PLUGIN_FAILED: &str = "PLUGIN_FAILED";
+
+/// Named values behind a finding, kept in the order the rule gave them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Evidence(pub Vec<(String, String)>);
+
+impl Serialize for Evidence {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+impl Evidence {
+    /// The value recorded under `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// One thing a rule found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// The finding code, e.g. `TOPUP_SENDER_IIN_REQUIRED`.
+    pub code: String,
+    /// The rule that made it, as `id@version`.
+    pub rule: String,
+    /// The action it calls for.
+    pub action: Action,
+    /// What it adds to the risk score, before the pack's weight.
+    pub score: u32,
+    /// Checks it requires.
+    #[serde(skip_serializing_if = "Checks::is_empty")]
+    pub requirements: Checks,
+    /// A sentence for an analyst.
+    pub message: String,
+    /// The measurements behind it.
+    pub evidence: Evidence,
+}
+
+/// The pack that decided, as the decision names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PackRef {
+    /// The pack's name.
+    pub name: String,
+    /// The pack's version.
+    pub version: String,
+    /// The pack's serial number.
+    pub serial: u64,
+}
+
+/// A decision on one transaction (DESIGN.md, "Decision JSON").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Decision {
+    /// The transaction's id.
+    pub tx: String,
+    /// A unique, time-ordered identifier of this decision (a ULID).
+    pub decision_id: String,
+    /// What to do.
+    pub action: Action,
+    /// The risk score: the findings' scores times their rules' weights.
+    pub score: u32,
+    /// Checks that must be done first, the union over all findings.
+    pub requirements: Checks,
+    /// Every finding, rule by rule in pack order.
+    pub findings: Vec<Finding>,
+    /// The pack that decided.
+    pub pack: PackRef,
+    /// Time spent deciding, in microseconds. For a batch, the batch's time
+    /// shared equally among its transactions.
+    pub elapsed_us: u64,
+}
+
+impl Decision {
+    /// The decision as one line of JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|e| {
+            format!(
+                "{{\"tx\":{:?},\"error\":\"cannot serialise decision: {e}\"}}",
+                self.tx
+            )
+        })
+    }
+
+    /// Whether a finding with `code` is present.
+    pub fn has(&self, code: &str) -> bool {
+        self.findings.iter().any(|f| f.code == code)
+    }
+}
+
+/// Score levels at which a decision escalates regardless of its findings'
+/// own actions: a decision whose score reaches `review` is at least
+/// `review`, and so on. Absent levels never escalate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScoreThresholds {
+    /// Score from which a decision is at least `review`.
+    pub review: Option<u32>,
+    /// Score from which a decision is at least `hold`.
+    pub hold: Option<u32>,
+    /// Score from which a decision is `block`.
+    pub block: Option<u32>,
+}
+
+impl ScoreThresholds {
+    /// The strongest action the score alone calls for.
+    pub fn action_for(&self, score: u32) -> Action {
+        let reached = |level: Option<u32>| level.is_some_and(|l| score >= l);
+        if reached(self.block) {
+            Action::Block
+        } else if reached(self.hold) {
+            Action::Hold
+        } else if reached(self.review) {
+            Action::Review
+        } else {
+            Action::Allow
+        }
+    }
+}
+
+/// Folds weighted findings into a decision's action, score and requirements.
+/// Each item is a finding and its rule's weight in hundredths (100 = 1.0).
+pub fn aggregate<'a>(
+    findings: impl IntoIterator<Item = (&'a Finding, u32)>,
+    thresholds: &ScoreThresholds,
+) -> (Action, u32, Checks) {
+    let mut action = Action::Allow;
+    let mut score: u32 = 0;
+    let mut requirements = Checks::NONE;
+    for (finding, weight_pct) in findings {
+        action = action.max(finding.action);
+        let weighted = (u64::from(finding.score) * u64::from(weight_pct) + 50) / 100;
+        score = score.saturating_add(u32::try_from(weighted).unwrap_or(u32::MAX));
+        requirements = requirements.union(finding.requirements);
+    }
+    action = action.max(thresholds.action_for(score));
+    (action, score, requirements)
+}
+
+impl fmt::Display for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} (score {})", self.tx, self.action, self.score)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transaction::Check;
+
+    fn finding(code: &str, action: Action, score: u32, req: &[Check]) -> Finding {
+        Finding {
+            code: code.into(),
+            rule: "r@1".into(),
+            action,
+            score,
+            requirements: req.iter().copied().collect(),
+            message: String::new(),
+            evidence: Evidence::default(),
+        }
+    }
+
+    #[test]
+    fn actions_are_ordered_from_allow_to_block() {
+        assert!(Action::Allow < Action::Verify);
+        assert!(Action::Verify < Action::Review);
+        assert!(Action::Review < Action::Hold);
+        assert!(Action::Hold < Action::Block);
+    }
+
+    #[test]
+    fn strongest_action_wins_and_requirements_unite() {
+        let a = finding("A", Action::Verify, 35, &[Check::SenderIin]);
+        let b = finding("B", Action::Review, 40, &[Check::Biometric]);
+        let (action, score, req) = aggregate([(&a, 100), (&b, 100)], &ScoreThresholds::default());
+        assert_eq!(action, Action::Review);
+        assert_eq!(score, 75);
+        assert_eq!(
+            req.iter().collect::<Vec<_>>(),
+            vec![Check::SenderIin, Check::Biometric]
+        );
+    }
+
+    #[test]
+    fn score_thresholds_escalate_and_weights_scale() {
+        let t = ScoreThresholds {
+            review: Some(50),
+            hold: Some(80),
+            block: None,
+        };
+        let a = finding("A", Action::Verify, 40, &[]);
+        assert_eq!(aggregate([(&a, 100)], &t).0, Action::Verify);
+        assert_eq!(
+            aggregate([(&a, 150)], &t),
+            (Action::Review, 60, Checks::NONE)
+        );
+        assert_eq!(aggregate([(&a, 200)], &t).0, Action::Hold);
+    }
+
+    #[test]
+    fn no_findings_allow() {
+        let none: [(&Finding, u32); 0] = [];
+        assert_eq!(
+            aggregate(none, &ScoreThresholds::default()),
+            (Action::Allow, 0, Checks::NONE)
+        );
+    }
+
+    #[test]
+    fn decision_json_matches_the_contract() {
+        let mut f = finding(
+            "TOPUP_SENDER_IIN_REQUIRED",
+            Action::Verify,
+            35,
+            &[Check::SenderIin],
+        );
+        f.evidence = Evidence(vec![
+            ("amount".into(), "600000.00".into()),
+            ("threshold".into(), "500000.00".into()),
+        ]);
+        let d = Decision {
+            tx: "tx-1".into(),
+            decision_id: "01J".into(),
+            action: Action::Verify,
+            score: 35,
+            requirements: f.requirements,
+            findings: vec![f],
+            pack: PackRef {
+                name: "kz-afm".into(),
+                version: "2025.3.0".into(),
+                serial: 7,
+            },
+            elapsed_us: 3,
+        };
+        let json: serde_json::Value = serde_json::from_str(&d.to_json()).unwrap_or_default();
+        assert_eq!(json["action"], "verify");
+        assert_eq!(json["requirements"], serde_json::json!(["sender-iin"]));
+        assert_eq!(json["findings"][0]["evidence"]["threshold"], "500000.00");
+        assert_eq!(json["pack"]["serial"], 7);
+    }
+}

@@ -1,0 +1,483 @@
+//! The engine: one wasmtime engine, the active pack, and the path from a
+//! transaction to a decision.
+//!
+//! # Why it is built this way
+//!
+//! Compiling a component takes milliseconds; deciding a transaction must take
+//! microseconds. So the work is split the way wasmtime splits it:
+//!
+//! - [`Engine::prepare`] does everything expensive once per pack: compiles
+//!   each component, refuses imports outside `qorgan:rule`, links it
+//!   (`InstancePre`), reads its metadata, checks the pack's parameters and
+//!   lists against it, and configures a probe instance. The result is a
+//!   [`PreparedPack`]. Nothing about the running engine changes.
+//! - [`Engine::activate`] swaps the prepared pack in atomically. Batches in
+//!   flight finish on the pack they started with; the next batch on every
+//!   thread uses the new one. A pack that failed to prepare never gets here.
+//! - [`Engine::evaluate_batch`] is the cheap per-request step: it records
+//!   the transactions in history, takes a [`Worker`](worker) (per-thread
+//!   instances, reused across batches) from a pool, and calls each plugin
+//!   once for the whole batch.
+//!
+//! Each plugin call is sandboxed: a memory cap per instance, an epoch
+//! deadline per call, a stack cap, no WASI. A plugin that fails yields a
+//! `PLUGIN_FAILED` finding with the pack's failure action, and its instance
+//! is replaced; the other plugins' verdicts stand.
+
+mod bindings;
+mod errors;
+mod plugin;
+mod sandbox;
+mod worker;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use arc_swap::ArcSwapOption;
+use wasmtime::component::Linker;
+use wasmtime::{Config, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+pub use errors::{EngineError, EvaluationError, LoadError};
+pub use plugin::{CodeInfo, ParamInfo, ParamType, PluginInfo};
+pub use worker::PluginFailure;
+
+use self::bindings::HostState;
+use self::plugin::{PreparedPlugin, Probe};
+use crate::decision::{Action, Decision, PackRef, ScoreThresholds};
+use crate::history::{History, HistoryLimits, Stamp};
+use crate::lists::Lists;
+use crate::pack::{Limits, Pack, Rate, sha256_hex};
+use crate::transaction::Transaction;
+
+/// Settings of an [`Engine`], fixed when it is built.
+#[derive(Debug, Clone)]
+pub struct EngineBuilder {
+    max_instances: u32,
+    max_memory_mib: u64,
+    max_stack_bytes: usize,
+    epoch_tick: Duration,
+    history: HistoryLimits,
+}
+
+impl Default for EngineBuilder {
+    fn default() -> Self {
+        EngineBuilder {
+            max_instances: 256,
+            max_memory_mib: 256,
+            max_stack_bytes: 512 * 1024,
+            epoch_tick: Duration::from_millis(1),
+            history: HistoryLimits::default(),
+        }
+    }
+}
+
+impl EngineBuilder {
+    /// How many plugin instances may be alive at once, across all threads
+    /// (threads × plugins, plus probes). Slots are reserved up front.
+    pub fn max_instances(mut self, count: u32) -> Self {
+        self.max_instances = count.max(1);
+        self
+    }
+
+    /// The most memory any pack may give one plugin instance, in MiB.
+    pub fn max_memory_mib(mut self, mib: u64) -> Self {
+        self.max_memory_mib = mib.clamp(1, 4096);
+        self
+    }
+
+    /// The most native stack a plugin call may use, in bytes.
+    pub fn max_stack_bytes(mut self, bytes: usize) -> Self {
+        self.max_stack_bytes = bytes.max(64 * 1024);
+        self
+    }
+
+    /// How often the epoch advances: the granularity of call deadlines.
+    pub fn epoch_tick(mut self, tick: Duration) -> Self {
+        self.epoch_tick = tick.max(Duration::from_micros(100));
+        self
+    }
+
+    /// Bounds on the history the engine keeps (the active pack's
+    /// `history.retention_days` replaces the retention when it activates).
+    pub fn history(mut self, limits: HistoryLimits) -> Self {
+        self.history = limits;
+        self
+    }
+
+    /// Builds the engine. It has no pack until one is activated.
+    pub fn build(self) -> Result<Engine, EngineError> {
+        let mut pool = PoolingAllocationConfig::default();
+        let memory_bytes = usize::try_from(self.max_memory_mib * 1024 * 1024).unwrap_or(usize::MAX);
+        pool.total_component_instances(self.max_instances)
+            .total_core_instances(self.max_instances.saturating_mul(4))
+            .total_memories(self.max_instances.saturating_mul(2))
+            .total_tables(self.max_instances.saturating_mul(4))
+            .max_memory_size(memory_bytes)
+            .linear_memory_keep_resident(1024 * 1024)
+            .table_keep_resident(64 * 1024);
+        let mut config = Config::new();
+        config
+            .wasm_component_model(true)
+            .epoch_interruption(true)
+            .max_wasm_stack(self.max_stack_bytes)
+            .concurrency_support(false)
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let wasm =
+            wasmtime::Engine::new(&config).map_err(|e| EngineError::Config(format!("{e:#}")))?;
+        let mut linker = Linker::new(&wasm);
+        bindings::add_to_linker(&mut linker).map_err(|e| EngineError::Config(format!("{e:#}")))?;
+        sandbox::EpochTicker::start(&wasm, self.epoch_tick).map_err(EngineError::Ticker)?;
+        Ok(Engine {
+            inner: Arc::new(Inner {
+                wasm,
+                linker,
+                active: ArcSwapOption::empty(),
+                history: Arc::new(History::new(self.history)),
+                workers: Mutex::new(Vec::new()),
+                generation: AtomicU64::new(0),
+                settings: self,
+            }),
+        })
+    }
+}
+
+/// A pack compiled and checked by [`Engine::prepare`], ready to activate.
+pub struct PreparedPack {
+    generation: u64,
+    info: PackInfo,
+    pack_ref: PackRef,
+    plugins: Vec<PreparedPlugin>,
+    lists: Arc<Lists>,
+    fx: HashMap<String, Rate>,
+    thresholds: ScoreThresholds,
+    failure_action: Action,
+    limits: Limits,
+    retention_secs: i64,
+    memory_bytes: usize,
+    deadline_ticks: u64,
+}
+
+impl std::fmt::Debug for PreparedPack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedPack")
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PreparedPack {
+    /// What the pack is.
+    pub fn info(&self) -> &PackInfo {
+        &self.info
+    }
+
+    fn to_tiyn(&self, tx: &Transaction) -> Result<i64, EvaluationError> {
+        let rate =
+            self.fx
+                .get(&tx.amount.currency)
+                .ok_or_else(|| EvaluationError::UnknownCurrency {
+                    currency: tx.amount.currency.clone(),
+                    pack: self.info.name.clone(),
+                })?;
+        tx.amount
+            .to_tiyn((rate.units, rate.scale))
+            .ok_or_else(|| EvaluationError::AmountTooLarge {
+                amount: tx.amount.to_string(),
+            })
+    }
+}
+
+/// What a prepared or active pack is.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PackInfo {
+    /// The pack's name.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+    /// Its serial number.
+    pub serial: u64,
+    /// The sha256 of its manifest.
+    pub digest: String,
+    /// Its plugins, in evaluation order.
+    pub plugins: Vec<PluginInfo>,
+}
+
+struct Inner {
+    wasm: wasmtime::Engine,
+    linker: Linker<HostState>,
+    active: ArcSwapOption<PreparedPack>,
+    history: Arc<History>,
+    workers: Mutex<Vec<worker::Worker>>,
+    generation: AtomicU64,
+    settings: EngineBuilder,
+}
+
+/// The rule engine a bank system embeds. Cheap to clone; safe to share
+/// across threads.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("active", &self.active().map(|p| p.info.clone()))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// An engine with default settings.
+    pub fn new() -> Result<Engine, EngineError> {
+        EngineBuilder::default().build()
+    }
+
+    /// A builder for an engine with other settings.
+    pub fn builder() -> EngineBuilder {
+        EngineBuilder::default()
+    }
+
+    /// The history the engine records into and rules read from.
+    pub fn history(&self) -> &Arc<History> {
+        &self.inner.history
+    }
+
+    /// The active pack, if any.
+    pub fn active(&self) -> Option<Arc<PreparedPack>> {
+        self.inner.active.load_full()
+    }
+
+    /// Compiles a single component and reads its metadata, without a pack.
+    pub fn inspect(&self, label: &str, bytes: &[u8]) -> Result<PluginInfo, LoadError> {
+        let (component, imports) = plugin::compile(&self.inner.wasm, label, bytes)?;
+        let pre = plugin::link(&self.inner.linker, label, &component)?;
+        let probe = Probe {
+            history: &self.inner.history,
+            lists: &Arc::new(Lists::default()),
+            memory_bytes: self.memory_bytes(Limits::default().memory_mib),
+            deadline_ticks: self.deadline_ticks(Limits::default().call_timeout_ms),
+        };
+        let (_, _, meta) = plugin::read_metadata(&pre, label, &probe)?;
+        plugin::check_metadata(label, meta, imports, sha256_hex(bytes))
+    }
+
+    fn memory_bytes(&self, mib: u64) -> usize {
+        usize::try_from(mib.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX)
+    }
+
+    fn deadline_ticks(&self, timeout_ms: u64) -> u64 {
+        let tick_us = u64::try_from(self.inner.settings.epoch_tick.as_micros())
+            .unwrap_or(1000)
+            .max(1);
+        (timeout_ms.saturating_mul(1000) / tick_us).max(1)
+    }
+
+    /// Compiles and checks a pack: the expensive, fallible half of loading.
+    /// The running engine is not touched.
+    pub fn prepare(&self, pack: &Pack) -> Result<PreparedPack, LoadError> {
+        let m = &pack.manifest;
+        if m.limits.memory_mib > self.inner.settings.max_memory_mib {
+            return Err(LoadError::MemoryLimit {
+                asked: m.limits.memory_mib,
+                allowed: self.inner.settings.max_memory_mib,
+            });
+        }
+        let memory_bytes = self.memory_bytes(m.limits.memory_mib);
+        let deadline_ticks = self.deadline_ticks(m.limits.call_timeout_ms);
+        let probe = Probe {
+            history: &self.inner.history,
+            lists: &pack.lists,
+            memory_bytes,
+            deadline_ticks,
+        };
+        let mut plugins = Vec::with_capacity(pack.plugins.len());
+        for p in &pack.plugins {
+            let label = p.entry.id.as_str();
+            let (component, imports) = plugin::compile(&self.inner.wasm, label, &p.bytes)?;
+            let pre = plugin::link(&self.inner.linker, label, &component)?;
+            let (mut store, instance, meta) = plugin::read_metadata(&pre, label, &probe)?;
+            let info = plugin::check_metadata(label, meta, imports, p.sha256.clone())?;
+            if info.id != p.entry.id {
+                return Err(LoadError::IdMismatch {
+                    manifest: p.entry.id.clone(),
+                    declared: info.id,
+                });
+            }
+            if let Some(list) = info.lists.iter().find(|l| pack.lists.get(l).is_none()) {
+                return Err(LoadError::MissingList {
+                    plugin: info.id.clone(),
+                    list: list.clone(),
+                });
+            }
+            let params = plugin::resolve_params(&info, &p.entry.parameters)?;
+            store.data_mut().declared_lists = Arc::from(info.lists.clone());
+            plugin::configure(&mut store, &instance, &info.id, &params)?;
+            plugins.push(PreparedPlugin {
+                rule_ref: Arc::from(info.rule_ref()),
+                declared_codes: info.codes.iter().map(|c| c.code.clone()).collect(),
+                declared_lists: Arc::from(info.lists.clone()),
+                weight_pct: p.entry.weight_pct(),
+                params,
+                pre,
+                info,
+            });
+        }
+        let info = PackInfo {
+            name: m.name.clone(),
+            version: m.version.clone(),
+            serial: m.serial,
+            digest: pack.digest.clone(),
+            plugins: plugins.iter().map(|p| p.info.clone()).collect(),
+        };
+        Ok(PreparedPack {
+            generation: self.inner.generation.fetch_add(1, Ordering::Relaxed) + 1,
+            pack_ref: PackRef {
+                name: m.name.clone(),
+                version: m.version.clone(),
+                serial: m.serial,
+            },
+            info,
+            plugins,
+            lists: pack.lists.clone(),
+            fx: pack.fx.clone(),
+            thresholds: m.thresholds,
+            failure_action: m.failure_action,
+            limits: m.limits,
+            retention_secs: i64::from(m.history.retention_days) * 24 * 3600,
+            memory_bytes,
+            deadline_ticks,
+        })
+    }
+
+    /// Makes a prepared pack the active one, returning the one it replaced.
+    pub fn activate(&self, prepared: PreparedPack) -> Option<Arc<PreparedPack>> {
+        self.inner.history.set_retention(prepared.retention_secs);
+        let previous = self.inner.active.swap(Some(Arc::new(prepared)));
+        // Idle workers hold instances of the old pack; free their slots now
+        // rather than when each is next used. Busy ones switch on their own.
+        self.inner
+            .workers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        previous
+    }
+
+    /// Prepares and activates `pack` in one step.
+    pub fn load(&self, pack: &Pack) -> Result<PackInfo, LoadError> {
+        let prepared = self.prepare(pack)?;
+        let info = prepared.info.clone();
+        self.activate(prepared);
+        Ok(info)
+    }
+
+    /// Records past transactions in history without deciding them, e.g. to
+    /// preload what happened before the engine started. Amounts are
+    /// converted with the active pack's rates; a transaction that cannot be
+    /// priced is skipped and reported.
+    pub fn remember(&self, txs: &[Transaction]) -> Vec<Result<(), EvaluationError>> {
+        let Some(pack) = self.active() else {
+            return txs.iter().map(|_| Err(EvaluationError::NoPack)).collect();
+        };
+        let priced: Vec<Result<i64, EvaluationError>> =
+            txs.iter().map(|tx| pack.to_tiyn(tx)).collect();
+        self.inner.history.record(
+            txs.iter()
+                .zip(&priced)
+                .filter_map(|(tx, p)| p.as_ref().ok().map(|t| (tx, *t))),
+        );
+        priced.into_iter().map(|p| p.map(|_| ())).collect()
+    }
+
+    /// Records and decides one transaction.
+    pub fn evaluate(&self, tx: &Transaction) -> Result<Decision, EvaluationError> {
+        self.evaluate_batch(std::slice::from_ref(tx))
+            .pop()
+            .unwrap_or(Err(EvaluationError::NoPack))
+    }
+
+    /// Records a batch in history, in order, and decides it: one result per
+    /// transaction, in order.
+    pub fn evaluate_batch(&self, txs: &[Transaction]) -> Vec<Result<Decision, EvaluationError>> {
+        let mut worker = self.checkout();
+        let out = run_batch(&self.inner, &mut worker, txs, true);
+        self.checkin(worker);
+        out
+    }
+
+    /// An evaluator that keeps its own instances, for a thread that decides
+    /// many batches: no pool round-trip per batch.
+    pub fn evaluator(&self) -> Evaluator {
+        Evaluator {
+            engine: self.clone(),
+            worker: worker::Worker::default(),
+        }
+    }
+
+    fn checkout(&self) -> worker::Worker {
+        let mut pool = self.inner.workers.lock().unwrap_or_else(|p| p.into_inner());
+        pool.pop().unwrap_or_default()
+    }
+
+    fn checkin(&self, worker: worker::Worker) {
+        let mut pool = self.inner.workers.lock().unwrap_or_else(|p| p.into_inner());
+        pool.push(worker);
+    }
+}
+
+/// Decides batches on one thread with instances of its own.
+pub struct Evaluator {
+    engine: Engine,
+    worker: worker::Worker,
+}
+
+impl Evaluator {
+    /// Records and decides a batch, like [`Engine::evaluate_batch`].
+    pub fn evaluate_batch(
+        &mut self,
+        txs: &[Transaction],
+    ) -> Vec<Result<Decision, EvaluationError>> {
+        run_batch(&self.engine.inner, &mut self.worker, txs, true)
+    }
+
+    /// Decides a batch as if it came next in the stream, without recording
+    /// it: history is read but not changed.
+    pub fn evaluate_dry(&mut self, txs: &[Transaction]) -> Vec<Result<Decision, EvaluationError>> {
+        run_batch(&self.engine.inner, &mut self.worker, txs, false)
+    }
+}
+
+fn run_batch(
+    inner: &Inner,
+    worker: &mut worker::Worker,
+    txs: &[Transaction],
+    record: bool,
+) -> Vec<Result<Decision, EvaluationError>> {
+    let Some(pack) = inner.active.load_full() else {
+        return txs.iter().map(|_| Err(EvaluationError::NoPack)).collect();
+    };
+    let priced: Vec<Result<i64, EvaluationError>> = txs.iter().map(|tx| pack.to_tiyn(tx)).collect();
+    let accepted: Vec<(&Transaction, i64)> = txs
+        .iter()
+        .zip(&priced)
+        .filter_map(|(tx, p)| p.as_ref().ok().map(|t| (tx, *t)))
+        .collect();
+    let stamps: Vec<Stamp> = if record {
+        inner.history.record(accepted.iter().copied())
+    } else {
+        inner.history.stamp_only(accepted.iter().map(|(tx, _)| *tx))
+    };
+    let mut decisions = worker
+        .run(&pack, &inner.history, &accepted, &stamps)
+        .into_iter();
+    priced
+        .into_iter()
+        .map(|p| match p {
+            Ok(_) => decisions.next().ok_or(EvaluationError::NoPack),
+            Err(e) => Err(e),
+        })
+        .collect()
+}

@@ -1,0 +1,416 @@
+//! Loading one plugin: compile, check its imports, read its metadata, check
+//! the pack's parameters against it, and configure a probe instance.
+//!
+//! Everything expensive about a plugin happens here, once per pack: the
+//! result, a [`PreparedPlugin`], holds a pre-linked `RulePluginPre` from
+//! which workers instantiate cheaply.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use wasmtime::Store;
+use wasmtime::component::{Component, Linker};
+
+use super::bindings::{HostState, RulePlugin, RulePluginPre, guest, wit};
+use super::errors::LoadError;
+use super::sandbox::PluginLimiter;
+use crate::decision::Action;
+use crate::history::History;
+use crate::lists::Lists;
+use crate::transaction::Amount;
+
+/// The interface prefix every import of a plugin must have.
+const CONTRACT: &str = "qorgan:rule/";
+
+/// The type of a rule parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamType {
+    /// Tenge, at most two fraction digits.
+    Money,
+    /// A whole number.
+    Integer,
+    /// A decimal number.
+    Decimal,
+    /// `true` or `false`.
+    Boolean,
+    /// Free text.
+    Text,
+}
+
+impl ParamType {
+    /// Checks `value` against the type, returning the canonical text.
+    pub fn check(self, value: &str) -> Result<String, String> {
+        match self {
+            ParamType::Money => {
+                let (units, scale) = Amount::parse_decimal(value)?;
+                if scale > 2 {
+                    return Err(format!("`{value}` has more than two fraction digits"));
+                }
+                if units < 0 {
+                    return Err(format!("`{value}` is negative"));
+                }
+                Ok(value.to_owned())
+            }
+            ParamType::Integer => value
+                .parse::<i64>()
+                .map(|v| v.to_string())
+                .map_err(|_| format!("`{value}` is not a whole number")),
+            ParamType::Decimal => Amount::parse_decimal(value).map(|_| value.to_owned()),
+            ParamType::Boolean => match value {
+                "true" | "false" => Ok(value.to_owned()),
+                _ => Err(format!("`{value}` is not `true` or `false`")),
+            },
+            ParamType::Text => Ok(value.to_owned()),
+        }
+    }
+}
+
+/// A parameter a plugin declares.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ParamInfo {
+    /// Its name.
+    pub name: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub ty: ParamType,
+    /// Its default value.
+    pub default: String,
+    /// What it means.
+    pub description: String,
+}
+
+/// A finding code a plugin declares.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CodeInfo {
+    /// The code.
+    pub code: String,
+    /// Its default action.
+    pub action: Action,
+    /// What it means.
+    pub description: String,
+}
+
+/// What a plugin says about itself, plus what the host saw of it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PluginInfo {
+    /// Its id.
+    pub id: String,
+    /// Its version.
+    pub version: String,
+    /// What it checks.
+    pub description: String,
+    /// The parameters it accepts.
+    pub parameters: Vec<ParamInfo>,
+    /// The finding codes it can emit.
+    pub codes: Vec<CodeInfo>,
+    /// The reference lists it reads.
+    pub lists: Vec<String>,
+    /// The component's imports, as wasmtime sees them.
+    pub imports: Vec<String>,
+    /// The component's sha256.
+    pub sha256: String,
+}
+
+impl PluginInfo {
+    /// `id@version`, as decisions name the rule.
+    pub fn rule_ref(&self) -> String {
+        format!("{}@{}", self.id, self.version)
+    }
+}
+
+/// A plugin compiled, checked and configured, ready to instantiate.
+pub(crate) struct PreparedPlugin {
+    pub(crate) info: PluginInfo,
+    pub(crate) rule_ref: Arc<str>,
+    pub(crate) pre: RulePluginPre<HostState>,
+    pub(crate) params: Vec<wit::Param>,
+    pub(crate) weight_pct: u32,
+    pub(crate) declared_codes: HashSet<String>,
+    pub(crate) declared_lists: Arc<[String]>,
+}
+
+/// Compiles `bytes` and refuses anything that imports outside the contract.
+pub(crate) fn compile(
+    engine: &wasmtime::Engine,
+    label: &str,
+    bytes: &[u8],
+) -> Result<(Component, Vec<String>), LoadError> {
+    let component = Component::new(engine, bytes).map_err(|e| LoadError::Compile {
+        plugin: label.to_owned(),
+        message: format!("{e:#}"),
+    })?;
+    let imports: Vec<String> = component
+        .component_type()
+        .imports(engine)
+        .map(|(name, _)| name.to_owned())
+        .collect();
+    if let Some(bad) = imports.iter().find(|name| !name.starts_with(CONTRACT)) {
+        return Err(LoadError::ForbiddenImport {
+            plugin: label.to_owned(),
+            import: bad.clone(),
+        });
+    }
+    Ok((component, imports))
+}
+
+/// Links a compiled component against the host's imports.
+pub(crate) fn link(
+    linker: &Linker<HostState>,
+    label: &str,
+    component: &Component,
+) -> Result<RulePluginPre<HostState>, LoadError> {
+    let link_error = |e: wasmtime::Error| LoadError::Link {
+        plugin: label.to_owned(),
+        message: format!("{e:#}"),
+    };
+    let pre = linker.instantiate_pre(component).map_err(link_error)?;
+    RulePluginPre::new(pre).map_err(link_error)
+}
+
+/// What a probe instance needs to run.
+pub(crate) struct Probe<'a> {
+    pub(crate) history: &'a Arc<History>,
+    pub(crate) lists: &'a Arc<Lists>,
+    pub(crate) memory_bytes: usize,
+    pub(crate) deadline_ticks: u64,
+}
+
+/// A fresh store and instance, for metadata, configure and evaluation.
+pub(crate) fn instantiate(
+    pre: &RulePluginPre<HostState>,
+    state: HostState,
+    deadline_ticks: u64,
+) -> wasmtime::Result<(Store<HostState>, RulePlugin)> {
+    let mut store = Store::new(pre.engine(), state);
+    store.limiter(|state| &mut state.limiter);
+    store.set_epoch_deadline(deadline_ticks);
+    let plugin = pre.instantiate(&mut store)?;
+    Ok((store, plugin))
+}
+
+/// Instantiates a probe and reads the plugin's metadata.
+pub(crate) fn read_metadata(
+    pre: &RulePluginPre<HostState>,
+    label: &str,
+    probe: &Probe<'_>,
+) -> Result<(Store<HostState>, RulePlugin, wit::RuleMetadata), LoadError> {
+    let state = HostState {
+        limiter: PluginLimiter::new(probe.memory_bytes),
+        history: probe.history.clone(),
+        lists: probe.lists.clone(),
+        declared_lists: Arc::from(Vec::new()),
+        plugin: Arc::from(label),
+    };
+    let call_error = |stage: &'static str| {
+        move |e: wasmtime::Error| LoadError::Call {
+            plugin: label.to_owned(),
+            stage,
+            reason: format!("{e:#}"),
+        }
+    };
+    let (mut store, plugin) =
+        instantiate(pre, state, probe.deadline_ticks).map_err(call_error("instantiate"))?;
+    let metadata = plugin
+        .qorgan_rule_rule()
+        .call_metadata(&mut store)
+        .map_err(call_error("metadata"))?;
+    Ok((store, plugin, metadata))
+}
+
+fn is_kebab(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+fn is_code(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+}
+
+pub(crate) fn action_from_wit(action: wit::Action) -> Action {
+    match action {
+        wit::Action::Allow => Action::Allow,
+        wit::Action::Verify => Action::Verify,
+        wit::Action::Review => Action::Review,
+        wit::Action::Hold => Action::Hold,
+        wit::Action::Block => Action::Block,
+    }
+}
+
+/// Checks metadata against the contract and turns it into [`PluginInfo`].
+pub(crate) fn check_metadata(
+    label: &str,
+    meta: wit::RuleMetadata,
+    imports: Vec<String>,
+    sha256: String,
+) -> Result<PluginInfo, LoadError> {
+    let bad = |problem: String| LoadError::Metadata {
+        plugin: label.to_owned(),
+        problem,
+    };
+    if !is_kebab(&meta.id) {
+        return Err(bad(format!(
+            "id `{}` must be lower-case letters, digits and dashes",
+            meta.id
+        )));
+    }
+    if meta.version.trim().is_empty() {
+        return Err(bad("version is empty".into()));
+    }
+    let mut names = HashSet::new();
+    let mut parameters = Vec::with_capacity(meta.parameters.len());
+    for p in meta.parameters {
+        if !is_kebab(&p.name) {
+            return Err(bad(format!(
+                "parameter `{}` must be lower-case letters, digits and dashes",
+                p.name
+            )));
+        }
+        if !names.insert(p.name.clone()) {
+            return Err(bad(format!("parameter `{}` is declared twice", p.name)));
+        }
+        let ty = match p.type_ {
+            wit::ParamType::Money => ParamType::Money,
+            wit::ParamType::Integer => ParamType::Integer,
+            wit::ParamType::Decimal => ParamType::Decimal,
+            wit::ParamType::Boolean => ParamType::Boolean,
+            wit::ParamType::Text => ParamType::Text,
+        };
+        ty.check(&p.default)
+            .map_err(|e| bad(format!("default of parameter `{}`: {e}", p.name)))?;
+        parameters.push(ParamInfo {
+            name: p.name,
+            ty,
+            default: p.default,
+            description: p.description,
+        });
+    }
+    let mut codes_seen = HashSet::new();
+    let mut codes = Vec::with_capacity(meta.codes.len());
+    for c in meta.codes {
+        if !is_code(&c.code) {
+            return Err(bad(format!(
+                "finding code `{}` must be upper-case letters, digits and underscores",
+                c.code
+            )));
+        }
+        if c.code == crate::decision::PLUGIN_FAILED {
+            return Err(bad(format!(
+                "finding code `{}` is reserved for the host",
+                c.code
+            )));
+        }
+        if !codes_seen.insert(c.code.clone()) {
+            return Err(bad(format!("finding code `{}` is declared twice", c.code)));
+        }
+        codes.push(CodeInfo {
+            code: c.code,
+            action: action_from_wit(c.action),
+            description: c.description,
+        });
+    }
+    Ok(PluginInfo {
+        id: meta.id,
+        version: meta.version,
+        description: meta.description,
+        parameters,
+        codes,
+        lists: meta.lists,
+        imports,
+        sha256,
+    })
+}
+
+/// Resolves the pack's parameter values against the declared parameters:
+/// unknown names and ill-typed values are refused, defaults fill the rest.
+pub(crate) fn resolve_params(
+    info: &PluginInfo,
+    given: &std::collections::BTreeMap<String, toml::Value>,
+) -> Result<Vec<wit::Param>, LoadError> {
+    for name in given.keys() {
+        if !info.parameters.iter().any(|p| &p.name == name) {
+            return Err(LoadError::UnknownParameter {
+                plugin: info.id.clone(),
+                name: name.clone(),
+                declared: info
+                    .parameters
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+    }
+    info.parameters
+        .iter()
+        .map(|spec| {
+            let bad = |problem: String| LoadError::BadParameter {
+                plugin: info.id.clone(),
+                name: spec.name.clone(),
+                problem,
+            };
+            let text = match given.get(&spec.name) {
+                None => spec.default.clone(),
+                Some(toml::Value::String(s)) => s.clone(),
+                Some(toml::Value::Integer(i)) => i.to_string(),
+                Some(toml::Value::Boolean(b)) => b.to_string(),
+                Some(toml::Value::Float(f)) if spec.ty == ParamType::Decimal => f.to_string(),
+                Some(toml::Value::Float(f)) => {
+                    return Err(bad(format!(
+                        "{f} is a floating-point number; write it as a string, e.g. \"{f}\""
+                    )));
+                }
+                Some(other) => {
+                    return Err(bad(format!("{other} is not a {:?} value", spec.ty)));
+                }
+            };
+            let value = spec.ty.check(&text).map_err(bad)?;
+            Ok(wit::Param {
+                name: spec.name.clone(),
+                value,
+            })
+        })
+        .collect()
+}
+
+/// Calls `configure` on an instance, turning both traps and refusals into
+/// load errors.
+pub(crate) fn configure(
+    store: &mut Store<HostState>,
+    plugin: &RulePlugin,
+    id: &str,
+    params: &[wit::Param],
+) -> Result<(), LoadError> {
+    let rule: &guest::Guest = plugin.qorgan_rule_rule();
+    match rule.call_configure(&mut *store, params) {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(message)) => Err(LoadError::Configure {
+            plugin: id.to_owned(),
+            message,
+        }),
+        Err(e) => Err(LoadError::Call {
+            plugin: id.to_owned(),
+            stage: "configure",
+            reason: format!("{e:#}"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameter_types_check_values() {
+        assert!(ParamType::Money.check("500000.00").is_ok());
+        assert!(ParamType::Money.check("0.001").is_err());
+        assert!(ParamType::Money.check("-1").is_err());
+        assert!(ParamType::Integer.check("30").is_ok());
+        assert!(ParamType::Integer.check("3.5").is_err());
+        assert!(ParamType::Decimal.check("0.9").is_ok());
+        assert!(ParamType::Boolean.check("yes").is_err());
+    }
+}

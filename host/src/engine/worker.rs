@@ -1,0 +1,452 @@
+//! The per-thread half of the engine: live plugin instances and the hot path.
+//!
+//! A [`Worker`] owns one wasmtime `Store` and instance per plugin of the
+//! active pack. Instances are reused batch after batch and replaced when a
+//! call fails (a trap leaves the store unusable), after the pack's
+//! `recycle_after_calls`, and when a different pack becomes active. A worker
+//! is used by one thread at a time; the engine keeps a pool of them.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use wasmtime::Store;
+
+use super::PreparedPack;
+use super::bindings::{HostState, RulePlugin, wit};
+use super::plugin::{PreparedPlugin, action_from_wit, instantiate};
+use super::sandbox::PluginLimiter;
+use crate::decision::{self, Decision, Evidence, Finding, PLUGIN_FAILED};
+use crate::history::{History, Stamp};
+use crate::transaction::{Channel, Check, Checks, PartyKind, Transaction, TxKind};
+
+/// Why a plugin gave no verdict for a transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PluginFailure {
+    /// The call ran past the pack's time limit.
+    Timeout {
+        /// The limit, in milliseconds.
+        limit_ms: u64,
+    },
+    /// The instance tried to grow its memory past the pack's cap.
+    MemoryExceeded {
+        /// The cap, in MiB.
+        limit_mib: u64,
+    },
+    /// The guest's call stack overflowed.
+    StackOverflow,
+    /// The guest trapped (a panic, `unreachable`, an out-of-bounds access, a
+    /// host call it was not allowed to make).
+    Trap(String),
+    /// A fresh instance could not be created or configured.
+    Instantiate(String),
+    /// The plugin returned something the contract forbids.
+    Contract(String),
+}
+
+impl PluginFailure {
+    /// A short, stable name for the kind of failure.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            PluginFailure::Timeout { .. } => "timeout",
+            PluginFailure::MemoryExceeded { .. } => "memory",
+            PluginFailure::StackOverflow => "stack-overflow",
+            PluginFailure::Trap(_) => "trap",
+            PluginFailure::Instantiate(_) => "instantiate",
+            PluginFailure::Contract(_) => "contract",
+        }
+    }
+
+    fn describe(&self, plugin: &str) -> String {
+        match self {
+            PluginFailure::Timeout { limit_ms } => {
+                format!("plugin {plugin} ran past its {limit_ms} ms limit")
+            }
+            PluginFailure::MemoryExceeded { limit_mib } => {
+                format!("plugin {plugin} tried to use more than {limit_mib} MiB of memory")
+            }
+            PluginFailure::StackOverflow => format!("plugin {plugin} overflowed its stack"),
+            PluginFailure::Trap(m) => format!("plugin {plugin} trapped: {m}"),
+            PluginFailure::Instantiate(m) => format!("plugin {plugin} could not start: {m}"),
+            PluginFailure::Contract(m) => format!("plugin {plugin} broke the contract: {m}"),
+        }
+    }
+}
+
+struct Live {
+    store: Store<HostState>,
+    plugin: RulePlugin,
+    calls: u64,
+}
+
+/// Per-thread instances of the active pack's plugins.
+#[derive(Default)]
+pub(crate) struct Worker {
+    generation: u64,
+    live: Vec<Option<Live>>,
+}
+
+type Outcome = Result<wit::Verdict, PluginFailure>;
+
+impl Worker {
+    /// Decides stamped transactions with `pack`; each comes with its amount
+    /// converted to tiyn.
+    pub(crate) fn run(
+        &mut self,
+        pack: &PreparedPack,
+        history: &Arc<History>,
+        txs: &[(&Transaction, i64)],
+        stamps: &[Stamp],
+    ) -> Vec<Decision> {
+        let started = Instant::now();
+        if self.generation != pack.generation || self.live.len() != pack.plugins.len() {
+            self.generation = pack.generation;
+            self.live = pack.plugins.iter().map(|_| None).collect();
+        }
+        let batch = build_batch(txs, stamps);
+        let mut per_plugin: Vec<Vec<Outcome>> = Vec::with_capacity(pack.plugins.len());
+        for (index, plugin) in pack.plugins.iter().enumerate() {
+            per_plugin.push(self.outcomes(index, plugin, pack, history, &batch));
+        }
+        let elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX)
+            / u64::try_from(txs.len().max(1)).unwrap_or(1);
+        txs.iter()
+            .enumerate()
+            .map(|(i, (tx, _))| {
+                let mut findings = Vec::new();
+                let mut weights = Vec::new();
+                for (plugin, outcomes) in pack.plugins.iter().zip(&per_plugin) {
+                    match outcomes.get(i) {
+                        Some(Ok(verdict)) => {
+                            for f in &verdict.findings {
+                                findings.push(finding_from_wit(plugin, f));
+                                weights.push(plugin.weight_pct);
+                            }
+                        }
+                        Some(Err(failure)) => {
+                            findings.push(failure_finding(plugin, pack, failure));
+                            weights.push(plugin.weight_pct);
+                        }
+                        None => {
+                            let failure = PluginFailure::Contract("no verdict".into());
+                            findings.push(failure_finding(plugin, pack, &failure));
+                            weights.push(plugin.weight_pct);
+                        }
+                    }
+                }
+                let (action, score, requirements) = decision::aggregate(
+                    findings.iter().zip(weights.iter().copied()),
+                    &pack.thresholds,
+                );
+                Decision {
+                    tx: tx.id.clone(),
+                    decision_id: ulid::Ulid::new().to_string(),
+                    action,
+                    score,
+                    requirements,
+                    findings,
+                    pack: pack.pack_ref.clone(),
+                    elapsed_us,
+                }
+            })
+            .collect()
+    }
+
+    /// One plugin's verdicts on a batch, one per transaction. When the
+    /// batch traps, each transaction is retried alone on a fresh instance so
+    /// one poisonous transaction does not take its neighbours down with it.
+    fn outcomes(
+        &mut self,
+        index: usize,
+        plugin: &PreparedPlugin,
+        pack: &PreparedPack,
+        history: &Arc<History>,
+        batch: &wit::Batch,
+    ) -> Vec<Outcome> {
+        let n = batch.transactions.len();
+        match self.call(index, plugin, pack, history, batch) {
+            Ok(verdicts) => verdicts
+                .into_iter()
+                .map(|v| check_verdict(plugin, v))
+                .collect(),
+            Err(failure @ PluginFailure::Trap(_)) if n > 1 => {
+                let _ = failure;
+                batch
+                    .transactions
+                    .iter()
+                    .map(|tx| {
+                        let single = wit::Batch {
+                            transactions: vec![*tx],
+                            text: batch.text.clone(),
+                        };
+                        self.call(index, plugin, pack, history, &single)
+                            .and_then(|mut v| {
+                                v.pop().ok_or(PluginFailure::Contract("no verdict".into()))
+                            })
+                            .and_then(|v| check_verdict(plugin, v))
+                    })
+                    .collect()
+            }
+            Err(failure) => vec![Err(failure); n],
+        }
+    }
+
+    /// Calls the plugin's `evaluate` on this worker's instance, creating it
+    /// if needed and discarding it after a failure.
+    fn call(
+        &mut self,
+        index: usize,
+        plugin: &PreparedPlugin,
+        pack: &PreparedPack,
+        history: &Arc<History>,
+        batch: &wit::Batch,
+    ) -> Result<Vec<wit::Verdict>, PluginFailure> {
+        let Some(slot) = self.live.get_mut(index) else {
+            return Err(PluginFailure::Instantiate("no slot for plugin".into()));
+        };
+        if slot.is_none() {
+            *slot = Some(spawn(plugin, pack, history)?);
+        }
+        let Some(live) = slot.as_mut() else {
+            return Err(PluginFailure::Instantiate("instance vanished".into()));
+        };
+        live.store.set_epoch_deadline(pack.deadline_ticks);
+        let result = live
+            .plugin
+            .qorgan_rule_rule()
+            .call_evaluate(&mut live.store, batch);
+        live.calls += 1;
+        match result {
+            Ok(verdicts) => {
+                if live.calls >= pack.limits.recycle_after_calls {
+                    *slot = None;
+                }
+                if verdicts.len() != batch.transactions.len() {
+                    return Err(PluginFailure::Contract(format!(
+                        "returned {} verdicts for {} transactions",
+                        verdicts.len(),
+                        batch.transactions.len()
+                    )));
+                }
+                Ok(verdicts)
+            }
+            Err(error) => {
+                let failure = classify(&error, &live.store, pack);
+                *slot = None;
+                Err(failure)
+            }
+        }
+    }
+}
+
+fn spawn(
+    plugin: &PreparedPlugin,
+    pack: &PreparedPack,
+    history: &Arc<History>,
+) -> Result<Live, PluginFailure> {
+    let state = HostState {
+        limiter: PluginLimiter::new(pack.memory_bytes),
+        history: history.clone(),
+        lists: pack.lists.clone(),
+        declared_lists: plugin.declared_lists.clone(),
+        plugin: Arc::from(plugin.info.id.as_str()),
+    };
+    let (mut store, instance) = instantiate(&plugin.pre, state, pack.deadline_ticks)
+        .map_err(|e| PluginFailure::Instantiate(format!("{e:#}")))?;
+    match instance
+        .qorgan_rule_rule()
+        .call_configure(&mut store, &plugin.params)
+    {
+        Ok(Ok(())) => Ok(Live {
+            store,
+            plugin: instance,
+            calls: 0,
+        }),
+        Ok(Err(message)) => Err(PluginFailure::Instantiate(format!(
+            "configure refused: {message}"
+        ))),
+        Err(e) => Err(classify(&e, &store, pack)),
+    }
+}
+
+fn classify(
+    error: &wasmtime::Error,
+    store: &Store<HostState>,
+    pack: &PreparedPack,
+) -> PluginFailure {
+    if store.data().limiter.memory_exceeded {
+        return PluginFailure::MemoryExceeded {
+            limit_mib: pack.limits.memory_mib,
+        };
+    }
+    match error.downcast_ref::<wasmtime::Trap>() {
+        Some(wasmtime::Trap::Interrupt) => PluginFailure::Timeout {
+            limit_ms: pack.limits.call_timeout_ms,
+        },
+        Some(wasmtime::Trap::StackOverflow) => PluginFailure::StackOverflow,
+        Some(trap) => PluginFailure::Trap(trap.to_string()),
+        None => PluginFailure::Trap(format!("{error:#}")),
+    }
+}
+
+fn check_verdict(plugin: &PreparedPlugin, verdict: wit::Verdict) -> Outcome {
+    for f in &verdict.findings {
+        if !plugin.declared_codes.contains(&f.code) {
+            return Err(PluginFailure::Contract(format!(
+                "emitted finding code `{}`, which its metadata does not declare",
+                f.code
+            )));
+        }
+        if f.score > 100 {
+            return Err(PluginFailure::Contract(format!(
+                "gave finding `{}` a score of {}; scores run from 0 to 100",
+                f.code, f.score
+            )));
+        }
+    }
+    Ok(verdict)
+}
+
+fn checks_from_wit(flags: wit::Checks) -> Checks {
+    let pairs = [
+        (wit::Checks::SENDER_IIN, Check::SenderIin),
+        (wit::Checks::RECIPIENT_IIN, Check::RecipientIin),
+        (wit::Checks::APP_CONFIRMATION, Check::AppConfirmation),
+        (wit::Checks::SMS_CONFIRMATION, Check::SmsConfirmation),
+        (wit::Checks::BIOMETRIC, Check::Biometric),
+    ];
+    pairs
+        .iter()
+        .filter(|(flag, _)| flags.contains(*flag))
+        .map(|(_, check)| *check)
+        .collect()
+}
+
+fn checks_to_wit(checks: Checks) -> wit::Checks {
+    checks.iter().fold(wit::Checks::empty(), |acc, check| {
+        acc | match check {
+            Check::SenderIin => wit::Checks::SENDER_IIN,
+            Check::RecipientIin => wit::Checks::RECIPIENT_IIN,
+            Check::AppConfirmation => wit::Checks::APP_CONFIRMATION,
+            Check::SmsConfirmation => wit::Checks::SMS_CONFIRMATION,
+            Check::Biometric => wit::Checks::BIOMETRIC,
+        }
+    })
+}
+
+fn finding_from_wit(plugin: &PreparedPlugin, f: &wit::Finding) -> Finding {
+    Finding {
+        code: f.code.clone(),
+        rule: plugin.rule_ref.to_string(),
+        action: action_from_wit(f.action),
+        score: u32::from(f.score),
+        requirements: checks_from_wit(f.requirements),
+        message: f.message.clone(),
+        evidence: Evidence(
+            f.evidence
+                .iter()
+                .map(|e| (e.name.clone(), e.value.clone()))
+                .collect(),
+        ),
+    }
+}
+
+fn failure_finding(
+    plugin: &PreparedPlugin,
+    pack: &PreparedPack,
+    failure: &PluginFailure,
+) -> Finding {
+    let mut evidence = vec![("reason".to_owned(), failure.reason().to_owned())];
+    match failure {
+        PluginFailure::Timeout { limit_ms } => {
+            evidence.push(("limit_ms".into(), limit_ms.to_string()));
+        }
+        PluginFailure::MemoryExceeded { limit_mib } => {
+            evidence.push(("limit_mib".into(), limit_mib.to_string()));
+        }
+        _ => {}
+    }
+    Finding {
+        code: PLUGIN_FAILED.to_owned(),
+        rule: plugin.rule_ref.to_string(),
+        action: pack.failure_action,
+        score: 0,
+        requirements: Checks::NONE,
+        message: failure.describe(&plugin.info.id),
+        evidence: Evidence(evidence),
+    }
+}
+
+fn span(text: &mut Vec<u8>, value: Option<&str>) -> wit::Span {
+    let Some(value) = value else {
+        return wit::Span { start: 0, len: 0 };
+    };
+    let start = u32::try_from(text.len()).unwrap_or(u32::MAX);
+    text.extend_from_slice(value.as_bytes());
+    wit::Span {
+        start,
+        len: u32::try_from(value.len()).unwrap_or(0),
+    }
+}
+
+fn party_kind(kind: PartyKind) -> wit::PartyKind {
+    match kind {
+        PartyKind::Individual => wit::PartyKind::Individual,
+        PartyKind::Business => wit::PartyKind::Business,
+        PartyKind::Vasp => wit::PartyKind::Vasp,
+        PartyKind::Unknown => wit::PartyKind::Unknown,
+    }
+}
+
+fn party(text: &mut Vec<u8>, p: &crate::transaction::Party, account: u64) -> wit::Party {
+    wit::Party {
+        account,
+        iin: span(text, p.iin.as_deref()),
+        kind: party_kind(p.kind),
+        vasp: span(text, p.vasp.as_deref()),
+        country: span(text, p.country.as_deref()),
+        opened: p.opened,
+    }
+}
+
+/// Lowers transactions into the WIT batch: records of scalars, with their
+/// text gathered into one buffer.
+fn build_batch(txs: &[(&Transaction, i64)], stamps: &[Stamp]) -> wit::Batch {
+    let mut text = Vec::with_capacity(txs.len() * 48);
+    let transactions = txs
+        .iter()
+        .zip(stamps)
+        .map(|((tx, amount), stamp)| wit::Transaction {
+            at: wit::Cursor {
+                seq: stamp.at.seq,
+                time: stamp.at.time,
+            },
+            kind: match tx.kind {
+                TxKind::CardTopup => wit::TxKind::CardTopup,
+                TxKind::Transfer => wit::TxKind::Transfer,
+                TxKind::CashWithdrawal => wit::TxKind::CashWithdrawal,
+                TxKind::CashDeposit => wit::TxKind::CashDeposit,
+                TxKind::CardPayment => wit::TxKind::CardPayment,
+                TxKind::CryptoPurchase => wit::TxKind::CryptoPurchase,
+                TxKind::CryptoSale => wit::TxKind::CryptoSale,
+                TxKind::Other => wit::TxKind::Other,
+            },
+            channel: match tx.channel {
+                Channel::MobileApp => wit::Channel::MobileApp,
+                Channel::InternetBanking => wit::Channel::InternetBanking,
+                Channel::Branch => wit::Channel::Branch,
+                Channel::Atm => wit::Channel::Atm,
+                Channel::Pos => wit::Channel::Pos,
+                Channel::Api => wit::Channel::Api,
+                Channel::Other => wit::Channel::Other,
+            },
+            amount: *amount,
+            currency: span(&mut text, Some(&tx.amount.currency)),
+            sender: party(&mut text, &tx.sender, stamp.sender),
+            recipient: party(&mut text, &tx.recipient, stamp.recipient),
+            remittance: span(&mut text, Some(&tx.remittance)),
+            verified: checks_to_wit(tx.verified),
+            device: stamp.device,
+        })
+        .collect();
+    wit::Batch { transactions, text }
+}

@@ -1,0 +1,527 @@
+//! What the engine remembers about accounts, for rules that look back.
+//!
+//! Every transaction the engine decides is first *recorded*: it gets a
+//! position in the stream (a [`Cursor`]) and an event on the sender's and the
+//! recipient's account. A rule's history question is asked at a cursor and is
+//! answered from events strictly before that position. Recording is
+//! serialised and cheap; evaluation is not: any number of threads may decide
+//! recorded transactions at once, and each still sees exactly the history
+//! before it in stream order. That is what makes a decision on four threads
+//! the same as on one.
+//!
+//! Memory is bounded three ways: events older than the retention period
+//! (relative to the newest transaction seen) are dropped, each account keeps
+//! at most [`HistoryLimits::max_events_per_account`] events, and accounts
+//! with nothing left inside the retention period are forgotten. Accounts are
+//! known to rules by handles; a handle is never reused, so a forgotten
+//! account's handle simply answers with empty history.
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use crate::transaction::{Transaction, TxKind};
+
+const SHARD_BITS: u32 = 6;
+const SHARDS: usize = 1 << SHARD_BITS;
+/// How many appends a shard takes between sweeps for idle accounts.
+const SWEEP_EVERY: u32 = 4096;
+
+/// Where a transaction stands in the stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Cursor {
+    /// Position in the stream; later transactions have higher positions.
+    pub seq: u64,
+    /// The transaction's own time, seconds since the epoch.
+    pub time: i64,
+}
+
+/// A transaction's place in history: its cursor and the handles of the
+/// accounts (and device) it involves, as rules see them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    /// Where the transaction stands in the stream.
+    pub at: Cursor,
+    /// The sender's account handle.
+    pub sender: u64,
+    /// The recipient's account handle.
+    pub recipient: u64,
+    /// The device's handle, if the transaction names a device.
+    pub device: Option<u64>,
+}
+
+/// Which direction of money a query counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Money the account received.
+    Inbound,
+    /// Money the account sent.
+    Outbound,
+    /// Both.
+    Both,
+}
+
+/// A question about one account's recent activity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Query {
+    /// The account's handle.
+    pub account: u64,
+    /// The window's length in seconds, ending at the cursor's time.
+    pub window: u32,
+    /// Which direction to count.
+    pub direction: Direction,
+    /// Bit `k` set counts transactions of kind `TxKind::ALL[k]`; 0 counts all.
+    pub kinds: u8,
+    /// Smallest amount counted, in tiyn.
+    pub min_amount: i64,
+    /// Largest amount counted, in tiyn.
+    pub max_amount: i64,
+}
+
+/// The answer to a [`Query`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Aggregate {
+    /// How many transactions matched.
+    pub count: u32,
+    /// Their total, in tiyn.
+    pub sum: i64,
+    /// The largest single amount, in tiyn.
+    pub max: i64,
+    /// Distinct counterparty accounts among them.
+    pub counterparties: u32,
+    /// Time of the earliest match.
+    pub first: Option<i64>,
+    /// Time of the latest match.
+    pub last: Option<i64>,
+}
+
+/// Bounds on what history keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryLimits {
+    /// How long events are kept, in seconds, behind the newest transaction.
+    pub retention_secs: i64,
+    /// The most events kept per account; older ones are dropped first.
+    pub max_events_per_account: usize,
+}
+
+impl Default for HistoryLimits {
+    fn default() -> Self {
+        HistoryLimits {
+            retention_secs: 30 * 24 * 3600,
+            max_events_per_account: 4096,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Event {
+    seq: u64,
+    time: i64,
+    amount: i64,
+    counterparty: u64,
+    kind: TxKind,
+    inbound: bool,
+}
+
+#[derive(Debug)]
+struct Account {
+    name: Arc<str>,
+    /// Events in stream order.
+    events: VecDeque<Event>,
+    /// The first time the account was seen, and at which position.
+    first_seen: Option<(u64, i64)>,
+    /// The newest time the account was involved in anything.
+    last_touch: i64,
+}
+
+type FixedState = BuildHasherDefault<DefaultHasher>;
+
+#[derive(Debug, Default)]
+struct Shard {
+    by_name: HashMap<Arc<str>, u64, FixedState>,
+    accounts: HashMap<u64, Account, FixedState>,
+    next_local: u64,
+    appends_since_sweep: u32,
+}
+
+/// The engine's memory of accounts. Shared by every worker; see the module
+/// documentation for its semantics.
+#[derive(Debug)]
+pub struct History {
+    shards: Box<[RwLock<Shard>]>,
+    /// Serialises recording so positions are handed out in the order events
+    /// become visible.
+    append: Mutex<()>,
+    next_seq: AtomicU64,
+    newest_time: AtomicI64,
+    retention_secs: AtomicI64,
+    limits: HistoryLimits,
+    hasher: FixedState,
+}
+
+impl Default for History {
+    fn default() -> Self {
+        History::new(HistoryLimits::default())
+    }
+}
+
+impl History {
+    /// An empty history with the given bounds.
+    pub fn new(limits: HistoryLimits) -> History {
+        History {
+            shards: (0..SHARDS).map(|_| RwLock::new(Shard::default())).collect(),
+            append: Mutex::new(()),
+            next_seq: AtomicU64::new(1),
+            newest_time: AtomicI64::new(i64::MIN),
+            retention_secs: AtomicI64::new(limits.retention_secs),
+            limits,
+            hasher: FixedState::default(),
+        }
+    }
+
+    /// The bounds this history keeps to.
+    pub fn limits(&self) -> HistoryLimits {
+        HistoryLimits {
+            retention_secs: self.retention_secs.load(Ordering::Relaxed),
+            ..self.limits
+        }
+    }
+
+    /// Changes how long events are kept (the active pack decides).
+    pub fn set_retention(&self, secs: i64) {
+        self.retention_secs.store(secs.max(1), Ordering::Relaxed);
+    }
+
+    fn shard_of(&self, key: &str) -> usize {
+        (self.hasher.hash_one(key) as usize) & (SHARDS - 1)
+    }
+
+    fn shard(&self, index: usize) -> std::sync::RwLockReadGuard<'_, Shard> {
+        let lock = self
+            .shards
+            .get(index & (SHARDS - 1))
+            .unwrap_or(&self.shards[0]);
+        lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn shard_mut(&self, index: usize) -> std::sync::RwLockWriteGuard<'_, Shard> {
+        let lock = self
+            .shards
+            .get(index & (SHARDS - 1))
+            .unwrap_or(&self.shards[0]);
+        lock.write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The handle of `key`, creating it if needed.
+    fn intern(&self, key: &str, time: i64) -> u64 {
+        let index = self.shard_of(key);
+        if let Some(&handle) = self.shard(index).by_name.get(key) {
+            return handle;
+        }
+        let mut shard = self.shard_mut(index);
+        if let Some(&handle) = shard.by_name.get(key) {
+            return handle;
+        }
+        shard.next_local += 1;
+        let handle = (shard.next_local << SHARD_BITS) | index as u64;
+        let name: Arc<str> = Arc::from(key);
+        shard.by_name.insert(name.clone(), handle);
+        shard.accounts.insert(
+            handle,
+            Account {
+                name,
+                events: VecDeque::new(),
+                first_seen: None,
+                last_touch: time,
+            },
+        );
+        handle
+    }
+
+    fn device_key(id: &str) -> String {
+        format!("device:{id}")
+    }
+
+    /// The account (or device key) a handle stands for, while it is kept.
+    pub fn name_of(&self, handle: u64) -> Option<Arc<str>> {
+        let shard = self.shard(handle as usize);
+        shard.accounts.get(&handle).map(|a| a.name.clone())
+    }
+
+    /// Records transactions in order, each with its amount in tiyn, so later
+    /// questions see them, and returns their stamps. Transactions recorded by
+    /// one call are consecutive in the stream.
+    pub fn record<'a>(&self, txs: impl IntoIterator<Item = (&'a Transaction, i64)>) -> Vec<Stamp> {
+        let _order = self.append.lock().unwrap_or_else(|p| p.into_inner());
+        txs.into_iter()
+            .map(|(tx, amount)| self.record_one(tx, amount))
+            .collect()
+    }
+
+    fn record_one(&self, tx: &Transaction, amount: i64) -> Stamp {
+        let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
+        let time = tx.timestamp;
+        let newest = self
+            .newest_time
+            .fetch_max(time, Ordering::Relaxed)
+            .max(time);
+        let sender = self.intern(&tx.sender.account, time);
+        let recipient = self.intern(&tx.recipient.account, time);
+        let device = tx
+            .device
+            .as_ref()
+            .and_then(|d| d.id.as_deref())
+            .map(|id| self.intern(&Self::device_key(id), time));
+        self.push(sender, seq, time, amount, recipient, tx.kind, false, newest);
+        if recipient != sender {
+            self.push(recipient, seq, time, amount, sender, tx.kind, true, newest);
+        }
+        Stamp {
+            at: Cursor { seq, time },
+            sender,
+            recipient,
+            device,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &self,
+        account: u64,
+        seq: u64,
+        time: i64,
+        amount: i64,
+        counterparty: u64,
+        kind: TxKind,
+        inbound: bool,
+        newest: i64,
+    ) {
+        let horizon = newest.saturating_sub(self.retention_secs.load(Ordering::Relaxed));
+        let mut shard = self.shard_mut(account as usize);
+        if let Some(acct) = shard.accounts.get_mut(&account) {
+            if acct.first_seen.is_none() {
+                acct.first_seen = Some((seq, time));
+            }
+            acct.last_touch = acct.last_touch.max(time);
+            acct.events.push_back(Event {
+                seq,
+                time,
+                amount,
+                counterparty,
+                kind,
+                inbound,
+            });
+            while acct.events.len() > self.limits.max_events_per_account
+                || acct.events.front().is_some_and(|e| e.time < horizon)
+            {
+                acct.events.pop_front();
+            }
+        }
+        shard.appends_since_sweep += 1;
+        if shard.appends_since_sweep >= SWEEP_EVERY {
+            shard.appends_since_sweep = 0;
+            let Shard {
+                by_name, accounts, ..
+            } = &mut *shard;
+            accounts.retain(|_, a| {
+                let keep = a.last_touch >= horizon;
+                if !keep {
+                    by_name.remove(&a.name);
+                }
+                keep
+            });
+        }
+    }
+
+    /// Stamps transactions without recording them: each is placed after
+    /// everything recorded so far, and nothing it does is remembered.
+    pub fn stamp_only<'a>(&self, txs: impl IntoIterator<Item = &'a Transaction>) -> Vec<Stamp> {
+        let seq = self.next_seq.load(Ordering::Relaxed);
+        txs.into_iter()
+            .map(|tx| Stamp {
+                at: Cursor {
+                    seq,
+                    time: tx.timestamp,
+                },
+                sender: self.intern(&tx.sender.account, tx.timestamp),
+                recipient: self.intern(&tx.recipient.account, tx.timestamp),
+                device: tx
+                    .device
+                    .as_ref()
+                    .and_then(|d| d.id.as_deref())
+                    .map(|id| self.intern(&Self::device_key(id), tx.timestamp)),
+            })
+            .collect()
+    }
+
+    /// Answers `q` as of `at`: events strictly before `at.seq`, with times in
+    /// `(at.time - window, at.time]`.
+    pub fn aggregate(&self, at: Cursor, q: &Query) -> Aggregate {
+        let shard = self.shard(q.account as usize);
+        let Some(acct) = shard.accounts.get(&q.account) else {
+            return Aggregate::default();
+        };
+        let since = at.time.saturating_sub(i64::from(q.window));
+        let end = acct.events.partition_point(|e| e.seq < at.seq);
+        let mut out = Aggregate::default();
+        let mut parties: Vec<u64> = Vec::new();
+        for e in acct.events.range(..end) {
+            if e.time <= since || e.time > at.time {
+                continue;
+            }
+            let direction_ok = match q.direction {
+                Direction::Inbound => e.inbound,
+                Direction::Outbound => !e.inbound,
+                Direction::Both => true,
+            };
+            let kind_ok = q.kinds == 0 || q.kinds & (1 << (e.kind as u8)) != 0;
+            if !direction_ok || !kind_ok || e.amount < q.min_amount || e.amount > q.max_amount {
+                continue;
+            }
+            out.count += 1;
+            out.sum = out.sum.saturating_add(e.amount);
+            out.max = out.max.max(e.amount);
+            out.first = Some(out.first.map_or(e.time, |t| t.min(e.time)));
+            out.last = Some(out.last.map_or(e.time, |t| t.max(e.time)));
+            parties.push(e.counterparty);
+        }
+        parties.sort_unstable();
+        parties.dedup();
+        out.counterparties = u32::try_from(parties.len()).unwrap_or(u32::MAX);
+        out
+    }
+
+    /// When the account was first seen before `at`.
+    pub fn first_seen(&self, at: Cursor, account: u64) -> Option<i64> {
+        let shard = self.shard(account as usize);
+        let (seq, time) = shard.accounts.get(&account)?.first_seen?;
+        (seq < at.seq).then_some(time)
+    }
+
+    /// How many accounts (and devices) are kept now.
+    pub fn accounts(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.read().map(|s| s.accounts.len()).unwrap_or(0))
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transaction::Transaction;
+
+    fn tx(id: &str, from: &str, to: &str, amount: &str, time: &str) -> Transaction {
+        let text = format!(
+            r#"{{"id":"{id}","timestamp":"{time}","kind":"transfer","amount":"{amount}",
+                "currency":"KZT","sender":{{"account":"{from}"}},"recipient":{{"account":"{to}"}}}}"#
+        );
+        match Transaction::from_json(&text) {
+            Ok(tx) => tx,
+            Err(e) => panic!("bad fixture: {e}"),
+        }
+    }
+
+    fn record(h: &History, txs: &[Transaction]) -> Vec<Stamp> {
+        h.record(
+            txs.iter()
+                .map(|t| (t, t.amount.to_tiyn((1, 0)).unwrap_or(0))),
+        )
+    }
+
+    fn inbound(account: u64) -> Query {
+        Query {
+            account,
+            window: 24 * 3600,
+            direction: Direction::Inbound,
+            kinds: 0,
+            min_amount: 0,
+            max_amount: i64::MAX,
+        }
+    }
+
+    #[test]
+    fn each_transaction_sees_only_what_came_before_it() {
+        let h = History::default();
+        let stamps = record(
+            &h,
+            &[
+                tx("1", "A", "M", "100.00", "2025-03-01T10:00:00Z"),
+                tx("2", "B", "M", "200.00", "2025-03-01T10:01:00Z"),
+                tx("3", "C", "M", "300.00", "2025-03-01T10:02:00Z"),
+            ],
+        );
+        let m = stamps[0].recipient;
+        let counts: Vec<u32> = stamps
+            .iter()
+            .map(|s| h.aggregate(s.at, &inbound(m)).count)
+            .collect();
+        assert_eq!(counts, vec![0, 1, 2]);
+        let last = h.aggregate(stamps[2].at, &inbound(m));
+        assert_eq!(last.sum, 30_000);
+        assert_eq!(last.counterparties, 2);
+        assert_eq!(h.first_seen(stamps[0].at, m), None);
+        assert_eq!(h.first_seen(stamps[1].at, m), Some(stamps[0].at.time));
+    }
+
+    #[test]
+    fn window_excludes_older_events() {
+        let h = History::default();
+        let stamps = record(
+            &h,
+            &[
+                tx("1", "A", "M", "100.00", "2025-03-01T10:00:00Z"),
+                tx("2", "B", "M", "200.00", "2025-03-02T10:00:01Z"),
+                tx("3", "C", "M", "300.00", "2025-03-02T10:00:02Z"),
+            ],
+        );
+        let agg = h.aggregate(stamps[2].at, &inbound(stamps[0].recipient));
+        assert_eq!((agg.count, agg.sum), (1, 20_000));
+    }
+
+    #[test]
+    fn retention_forgets_old_events_and_idle_accounts() {
+        let h = History::new(HistoryLimits {
+            retention_secs: 3600,
+            max_events_per_account: 3,
+        });
+        let first = record(&h, &[tx("1", "A", "M", "1.00", "2025-03-01T00:00:00Z")]);
+        let many: Vec<Transaction> = (0..5)
+            .map(|i| tx(&format!("n{i}"), "B", "M", "1.00", "2025-03-01T05:00:00Z"))
+            .collect();
+        let stamps = record(&h, &many);
+        let later = Cursor {
+            seq: u64::MAX,
+            time: stamps[4].at.time,
+        };
+        let agg = h.aggregate(later, &inbound(first[0].recipient));
+        assert_eq!(agg.count, 3, "capped at max_events_per_account");
+        assert_eq!(agg.counterparties, 1, "A's event fell out of retention");
+    }
+
+    #[test]
+    fn stamping_without_recording_leaves_history_unchanged() {
+        let h = History::default();
+        record(&h, &[tx("1", "A", "M", "1.00", "2025-03-01T00:00:00Z")]);
+        let probe = [tx("2", "B", "M", "1.00", "2025-03-01T00:01:00Z")];
+        let s1 = h.stamp_only(&probe);
+        let s2 = h.stamp_only(&probe);
+        assert_eq!(s1, s2);
+        assert_eq!(h.aggregate(s1[0].at, &inbound(s1[0].recipient)).count, 1);
+    }
+
+    #[test]
+    fn handles_name_their_accounts() {
+        let h = History::default();
+        let s = record(
+            &h,
+            &[tx("1", "KZ01", "KZ02", "1.00", "2025-03-01T00:00:00Z")],
+        );
+        assert_eq!(h.name_of(s[0].sender).as_deref(), Some("KZ01"));
+        assert_eq!(h.name_of(s[0].recipient).as_deref(), Some("KZ02"));
+        assert_ne!(s[0].sender, s[0].recipient);
+    }
+}

@@ -1,0 +1,174 @@
+//! The pack's reference lists: registers and watch lists rules look up.
+//!
+//! A list is a text file shipped in the pack (one entry per line, `#`
+//! comments) or a CSV file (a header line, entries in the first column).
+//! Entries are compared without regard to case and surrounding spaces, so
+//! `OKX`, `okx ` and `Okx` are the same entry.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+/// Why a list could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ListError {
+    /// The file could not be read.
+    #[error("list `{name}`: cannot read {path}: {source}")]
+    Read {
+        /// The list's name.
+        name: String,
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not UTF-8 text.
+    #[error("list `{name}`: {path} is not UTF-8 text")]
+    NotText {
+        /// The list's name.
+        name: String,
+        /// The file.
+        path: String,
+    },
+    /// The list has more entries than allowed.
+    #[error("list `{name}` has {entries} entries; at most {max} are accepted")]
+    TooLarge {
+        /// The list's name.
+        name: String,
+        /// How many entries it has.
+        entries: usize,
+        /// The limit.
+        max: usize,
+    },
+}
+
+/// The most entries one list may have.
+pub const MAX_LIST_ENTRIES: usize = 1_000_000;
+
+/// Normalises a key or an entry for comparison.
+fn normalise(text: &str) -> String {
+    text.trim().to_lowercase()
+}
+
+/// One reference list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct List {
+    entries: HashSet<String>,
+}
+
+impl List {
+    /// Parses a list from its text. `csv` takes the first column after a
+    /// header line; otherwise every non-empty, non-comment line is an entry.
+    pub fn parse(name: &str, text: &str, csv: bool) -> Result<List, ListError> {
+        let mut lines = text.lines();
+        if csv {
+            lines.next();
+        }
+        let entries: HashSet<String> = lines
+            .map(|line| {
+                if csv {
+                    line.split(',').next().unwrap_or("").trim_matches('"')
+                } else {
+                    line.split('#').next().unwrap_or("")
+                }
+            })
+            .map(normalise)
+            .filter(|e| !e.is_empty())
+            .collect();
+        if entries.len() > MAX_LIST_ENTRIES {
+            return Err(ListError::TooLarge {
+                name: name.to_owned(),
+                entries: entries.len(),
+                max: MAX_LIST_ENTRIES,
+            });
+        }
+        Ok(List { entries })
+    }
+
+    /// Reads a list from a file; `.csv` files are read as CSV.
+    pub fn read(name: &str, path: &Path) -> Result<List, ListError> {
+        let bytes = std::fs::read(path).map_err(|source| ListError::Read {
+            name: name.to_owned(),
+            path: path.display().to_string(),
+            source,
+        })?;
+        let text = String::from_utf8(bytes).map_err(|_| ListError::NotText {
+            name: name.to_owned(),
+            path: path.display().to_string(),
+        })?;
+        let csv = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+        List::parse(name, &text, csv)
+    }
+
+    /// Whether `key` is an entry.
+    pub fn contains(&self, key: &str) -> bool {
+        self.entries.contains(&normalise(key))
+    }
+
+    /// How many entries the list has.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the list has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// All of a pack's lists, by name.
+#[derive(Debug, Clone, Default)]
+pub struct Lists {
+    by_name: HashMap<String, List>,
+}
+
+impl Lists {
+    /// Adds (or replaces) a list.
+    pub fn insert(&mut self, name: impl Into<String>, list: List) {
+        self.by_name.insert(name.into(), list);
+    }
+
+    /// The list called `name`.
+    pub fn get(&self, name: &str) -> Option<&List> {
+        self.by_name.get(name)
+    }
+
+    /// The lists' names.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.by_name.keys().map(String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_lists_ignore_case_spaces_and_comments() -> Result<(), ListError> {
+        let list = List::parse(
+            "afsa",
+            "# licensed\nBybit\n  WhiteBIT  # AIFC\n\nbinance\n",
+            false,
+        )?;
+        assert_eq!(list.len(), 3);
+        assert!(list.contains("bybit"));
+        assert!(list.contains(" WHITEBIT"));
+        assert!(!list.contains("okx"));
+        assert!(!list.contains("licensed"));
+        Ok(())
+    }
+
+    #[test]
+    fn csv_lists_skip_the_header_and_read_the_first_column() -> Result<(), ListError> {
+        let list = List::parse(
+            "x",
+            "account,reason\nKZ01,mule\n\"KZ02\",court order\n",
+            true,
+        )?;
+        assert!(list.contains("kz01"));
+        assert!(list.contains("KZ02"));
+        assert!(!list.contains("account"));
+        Ok(())
+    }
+}

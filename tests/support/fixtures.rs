@@ -1,0 +1,151 @@
+//! Shared fixtures of the end-to-end tests: the workspace, the reference
+//! plugin built for real, packs in temporary directories, the CLI binary.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from(".."))
+}
+
+/// The reference pack's source directory.
+pub fn reference_pack_source() -> PathBuf {
+    workspace().join("examples/packs/kz-afm")
+}
+
+/// The sample transactions.
+pub fn sample_transactions() -> PathBuf {
+    workspace().join("examples/transactions/sample.jsonl")
+}
+
+/// The `kz-threshold` plugin compiled to a component, once per test binary.
+pub fn kz_threshold_component() -> &'static [u8] {
+    static BUILT: OnceLock<Vec<u8>> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        match qorgan::build::build_component(&workspace().join("plugins/kz-threshold")) {
+            Ok(built) => built.component,
+            Err(e) => panic!("cannot build plugins/kz-threshold: {e}"),
+        }
+    })
+}
+
+/// Copies `from` into `to`, recursively, skipping built components.
+pub fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else if entry.path().extension().is_none_or(|e| e != "wasm") {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
+/// A fresh temporary directory.
+pub fn tempdir() -> tempfile::TempDir {
+    match tempfile::tempdir() {
+        Ok(dir) => dir,
+        Err(e) => panic!("cannot create a temporary directory: {e}"),
+    }
+}
+
+/// Writes a file, creating its directory.
+pub fn write(path: &Path, bytes: &[u8]) {
+    if let Some(parent) = path.parent()
+        && let Err(e) = std::fs::create_dir_all(parent)
+    {
+        panic!("cannot create {}: {e}", parent.display());
+    }
+    if let Err(e) = std::fs::write(path, bytes) {
+        panic!("cannot write {}: {e}", path.display());
+    }
+}
+
+/// A copy of the reference pack in a temporary directory, with its crate
+/// paths made absolute so `qorgan pack build` works on the copy.
+pub fn reference_pack_copy() -> tempfile::TempDir {
+    let dir = tempdir();
+    if let Err(e) = copy_dir(&reference_pack_source(), dir.path()) {
+        panic!("cannot copy the reference pack: {e}");
+    }
+    let manifest = dir.path().join("pack.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap_or_default();
+    let plugins = workspace().join("plugins");
+    let text = text.replace("\"../../../plugins/", &format!("\"{}/", plugins.display()));
+    write(&manifest, text.as_bytes());
+    dir
+}
+
+/// A copy of the reference pack with its component in place (built once by
+/// this test binary), ready for `Pack::read`.
+pub fn reference_pack_built() -> tempfile::TempDir {
+    let dir = reference_pack_copy();
+    write(
+        &dir.path().join("plugins/kz-threshold.wasm"),
+        kz_threshold_component(),
+    );
+    dir
+}
+
+/// The `qorgan` binary, built on first use with the test profile.
+pub fn qorgan_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "--quiet", "--package", "qorgan", "--bin", "qorgan"])
+            .current_dir(workspace())
+            .status();
+        match status {
+            Ok(s) if s.success() => {}
+            other => panic!("cannot build the qorgan binary: {other:?}"),
+        }
+        // The test executable lives in target/<profile>/deps/.
+        let exe = std::env::current_exe().unwrap_or_default();
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        profile_dir.join(format!("qorgan{}", std::env::consts::EXE_SUFFIX))
+    })
+    .clone()
+}
+
+/// A transaction as JSON, with the fields tests vary.
+pub fn tx_json(id: &str, kind: &str, amount: &str, sender_iin: &str, verified: &[&str]) -> String {
+    serde_json::json!({
+        "id": id,
+        "timestamp": "2025-03-01T10:15:00Z",
+        "kind": kind,
+        "channel": "mobile-app",
+        "amount": amount,
+        "currency": "KZT",
+        "sender": {"account": format!("KZ-S-{id}"), "iin": sender_iin, "kind": "individual"},
+        "recipient": {"account": format!("KZ-R-{id}"), "kind": "individual"},
+        "verified": verified,
+    })
+    .to_string()
+}
+
+/// Parses a transaction made by [`tx_json`].
+pub fn tx(
+    id: &str,
+    kind: &str,
+    amount: &str,
+    sender_iin: &str,
+    verified: &[&str],
+) -> qorgan::Transaction {
+    match qorgan::Transaction::from_json(&tx_json(id, kind, amount, sender_iin, verified)) {
+        Ok(tx) => tx,
+        Err(e) => panic!("bad fixture transaction: {e}"),
+    }
+}
