@@ -17,14 +17,17 @@ use wasmtime::component::HasSelf;
 use crate::history::{self, History};
 use crate::lists::Lists;
 
+use super::calls::{Answer, QueryRecord, Question, Tap};
 use super::sandbox::PluginLimiter;
 
 wasmtime::component::bindgen!({
     path: "../wit",
     world: "rule-plugin",
     imports: {
-        "qorgan:rule/lists.contains": trappable,
-        "qorgan:rule/lists.contains-account": trappable,
+        // Trappable: a replayed case must fail when its recording has no
+        // answer, and asking about an undeclared list is a contract breach.
+        "qorgan:rule/history": trappable,
+        "qorgan:rule/lists": trappable,
     },
 });
 
@@ -45,9 +48,32 @@ pub(crate) struct HostState {
     pub(crate) declared_lists: Arc<[String]>,
     /// The plugin's id, for log lines.
     pub(crate) plugin: Arc<str>,
+    /// Records or replays the plugin's questions, when set.
+    pub(crate) tap: Option<Arc<Tap>>,
 }
 
 impl HostState {
+    /// Answers `question` live, through the tap if there is one.
+    fn ask(
+        &self,
+        question: impl FnOnce() -> Question,
+        live: impl FnOnce() -> Answer,
+    ) -> wasmtime::Result<Answer> {
+        match &self.tap {
+            None => Ok(live()),
+            Some(tap) => tap
+                .answer(&self.plugin, question(), live)
+                .map_err(|e| wasmtime::format_err!("plugin `{}`: {e}", self.plugin)),
+        }
+    }
+
+    fn account_name(&self, account: wit::Account) -> String {
+        self.history
+            .name_of(account)
+            .map(|n| n.to_string())
+            .unwrap_or_else(|| format!("#{account}"))
+    }
+
     fn declared(&self, name: &str) -> wasmtime::Result<&crate::lists::List> {
         if !self.declared_lists.iter().any(|l| l == name) {
             return Err(wasmtime::format_err!(
@@ -85,7 +111,7 @@ impl qorgan::rule::history::Host for HostState {
         &mut self,
         at: wit::Cursor,
         q: qorgan::rule::history::Query,
-    ) -> qorgan::rule::history::Totals {
+    ) -> wasmtime::Result<qorgan::rule::history::Totals> {
         use qorgan::rule::history::{Direction, Kinds};
         let direction = match q.direction {
             Direction::Inbound => history::Direction::Inbound,
@@ -108,43 +134,89 @@ impl qorgan::rule::history::Host for HostState {
             .enumerate()
             .filter(|(_, k)| q.kinds.contains(**k))
             .fold(0u8, |acc, (i, _)| acc | (1 << i));
-        let answer = self.history.aggregate(
-            cursor(at),
-            &history::Query {
-                account: q.account,
-                window: q.window,
-                direction,
-                kinds,
-                min_amount: q.min_amount,
-                max_amount: q.max_amount,
+        let query = history::Query {
+            account: q.account,
+            window: q.window,
+            direction,
+            kinds,
+            min_amount: q.min_amount,
+            max_amount: q.max_amount,
+        };
+        let answer = self.ask(
+            || Question::Aggregate {
+                account: self.account_name(q.account),
+                query: QueryRecord::from_query(&query),
             },
-        );
-        qorgan::rule::history::Totals {
+            || Answer::Totals(self.history.aggregate(cursor(at), &query)),
+        )?;
+        let Answer::Totals(answer) = answer else {
+            return Err(wasmtime::format_err!(
+                "recorded answer to aggregate is not totals"
+            ));
+        };
+        Ok(qorgan::rule::history::Totals {
             count: answer.count,
             sum: answer.sum,
             max: answer.max,
             counterparties: answer.counterparties,
             first: answer.first,
             last: answer.last,
-        }
+        })
     }
 
-    fn first_seen(&mut self, at: wit::Cursor, account: wit::Account) -> Option<wit::Timestamp> {
-        self.history.first_seen(cursor(at), account)
+    fn first_seen(
+        &mut self,
+        at: wit::Cursor,
+        account: wit::Account,
+    ) -> wasmtime::Result<Option<wit::Timestamp>> {
+        let answer = self.ask(
+            || Question::FirstSeen {
+                account: self.account_name(account),
+            },
+            || Answer::Time(self.history.first_seen(cursor(at), account)),
+        )?;
+        match answer {
+            Answer::Time(t) => Ok(t),
+            _ => Err(wasmtime::format_err!(
+                "recorded answer to first-seen is not a time"
+            )),
+        }
     }
 }
 
 impl qorgan::rule::lists::Host for HostState {
     fn contains(&mut self, name: String, key: String) -> wasmtime::Result<bool> {
-        Ok(self.declared(&name)?.contains(&key))
+        let list = self.declared(&name)?;
+        let answer = self.ask(
+            || Question::Contains {
+                list: name.clone(),
+                key: key.clone(),
+            },
+            || Answer::Member(list.contains(&key)),
+        )?;
+        member(answer)
     }
 
     fn contains_account(&mut self, name: String, account: wit::Account) -> wasmtime::Result<bool> {
         let list = self.declared(&name)?;
-        Ok(self
-            .history
-            .name_of(account)
-            .is_some_and(|account| list.contains(&account)))
+        let account_name = self.account_name(account);
+        let answer = self.ask(
+            || Question::ContainsAccount {
+                list: name.clone(),
+                account: account_name.clone(),
+            },
+            || Answer::Member(list.contains(&account_name)),
+        )?;
+        member(answer)
+    }
+}
+
+fn member(answer: Answer) -> wasmtime::Result<bool> {
+    match answer {
+        Answer::Member(b) => Ok(b),
+        _ => Err(wasmtime::format_err!(
+            "recorded answer to a list question is not a yes or no"
+        )),
     }
 }
 

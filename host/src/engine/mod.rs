@@ -25,6 +25,7 @@
 //! is replaced; the other plugins' verdicts stand.
 
 mod bindings;
+pub mod calls;
 mod errors;
 mod plugin;
 mod sandbox;
@@ -36,12 +37,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
-use wasmtime::component::Linker;
+use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 pub use errors::{EngineError, EvaluationError, LoadError};
 pub use plugin::{CodeInfo, ParamInfo, ParamType, PluginInfo};
 pub use worker::PluginFailure;
+
+use self::calls::Tap;
 
 use self::bindings::HostState;
 use self::plugin::{PreparedPlugin, Probe};
@@ -133,6 +136,7 @@ impl EngineBuilder {
             inner: Arc::new(Inner {
                 wasm,
                 linker,
+                components: Mutex::new(HashMap::new()),
                 active: ArcSwapOption::empty(),
                 history: Arc::new(History::new(self.history)),
                 workers: Mutex::new(Vec::new()),
@@ -204,9 +208,18 @@ pub struct PackInfo {
     pub plugins: Vec<PluginInfo>,
 }
 
+/// Compiled components by sha256, so preparing a pack whose plugins were
+/// compiled before (a hot swap that changes parameters, a test case with
+/// overrides) costs no compilation.
+type ComponentCache = Mutex<HashMap<String, (Component, Vec<String>)>>;
+
+/// How many compiled components the cache keeps.
+const COMPONENT_CACHE_SIZE: usize = 64;
+
 struct Inner {
     wasm: wasmtime::Engine,
     linker: Linker<HostState>,
+    components: ComponentCache,
     active: ArcSwapOption<PreparedPack>,
     history: Arc<History>,
     workers: Mutex<Vec<worker::Worker>>,
@@ -264,6 +277,31 @@ impl Engine {
         plugin::check_metadata(label, meta, imports, sha256_hex(bytes))
     }
 
+    fn compile_cached(
+        &self,
+        label: &str,
+        sha256: &str,
+        bytes: &[u8],
+    ) -> Result<(Component, Vec<String>), LoadError> {
+        let cached = self
+            .inner
+            .components
+            .lock()
+            .ok()
+            .and_then(|cache| cache.get(sha256).cloned());
+        if let Some(hit) = cached {
+            return Ok(hit);
+        }
+        let compiled = plugin::compile(&self.inner.wasm, label, bytes)?;
+        if let Ok(mut cache) = self.inner.components.lock() {
+            if cache.len() >= COMPONENT_CACHE_SIZE {
+                cache.clear();
+            }
+            cache.insert(sha256.to_owned(), compiled.clone());
+        }
+        Ok(compiled)
+    }
+
     fn memory_bytes(&self, mib: u64) -> usize {
         usize::try_from(mib.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX)
     }
@@ -296,7 +334,7 @@ impl Engine {
         let mut plugins = Vec::with_capacity(pack.plugins.len());
         for p in &pack.plugins {
             let label = p.entry.id.as_str();
-            let (component, imports) = plugin::compile(&self.inner.wasm, label, &p.bytes)?;
+            let (component, imports) = self.compile_cached(label, &p.sha256, &p.bytes)?;
             let pre = plugin::link(&self.inner.linker, label, &component)?;
             let (mut store, instance, meta) = plugin::read_metadata(&pre, label, &probe)?;
             let info = plugin::check_metadata(label, meta, imports, p.sha256.clone())?;
@@ -382,14 +420,7 @@ impl Engine {
         let Some(pack) = self.active() else {
             return txs.iter().map(|_| Err(EvaluationError::NoPack)).collect();
         };
-        let priced: Vec<Result<i64, EvaluationError>> =
-            txs.iter().map(|tx| pack.to_tiyn(tx)).collect();
-        self.inner.history.record(
-            txs.iter()
-                .zip(&priced)
-                .filter_map(|(tx, p)| p.as_ref().ok().map(|t| (tx, *t))),
-        );
-        priced.into_iter().map(|p| p.map(|_| ())).collect()
+        remember(&pack, &self.inner.history, txs)
     }
 
     /// Records and decides one transaction.
@@ -402,18 +433,31 @@ impl Engine {
     /// Records a batch in history, in order, and decides it: one result per
     /// transaction, in order.
     pub fn evaluate_batch(&self, txs: &[Transaction]) -> Vec<Result<Decision, EvaluationError>> {
+        let Some(pack) = self.active() else {
+            return txs.iter().map(|_| Err(EvaluationError::NoPack)).collect();
+        };
         let mut worker = self.checkout();
-        let out = run_batch(&self.inner, &mut worker, txs, true);
+        let context = Context {
+            history: self.inner.history.clone(),
+            tap: None,
+        };
+        let out = run_batch(&pack, &context, &mut worker, txs, true);
         self.checkin(worker);
         out
     }
 
     /// An evaluator that keeps its own instances, for a thread that decides
-    /// many batches: no pool round-trip per batch.
+    /// many batches: no pool round-trip per batch. It follows the active
+    /// pack and the engine's history unless told otherwise.
     pub fn evaluator(&self) -> Evaluator {
         Evaluator {
             engine: self.clone(),
             worker: worker::Worker::default(),
+            pinned: None,
+            context: Context {
+                history: self.inner.history.clone(),
+                tap: None,
+            },
         }
     }
 
@@ -428,37 +472,100 @@ impl Engine {
     }
 }
 
+/// What an evaluation reads besides its pack: the history, and the tap that
+/// records or replays host calls.
+#[derive(Clone)]
+pub(crate) struct Context {
+    pub(crate) history: Arc<History>,
+    pub(crate) tap: Option<Arc<Tap>>,
+}
+
 /// Decides batches on one thread with instances of its own.
 pub struct Evaluator {
     engine: Engine,
     worker: worker::Worker,
+    pinned: Option<Arc<PreparedPack>>,
+    context: Context,
 }
 
 impl Evaluator {
+    /// Decides with `pack` rather than the engine's active pack.
+    pub fn with_pack(mut self, pack: Arc<PreparedPack>) -> Evaluator {
+        self.pinned = Some(pack);
+        self.worker = worker::Worker::default();
+        self
+    }
+
+    /// Reads and records history in `history` rather than the engine's.
+    pub fn with_history(mut self, history: Arc<History>) -> Evaluator {
+        self.context.history = history;
+        self.worker = worker::Worker::default();
+        self
+    }
+
+    /// Records or replays the plugins' host calls through `tap`.
+    pub fn with_tap(mut self, tap: Arc<Tap>) -> Evaluator {
+        self.context.tap = Some(tap);
+        self.worker = worker::Worker::default();
+        self
+    }
+
+    fn pack(&self) -> Option<Arc<PreparedPack>> {
+        self.pinned.clone().or_else(|| self.engine.active())
+    }
+
     /// Records and decides a batch, like [`Engine::evaluate_batch`].
     pub fn evaluate_batch(
         &mut self,
         txs: &[Transaction],
     ) -> Vec<Result<Decision, EvaluationError>> {
-        run_batch(&self.engine.inner, &mut self.worker, txs, true)
+        self.run(txs, true)
     }
 
     /// Decides a batch as if it came next in the stream, without recording
     /// it: history is read but not changed.
     pub fn evaluate_dry(&mut self, txs: &[Transaction]) -> Vec<Result<Decision, EvaluationError>> {
-        run_batch(&self.engine.inner, &mut self.worker, txs, false)
+        self.run(txs, false)
+    }
+
+    /// Records past transactions in this evaluator's history without
+    /// deciding them, priced with its pack's rates.
+    pub fn remember(&self, txs: &[Transaction]) -> Vec<Result<(), EvaluationError>> {
+        let Some(pack) = self.pack() else {
+            return txs.iter().map(|_| Err(EvaluationError::NoPack)).collect();
+        };
+        remember(&pack, &self.context.history, txs)
+    }
+
+    fn run(&mut self, txs: &[Transaction], record: bool) -> Vec<Result<Decision, EvaluationError>> {
+        let Some(pack) = self.pack() else {
+            return txs.iter().map(|_| Err(EvaluationError::NoPack)).collect();
+        };
+        run_batch(&pack, &self.context, &mut self.worker, txs, record)
     }
 }
 
+fn remember(
+    pack: &PreparedPack,
+    history: &History,
+    txs: &[Transaction],
+) -> Vec<Result<(), EvaluationError>> {
+    let priced: Vec<Result<i64, EvaluationError>> = txs.iter().map(|tx| pack.to_tiyn(tx)).collect();
+    history.record(
+        txs.iter()
+            .zip(&priced)
+            .filter_map(|(tx, p)| p.as_ref().ok().map(|t| (tx, *t))),
+    );
+    priced.into_iter().map(|p| p.map(|_| ())).collect()
+}
+
 fn run_batch(
-    inner: &Inner,
+    pack: &Arc<PreparedPack>,
+    context: &Context,
     worker: &mut worker::Worker,
     txs: &[Transaction],
     record: bool,
 ) -> Vec<Result<Decision, EvaluationError>> {
-    let Some(pack) = inner.active.load_full() else {
-        return txs.iter().map(|_| Err(EvaluationError::NoPack)).collect();
-    };
     let priced: Vec<Result<i64, EvaluationError>> = txs.iter().map(|tx| pack.to_tiyn(tx)).collect();
     let accepted: Vec<(&Transaction, i64)> = txs
         .iter()
@@ -466,13 +573,13 @@ fn run_batch(
         .filter_map(|(tx, p)| p.as_ref().ok().map(|t| (tx, *t)))
         .collect();
     let stamps: Vec<Stamp> = if record {
-        inner.history.record(accepted.iter().copied())
+        context.history.record(accepted.iter().copied())
     } else {
-        inner.history.stamp_only(accepted.iter().map(|(tx, _)| *tx))
+        context
+            .history
+            .stamp_only(accepted.iter().map(|(tx, _)| *tx))
     };
-    let mut decisions = worker
-        .run(&pack, &inner.history, &accepted, &stamps)
-        .into_iter();
+    let mut decisions = worker.run(pack, context, &accepted, &stamps).into_iter();
     priced
         .into_iter()
         .map(|p| match p {

@@ -201,6 +201,7 @@ pub(crate) fn read_metadata(
         lists: probe.lists.clone(),
         declared_lists: Arc::from(Vec::new()),
         plugin: Arc::from(label),
+        tap: None,
     };
     let call_error = |stage: &'static str| {
         move |e: wasmtime::Error| LoadError::Call {

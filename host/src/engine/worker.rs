@@ -11,12 +11,12 @@ use std::time::Instant;
 
 use wasmtime::Store;
 
-use super::PreparedPack;
 use super::bindings::{HostState, RulePlugin, wit};
 use super::plugin::{PreparedPlugin, action_from_wit, instantiate};
 use super::sandbox::PluginLimiter;
+use super::{Context, PreparedPack};
 use crate::decision::{self, Decision, Evidence, Finding, PLUGIN_FAILED};
-use crate::history::{History, Stamp};
+use crate::history::Stamp;
 use crate::transaction::{Channel, Check, Checks, PartyKind, Transaction, TxKind};
 
 /// Why a plugin gave no verdict for a transaction.
@@ -93,7 +93,7 @@ impl Worker {
     pub(crate) fn run(
         &mut self,
         pack: &PreparedPack,
-        history: &Arc<History>,
+        context: &Context,
         txs: &[(&Transaction, i64)],
         stamps: &[Stamp],
     ) -> Vec<Decision> {
@@ -105,7 +105,7 @@ impl Worker {
         let batch = build_batch(txs, stamps);
         let mut per_plugin: Vec<Vec<Outcome>> = Vec::with_capacity(pack.plugins.len());
         for (index, plugin) in pack.plugins.iter().enumerate() {
-            per_plugin.push(self.outcomes(index, plugin, pack, history, &batch));
+            per_plugin.push(self.outcomes(index, plugin, pack, context, &batch));
         }
         let elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX)
             / u64::try_from(txs.len().max(1)).unwrap_or(1);
@@ -159,11 +159,11 @@ impl Worker {
         index: usize,
         plugin: &PreparedPlugin,
         pack: &PreparedPack,
-        history: &Arc<History>,
+        context: &Context,
         batch: &wit::Batch,
     ) -> Vec<Outcome> {
         let n = batch.transactions.len();
-        match self.call(index, plugin, pack, history, batch) {
+        match self.call(index, plugin, pack, context, batch) {
             Ok(verdicts) => verdicts
                 .into_iter()
                 .map(|v| check_verdict(plugin, v))
@@ -178,7 +178,7 @@ impl Worker {
                             transactions: vec![*tx],
                             text: batch.text.clone(),
                         };
-                        self.call(index, plugin, pack, history, &single)
+                        self.call(index, plugin, pack, context, &single)
                             .and_then(|mut v| {
                                 v.pop().ok_or(PluginFailure::Contract("no verdict".into()))
                             })
@@ -197,14 +197,14 @@ impl Worker {
         index: usize,
         plugin: &PreparedPlugin,
         pack: &PreparedPack,
-        history: &Arc<History>,
+        context: &Context,
         batch: &wit::Batch,
     ) -> Result<Vec<wit::Verdict>, PluginFailure> {
         let Some(slot) = self.live.get_mut(index) else {
             return Err(PluginFailure::Instantiate("no slot for plugin".into()));
         };
         if slot.is_none() {
-            *slot = Some(spawn(plugin, pack, history)?);
+            *slot = Some(spawn(plugin, pack, context)?);
         }
         let Some(live) = slot.as_mut() else {
             return Err(PluginFailure::Instantiate("instance vanished".into()));
@@ -241,11 +241,12 @@ impl Worker {
 fn spawn(
     plugin: &PreparedPlugin,
     pack: &PreparedPack,
-    history: &Arc<History>,
+    context: &Context,
 ) -> Result<Live, PluginFailure> {
     let state = HostState {
         limiter: PluginLimiter::new(pack.memory_bytes),
-        history: history.clone(),
+        tap: context.tap.clone(),
+        history: context.history.clone(),
         lists: pack.lists.clone(),
         declared_lists: plugin.declared_lists.clone(),
         plugin: Arc::from(plugin.info.id.as_str()),
