@@ -57,7 +57,7 @@ pub enum BuildError {
 /// A plugin crate compiled to a component.
 #[derive(Debug, Clone)]
 pub struct Built {
-    /// The crate's package name.
+    /// The crate's package name (e.g. `kz-threshold`).
     pub package: String,
     /// The core module cargo produced.
     pub module: PathBuf,
@@ -97,8 +97,9 @@ pub fn build_component(crate_dir: &Path) -> Result<Built, BuildError> {
             output: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
         });
     }
-    let (package, module) = find_artifact(&String::from_utf8_lossy(&output.stdout), &manifest)
+    let (target, module) = find_artifact(&String::from_utf8_lossy(&output.stdout), &manifest)
         .ok_or_else(|| BuildError::NoArtifact(crate_dir.display().to_string()))?;
+    let package = package_name(&manifest).unwrap_or(target);
     let core = std::fs::read(&module).map_err(|source| BuildError::Io {
         path: module.clone(),
         source,
@@ -112,6 +113,13 @@ pub fn build_component(crate_dir: &Path) -> Result<Built, BuildError> {
         module,
         component,
     })
+}
+
+/// The `[package] name` of a crate manifest.
+fn package_name(manifest: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(manifest).ok()?;
+    let doc: toml::Table = toml::from_str(&text).ok()?;
+    doc.get("package")?.get("name")?.as_str().map(str::to_owned)
 }
 
 /// Wraps a core module carrying the SDK's embedded WIT into a component.

@@ -31,16 +31,20 @@
 //! - [`pack`]: the pack directory, its manifest and digests, `pack build`;
 //! - [`history`]: what rules may ask about accounts' past;
 //! - [`lists`]: reference lists shipped in packs;
-//! - [`build`]: compiling a rule crate into a component.
+//! - [`build`]: compiling a rule crate into a component;
+//! - [`harness`]: test cases that prove a pack decides what it should, and
+//!   [`testing`], the same for `cargo test`.
 
 #![forbid(unsafe_code)]
 
 pub mod build;
 pub mod decision;
 pub mod engine;
+pub mod harness;
 pub mod history;
 pub mod lists;
 pub mod pack;
+pub mod testing;
 pub mod transaction;
 
 pub use decision::{Action, Decision, Finding};

@@ -5,6 +5,8 @@
 
 mod eval;
 mod inspect;
+mod new;
+mod test;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,7 +31,8 @@ enum Command {
     Build {
         /// The plugin crate's directory.
         crate_dir: PathBuf,
-        /// Where to write the component (default: `<crate>.wasm` here).
+        /// Where to write the component (default: `<package>.wasm` in the
+        /// crate's directory).
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
@@ -44,6 +47,20 @@ enum Command {
     },
     /// Decide transactions: JSON Lines in, decision JSON Lines out.
     Eval(eval::EvalArgs),
+    /// Run test cases against a pack or a component; exit 0 all pass, 1 a
+    /// case failed, 2 nothing could be loaded.
+    Test(test::TestArgs),
+    /// Create a new rule-plugin crate that builds and passes its cases.
+    New {
+        /// The rule's id, in kebab-case (e.g. `demo-rule`).
+        name: String,
+        /// Where to create it (default: `./<name>`).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// The plugin SDK to depend on (default: the SDK of this source tree).
+        #[arg(long)]
+        sdk: Option<PathBuf>,
+    },
     /// Work with rule packs.
     Pack {
         #[command(subcommand)]
@@ -85,6 +102,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Build { crate_dir, output } => build(&crate_dir, output),
         Command::Inspect { target, json } => inspect::run(&target, json),
         Command::Eval(args) => eval::run(args),
+        Command::Test(args) => test::run(args),
+        Command::New { name, dir, sdk } => new::run(&name, dir.as_deref(), sdk.as_deref()),
         Command::Pack {
             command: PackCommand::Build { dir },
         } => pack_build(&dir),
@@ -93,7 +112,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 fn build(crate_dir: &std::path::Path, output: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let built = qorgan::build::build_component(crate_dir)?;
-    let output = output.unwrap_or_else(|| PathBuf::from(format!("{}.wasm", built.package)));
+    let output = output.unwrap_or_else(|| crate_dir.join(format!("{}.wasm", built.package)));
     let engine = Engine::new()?;
     let info = engine
         .inspect(&built.package, &built.component)
