@@ -168,24 +168,21 @@ impl Worker {
                 .into_iter()
                 .map(|v| check_verdict(plugin, v))
                 .collect(),
-            Err(failure @ PluginFailure::Trap(_)) if n > 1 => {
-                let _ = failure;
-                batch
-                    .transactions
-                    .iter()
-                    .map(|tx| {
-                        let single = wit::Batch {
-                            transactions: vec![*tx],
-                            text: batch.text.clone(),
-                        };
-                        self.call(index, plugin, pack, context, &single)
-                            .and_then(|mut v| {
-                                v.pop().ok_or(PluginFailure::Contract("no verdict".into()))
-                            })
-                            .and_then(|v| check_verdict(plugin, v))
-                    })
-                    .collect()
-            }
+            Err(PluginFailure::Trap(_)) if n > 1 => batch
+                .transactions
+                .iter()
+                .map(|tx| {
+                    let single = wit::Batch {
+                        transactions: vec![*tx],
+                        text: batch.text.clone(),
+                    };
+                    self.call(index, plugin, pack, context, &single)
+                        .and_then(|mut v| {
+                            v.pop().ok_or(PluginFailure::Contract("no verdict".into()))
+                        })
+                        .and_then(|v| check_verdict(plugin, v))
+                })
+                .collect(),
             Err(failure) => vec![Err(failure); n],
         }
     }
