@@ -62,9 +62,11 @@ fn built_pack() -> tempfile::TempDir {
         String::from_utf8_lossy(&out.stderr)
     );
     let manifest = std::fs::read_to_string(pack.path().join("pack.toml")).unwrap_or_default();
+    let entries = manifest.matches("[[plugin]]").count() + manifest.matches("[[list]]").count();
+    assert!(entries >= 4, "{manifest}");
     assert_eq!(
-        manifest.matches("sha256 = ").count(),
-        3,
+        manifest.matches("\nsha256 = ").count(),
+        entries,
         "one digest per component and list:\n{manifest}"
     );
     pack
@@ -126,6 +128,12 @@ fn reference_pack_decides_the_sample_transactions() {
 
     let cash_verified = &decisions["tx-0006"];
     assert_eq!(cash_verified["action"], "allow");
+
+    let okx = &decisions["tx-0009"];
+    assert_eq!(okx["action"], "block", "a purchase at a blocked platform");
+    assert!(codes(okx).contains(&"VASP_BLOCKED".to_owned()));
+    assert!(codes(okx).contains(&"CRYPTO_REMITTANCE_KEYWORDS".to_owned()));
+    assert_eq!(okx["findings"][0]["rule"], "kz-exchanger@1.0.0");
 
     let dollars = &decisions["tx-0008"];
     assert_eq!(

@@ -84,14 +84,13 @@ pub fn reference_pack_copy() -> tempfile::TempDir {
     dir
 }
 
-/// A copy of the reference pack with its component in place (built once by
-/// this test binary), ready for `Pack::read`.
+/// A copy of the reference pack, built the way `qorgan pack build` builds it
+/// (components compiled, digests recorded), ready for `Pack::read`.
 pub fn reference_pack_built() -> tempfile::TempDir {
     let dir = reference_pack_copy();
-    write(
-        &dir.path().join("plugins/kz-threshold.wasm"),
-        kz_threshold_component(),
-    );
+    if let Err(e) = qorgan::pack::build_pack(dir.path()) {
+        panic!("cannot build the reference pack: {e}");
+    }
     dir
 }
 
