@@ -28,6 +28,7 @@ fn pack_from(
         &dir.path().join("plugins/kz-threshold.wasm"),
         kz_threshold_component(),
     );
+    write(&dir.path().join("lists/cash-cap-accounts.txt"), b"# none\n");
     let manifest = format!(
         r#"
 name = "hostile-test"
@@ -46,6 +47,10 @@ component = "plugins/{id}.wasm"
 [[plugin]]
 id = "kz-threshold"
 component = "plugins/kz-threshold.wasm"
+
+[[list]]
+name = "cash-cap-accounts"
+file = "lists/cash-cap-accounts.txt"
 "#
     );
     write(&dir.path().join("pack.toml"), manifest.as_bytes());

@@ -2,21 +2,59 @@
 //!
 //! The AFM/NBK threshold rules of the reference pack `kz-afm`:
 //!
-//! | Code | When | Action |
-//! |---|---|---|
-//! | `TOPUP_SENDER_IIN_REQUIRED` | a card top-up strictly above `topup-threshold` (500000.00 KZT) whose sender IIN is not verified | `verify`, requires `sender-iin` (and, with `topup-confirmation`, `app-confirmation` or `sms-confirmation`) |
-//! | `IIN_INVALID` | the sender's or recipient's IIN/BIN is present but malformed or fails the checksum | `review` |
-//! | `CASH_BIOMETRIC_REQUIRED` | a cash withdrawal or deposit of at least `cash-biometric-min` (0.00 KZT) without biometric verification | `verify`, requires `biometric` |
+//! | Code | When | Action | Default score |
+//! |---|---|---|---|
+//! | `TOPUP_SENDER_IIN_REQUIRED` | a card top-up strictly above `topup-threshold` (500000.00 KZT) whose sender IIN is not verified | `verify`, requires `sender-iin` (and, with `topup-confirmation`, `app-confirmation` or `sms-confirmation`) | 35 |
+//! | `IIN_INVALID` | the sender's or recipient's IIN/BIN is present but malformed or fails the checksum | `review` | 40 |
+//! | `CASH_BIOMETRIC_REQUIRED` | a cash withdrawal or deposit of at least `cash-biometric-min` (0.00 KZT) without biometric verification | `verify`, requires `biometric` | 10 |
+//! | `STRUCTURING_NEAR_THRESHOLD` | the sender made at least `structuring-min-count` (3) top-ups, transfers or cash transactions within `structuring-band` (10%) below `topup-threshold` in `structuring-window-hours` (24), this one included | `review` | 30 |
+//! | `CASH_DAILY_CAP_EXCEEDED` | a cash withdrawal from an account on the pack list `cash-cap-accounts` takes the account's cash-out in `cash-cap-window-hours` (24) above `cash-cap` (312000.00 KZT = 600 USD) | `hold` | 50 |
 //!
 //! Every threshold and score is a pack parameter (see [`KzThreshold::metadata`]
-//! for names, defaults and meanings). The history-based codes of this plugin
-//! (`CASH_DAILY_CAP_EXCEEDED`, `STRUCTURING_NEAR_THRESHOLD`) are not
-//! implemented yet and not declared.
+//! for names, defaults and meanings).
+//!
+//! ## Behaviour decisions
+//!
+//! **Structuring.** The DOMAIN rule is "splitting amounts just under a
+//! threshold"; the threshold is `topup-threshold`, the amount above which a
+//! card top-up needs the sender's IIN. The amounts counted are the sender
+//! account's outbound card top-ups, transfers, cash withdrawals and cash
+//! deposits: the ways money is moved in portions to stay under an
+//! identification or reporting threshold. Card payments (shop prices) and
+//! crypto purchases and sales (judged by `kz-exchanger`) are not counted, and
+//! a transaction of those kinds is not looked at. The band is
+//! `[topup-threshold × (1 − structuring-band), topup-threshold]`, both ends
+//! included: the top of the band is the largest amount that does not need the
+//! IIN. Its lower end is computed exactly in tiyn when the rule is configured
+//! (the band is read as a decimal ratio, never as a float) and rounded up to
+//! the next tiyn, so an amount is in the band exactly when it is at least
+//! `threshold × (1 − band)`; with the defaults the band is 450000.00 to
+//! 500000.00 KZT. The host's history holds only the transactions before this
+//! one, so the count is the history count plus one when this transaction is
+//! itself in the band. The finding is raised on every transaction of the
+//! counted kinds while the count reaches `structuring-min-count`, including
+//! one outside the band that follows the split (a 600000.00 top-up after
+//! three of 490000.00 is still part of the pattern). Evidence: `count`,
+//! `window-hours`, `band-from`, `band-to`.
+//!
+//! **Daily cash cap.** DOMAIN: "accounts that look suspicious get a daily
+//! cash-withdrawal cap" of $600 a day. An account looks suspicious when the
+//! bank or the regulator put it on the pack list `cash-cap-accounts`. The
+//! other half of the rule, accounts with a high mule score, needs the
+//! `kz-mule` plugin, which is not written yet; until then such accounts must
+//! be put on the list. The cap is in tenge: 600 USD at the pack's rate of 520
+//! KZT per USD is 312000.00 KZT (a pack changing its rate changes `cash-cap`
+//! too). Only cash withdrawals are looked at; the cash-out before this one is
+//! the sum of the account's outbound cash withdrawals in the
+//! `cash-cap-window-hours` before it. The finding is raised when that sum plus
+//! this withdrawal is strictly above the cap: reaching the cap exactly is
+//! allowed. Evidence: `cash-out-before`, `this`, `total`, `cap`.
 
 use qorgan_sdk::{
     Action, Channel, Checks, CodeSpec, ConfigError, Finding, Findings, Host, Metadata, Money,
     ParamSpec, Params, Party, Rule, Tx, TxKind, iin,
 };
+use qorgan_sdk::{Direction, Kinds, Query};
 
 /// The finding codes this rule declares.
 pub mod codes {
@@ -26,6 +64,10 @@ pub mod codes {
     pub const IIN_INVALID: &str = "IIN_INVALID";
     /// A cash transaction without biometric verification.
     pub const CASH_BIOMETRIC_REQUIRED: &str = "CASH_BIOMETRIC_REQUIRED";
+    /// Several amounts just under the top-up threshold in a short time.
+    pub const STRUCTURING_NEAR_THRESHOLD: &str = "STRUCTURING_NEAR_THRESHOLD";
+    /// A cash withdrawal above the daily cap of a suspicious account.
+    pub const CASH_DAILY_CAP_EXCEEDED: &str = "CASH_DAILY_CAP_EXCEEDED";
 }
 
 /// The parameter names this rule declares.
@@ -42,7 +84,41 @@ pub mod params {
     pub const CASH_BIOMETRIC_MIN: &str = "cash-biometric-min";
     /// Integer 0–100: score of `CASH_BIOMETRIC_REQUIRED`.
     pub const CASH_BIOMETRIC_SCORE: &str = "cash-biometric-score";
+    /// Integer: the structuring window, in hours.
+    pub const STRUCTURING_WINDOW_HOURS: &str = "structuring-window-hours";
+    /// Integer: the fewest amounts in the band that make structuring.
+    pub const STRUCTURING_MIN_COUNT: &str = "structuring-min-count";
+    /// Decimal 0–1: the band's width below `topup-threshold`, as a ratio.
+    pub const STRUCTURING_BAND: &str = "structuring-band";
+    /// Integer 0–100: score of `STRUCTURING_NEAR_THRESHOLD`.
+    pub const STRUCTURING_SCORE: &str = "structuring-score";
+    /// Money: the most cash a listed account may withdraw in the window.
+    pub const CASH_CAP: &str = "cash-cap";
+    /// Integer: the cash-cap window, in hours.
+    pub const CASH_CAP_WINDOW_HOURS: &str = "cash-cap-window-hours";
+    /// Integer 0–100: score of `CASH_DAILY_CAP_EXCEEDED`.
+    pub const CASH_CAP_SCORE: &str = "cash-cap-score";
 }
+
+/// The reference lists of the pack this rule reads.
+pub mod lists {
+    /// Accounts that look suspicious and get a daily cash-withdrawal cap.
+    pub const CASH_CAP_ACCOUNTS: &str = "cash-cap-accounts";
+}
+
+/// The kinds of transaction counted for structuring: ways of moving money
+/// in portions under an identification or reporting threshold.
+pub const STRUCTURING_KINDS: Kinds = Kinds::CARD_TOPUP
+    .union(Kinds::TRANSFER)
+    .union(Kinds::CASH_WITHDRAWAL)
+    .union(Kinds::CASH_DEPOSIT);
+
+/// The longest window the host can be asked about, in hours (a window is a
+/// `u32` of seconds).
+const MAX_WINDOW_HOURS: i64 = (u32::MAX / 3600) as i64;
+
+/// The most fraction digits `structuring-band` may have.
+const MAX_BAND_SCALE: u32 = 18;
 
 /// The configured `kz-threshold` rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +129,14 @@ pub struct KzThreshold {
     iin_invalid_score: u8,
     cash_biometric_min: Money,
     cash_biometric_score: u8,
+    structuring_window_hours: u32,
+    structuring_min_count: u32,
+    /// The band's lower end in tiyn, from `topup-threshold` and the band.
+    structuring_from: Money,
+    structuring_score: u8,
+    cash_cap: Money,
+    cash_cap_window_hours: u32,
+    cash_cap_score: u8,
 }
 
 impl Rule for KzThreshold {
@@ -61,8 +145,9 @@ impl Rule for KzThreshold {
             "kz-threshold",
             env!("CARGO_PKG_VERSION"),
             "AFM/NBK threshold rules: the sender's IIN on large card top-ups (optionally \
-             with an app or SMS confirmation), IIN/BIN checksums, and biometric \
-             verification for cash.",
+             with an app or SMS confirmation), IIN/BIN checksums, biometric \
+             verification for cash, amounts split just under the top-up threshold \
+             (structuring), and a daily cash-withdrawal cap for suspicious accounts.",
         )
         .param(ParamSpec::money(
             params::TOPUP_THRESHOLD,
@@ -98,6 +183,51 @@ impl Rule for KzThreshold {
             10,
             "Risk score (0-100) of CASH_BIOMETRIC_REQUIRED.",
         ))
+        .param(ParamSpec::integer(
+            params::STRUCTURING_WINDOW_HOURS,
+            24,
+            "STRUCTURING_NEAR_THRESHOLD: the window, in hours before the transaction, in \
+             which the sender's amounts in the band are counted.",
+        ))
+        .param(ParamSpec::integer(
+            params::STRUCTURING_MIN_COUNT,
+            3,
+            "STRUCTURING_NEAR_THRESHOLD: the sender's card top-ups, transfers and cash \
+             transactions in the band within the window, this one included, that make \
+             structuring (at least 2).",
+        ))
+        .param(ParamSpec::decimal(
+            params::STRUCTURING_BAND,
+            "0.1",
+            "STRUCTURING_NEAR_THRESHOLD: how far below topup-threshold an amount counts \
+             as just under it, as a ratio from 0 to 1 (0.1 = the band from 90% of the \
+             threshold up to the threshold, both included: 450000.00 to 500000.00 KZT by \
+             default). Read exactly, at most 18 fraction digits.",
+        ))
+        .param(ParamSpec::integer(
+            params::STRUCTURING_SCORE,
+            30,
+            "Risk score (0-100) of STRUCTURING_NEAR_THRESHOLD.",
+        ))
+        .param(ParamSpec::money(
+            params::CASH_CAP,
+            "312000.00",
+            "CASH_DAILY_CAP_EXCEEDED: the most cash (KZT) an account on the list \
+             cash-cap-accounts may withdraw in the window; one tiyn more is held. The \
+             default is the $600 a day of the rule at the pack's rate of 520.00 KZT per \
+             USD (600 x 520 = 312000.00); change it with the rate.",
+        ))
+        .param(ParamSpec::integer(
+            params::CASH_CAP_WINDOW_HOURS,
+            24,
+            "CASH_DAILY_CAP_EXCEEDED: the window, in hours before the withdrawal, whose \
+             cash withdrawals count towards the cap (24 = a day).",
+        ))
+        .param(ParamSpec::integer(
+            params::CASH_CAP_SCORE,
+            50,
+            "Risk score (0-100) of CASH_DAILY_CAP_EXCEEDED.",
+        ))
         .code(CodeSpec::new(
             codes::TOPUP_SENDER_IIN_REQUIRED,
             Action::Verify,
@@ -116,24 +246,49 @@ impl Rule for KzThreshold {
             "A cash withdrawal or deposit without biometric (face or fingerprint) \
              verification of the customer.",
         ))
+        .code(CodeSpec::new(
+            codes::STRUCTURING_NEAR_THRESHOLD,
+            Action::Review,
+            "The sender made several card top-ups, transfers or cash transactions just \
+             under the top-up threshold within a short window: amounts split to stay \
+             under it (structuring).",
+        ))
+        .code(CodeSpec::new(
+            codes::CASH_DAILY_CAP_EXCEEDED,
+            Action::Hold,
+            "A cash withdrawal from an account on the pack's list of suspicious accounts \
+             takes its cash-out in the window above the daily cap.",
+        ))
+        .list(lists::CASH_CAP_ACCOUNTS)
     }
 
     fn configure(params: &Params) -> Result<Self, ConfigError> {
+        let topup_threshold = non_negative_money(params, params::TOPUP_THRESHOLD)?;
+        let structuring_band = band(params, params::STRUCTURING_BAND)?;
         Ok(KzThreshold {
-            topup_threshold: non_negative_money(params, params::TOPUP_THRESHOLD)?,
+            topup_threshold,
             topup_score: params.score(params::TOPUP_SCORE)?,
             topup_confirmation: params.boolean(params::TOPUP_CONFIRMATION)?,
             iin_invalid_score: params.score(params::IIN_INVALID_SCORE)?,
             cash_biometric_min: non_negative_money(params, params::CASH_BIOMETRIC_MIN)?,
             cash_biometric_score: params.score(params::CASH_BIOMETRIC_SCORE)?,
+            structuring_window_hours: window_hours(params, params::STRUCTURING_WINDOW_HOURS)?,
+            structuring_min_count: min_count(params, params::STRUCTURING_MIN_COUNT)?,
+            structuring_from: structuring_band.lower_end(topup_threshold),
+            structuring_score: params.score(params::STRUCTURING_SCORE)?,
+            cash_cap: non_negative_money(params, params::CASH_CAP)?,
+            cash_cap_window_hours: window_hours(params, params::CASH_CAP_WINDOW_HOURS)?,
+            cash_cap_score: params.score(params::CASH_CAP_SCORE)?,
         })
     }
 
-    fn evaluate<H: Host>(&self, tx: &Tx<'_>, _host: &H, out: &mut Findings) {
+    fn evaluate<H: Host>(&self, tx: &Tx<'_>, host: &H, out: &mut Findings) {
         self.check_topup(tx, out);
         self.check_iin(tx.sender(), "sender", out);
         self.check_iin(tx.recipient(), "recipient", out);
         self.check_cash(tx, out);
+        self.check_structuring(tx, host, out);
+        self.check_cash_cap(tx, host, out);
     }
 }
 
@@ -228,6 +383,170 @@ impl KzThreshold {
                 .evidence("minimum", self.cash_biometric_min),
         );
     }
+
+    /// Whether `amount` is in the structuring band.
+    fn in_band(&self, amount: Money) -> bool {
+        self.structuring_from <= amount && amount <= self.topup_threshold
+    }
+
+    /// `STRUCTURING_NEAR_THRESHOLD`.
+    fn check_structuring<H: Host>(&self, tx: &Tx<'_>, host: &H, out: &mut Findings) {
+        let kind = tx.kind();
+        if !STRUCTURING_KINDS.contains(Kinds::of(kind)) {
+            return;
+        }
+        let hours = self.structuring_window_hours;
+        let query = Query::new(
+            tx.sender().account(),
+            Direction::Outbound,
+            hours.saturating_mul(3600),
+        )
+        .only(STRUCTURING_KINDS)
+        .at_least(self.structuring_from)
+        .at_most(self.topup_threshold);
+        let before = host.aggregate(tx.at(), &query).count;
+        let this_in_band = self.in_band(tx.amount());
+        let count = before.saturating_add(u32::from(this_in_band));
+        if count < self.structuring_min_count {
+            return;
+        }
+        let this_one = if this_in_band {
+            "this one included"
+        } else {
+            "before this one"
+        };
+        out.add(
+            Finding::new(codes::STRUCTURING_NEAR_THRESHOLD, Action::Review)
+                .score(self.structuring_score)
+                .message(format!(
+                    "{kind} of {amount} KZT: the sender made {count} top-ups, transfers or \
+                     cash transactions of {from} to {to} KZT in {hours} h ({this_one}), \
+                     amounts just under the {to} KZT threshold",
+                    amount = tx.amount(),
+                    from = self.structuring_from,
+                    to = self.topup_threshold,
+                ))
+                .evidence("count", count)
+                .evidence("window-hours", hours)
+                .evidence("band-from", self.structuring_from)
+                .evidence("band-to", self.topup_threshold),
+        );
+    }
+
+    /// `CASH_DAILY_CAP_EXCEEDED`.
+    fn check_cash_cap<H: Host>(&self, tx: &Tx<'_>, host: &H, out: &mut Findings) {
+        if tx.kind() != TxKind::CashWithdrawal {
+            return;
+        }
+        let account = tx.sender().account();
+        if !host.list_contains_account(lists::CASH_CAP_ACCOUNTS, account) {
+            return;
+        }
+        let hours = self.cash_cap_window_hours;
+        let query = Query::new(account, Direction::Outbound, hours.saturating_mul(3600))
+            .only(Kinds::CASH_WITHDRAWAL);
+        let before = host.aggregate(tx.at(), &query).sum;
+        let this = tx.amount();
+        let total = before.saturating_add(this);
+        if total <= self.cash_cap {
+            return;
+        }
+        out.add(
+            Finding::new(codes::CASH_DAILY_CAP_EXCEEDED, Action::Hold)
+                .score(self.cash_cap_score)
+                .message(format!(
+                    "cash withdrawal of {this} KZT from an account on {list}: with {before} KZT \
+                     withdrawn in the last {hours} h the cash-out is {total} KZT, above the cap \
+                     of {cap} KZT",
+                    list = lists::CASH_CAP_ACCOUNTS,
+                    cap = self.cash_cap,
+                ))
+                .evidence("cash-out-before", before)
+                .evidence("this", this)
+                .evidence("total", total)
+                .evidence("cap", self.cash_cap),
+        );
+    }
+}
+
+/// A ratio from 0 to 1 read exactly from its decimal text: `units / 10^scale`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Band {
+    units: i128,
+    scale: u32,
+}
+
+impl Band {
+    /// Parses a decimal from 0 to 1 such as `0.1`, with at most 18 fraction
+    /// digits.
+    pub fn parse(text: &str) -> Result<Band, &'static str> {
+        const RANGE: &str = "must be a decimal from 0 to 1, such as 0.1";
+        let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+        let digits_only = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+        if whole.is_empty()
+            || !digits_only(whole)
+            || !digits_only(fraction)
+            || (text.contains('.') && fraction.is_empty())
+        {
+            return Err(RANGE);
+        }
+        let scale = u32::try_from(fraction.len()).unwrap_or(u32::MAX);
+        if scale > MAX_BAND_SCALE {
+            return Err("has more than 18 fraction digits");
+        }
+        let mut units: i128 = 0;
+        for digit in whole.bytes().chain(fraction.bytes()) {
+            units = units
+                .checked_mul(10)
+                .and_then(|u| u.checked_add(i128::from(digit - b'0')))
+                .ok_or(RANGE)?;
+        }
+        if units > 10_i128.pow(scale) {
+            return Err(RANGE);
+        }
+        Ok(Band { units, scale })
+    }
+
+    /// The smallest amount at least `threshold × (1 − band)`: the exact
+    /// product, rounded up to the next tiyn. `threshold` must not be
+    /// negative.
+    #[must_use]
+    pub fn lower_end(self, threshold: Money) -> Money {
+        let one = 10_i128.pow(self.scale);
+        // At most i64::MAX × 10^18 < i128::MAX: no overflow.
+        let kept = i128::from(threshold.tiyn()).max(0) * (one - self.units);
+        let lower = (kept + one - 1) / one;
+        Money::from_tiyn(i64::try_from(lower).unwrap_or(i64::MAX))
+    }
+}
+
+/// `structuring-band`, read exactly.
+fn band(params: &Params, name: &str) -> Result<Band, ConfigError> {
+    params.decimal(name)?;
+    let text = params.text(name)?;
+    Band::parse(text).map_err(|reason| ConfigError::invalid(name, text, reason))
+}
+
+/// A window in hours: 1 up to what a `u32` of seconds holds.
+fn window_hours(params: &Params, name: &str) -> Result<u32, ConfigError> {
+    let value = params.integer(name)?;
+    if !(1..=MAX_WINDOW_HOURS).contains(&value) {
+        return Err(ConfigError::invalid(
+            name,
+            value,
+            format!("must be between 1 and {MAX_WINDOW_HOURS} hours"),
+        ));
+    }
+    u32::try_from(value).map_err(|_| ConfigError::invalid(name, value, "is too large"))
+}
+
+/// `structuring-min-count`: at least 2 (one amount is not a split).
+fn min_count(params: &Params, name: &str) -> Result<u32, ConfigError> {
+    let value = params.integer(name)?;
+    u32::try_from(value)
+        .ok()
+        .filter(|count| *count >= 2)
+        .ok_or_else(|| ConfigError::invalid(name, value, "must be a whole number of at least 2"))
 }
 
 /// A money parameter that must not be negative.
@@ -242,7 +561,11 @@ fn non_negative_money(params: &Params, name: &str) -> Result<Money, ConfigError>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use qorgan_sdk::testing::{Harness, SetupError, TxBuilder};
+    use qorgan_sdk::Totals;
+    use qorgan_sdk::testing::{
+        DEFAULT_RECIPIENT_ACCOUNT, DEFAULT_SENDER_ACCOUNT, Harness, MemoryHost, SetupError,
+        TxBuilder,
+    };
 
     type TestResult = Result<(), SetupError>;
 
@@ -265,7 +588,7 @@ mod tests {
     // --- metadata and configuration -------------------------------------
 
     #[test]
-    fn metadata_declares_id_version_params_and_the_three_codes() {
+    fn metadata_declares_id_version_params_codes_and_the_list() {
         let metadata = KzThreshold::metadata();
         assert_eq!(metadata.validate(), Ok(()));
         assert_eq!(metadata.id(), "kz-threshold");
@@ -276,7 +599,20 @@ mod tests {
             [
                 "TOPUP_SENDER_IIN_REQUIRED",
                 "IIN_INVALID",
-                "CASH_BIOMETRIC_REQUIRED"
+                "CASH_BIOMETRIC_REQUIRED",
+                "STRUCTURING_NEAR_THRESHOLD",
+                "CASH_DAILY_CAP_EXCEEDED",
+            ]
+        );
+        let actions: Vec<Action> = metadata.codes().iter().map(CodeSpec::action).collect();
+        assert_eq!(
+            actions,
+            [
+                Action::Verify,
+                Action::Review,
+                Action::Verify,
+                Action::Review,
+                Action::Hold
             ]
         );
         let defaults: Vec<(&str, &str)> = metadata
@@ -293,6 +629,13 @@ mod tests {
                 ("iin-invalid-score", "40"),
                 ("cash-biometric-min", "0.00"),
                 ("cash-biometric-score", "10"),
+                ("structuring-window-hours", "24"),
+                ("structuring-min-count", "3"),
+                ("structuring-band", "0.1"),
+                ("structuring-score", "30"),
+                ("cash-cap", "312000.00"),
+                ("cash-cap-window-hours", "24"),
+                ("cash-cap-score", "50"),
             ]
         );
         assert!(
@@ -301,7 +644,7 @@ mod tests {
                 .iter()
                 .all(|p| !p.description().is_empty())
         );
-        assert!(metadata.lists().is_empty());
+        assert_eq!(metadata.lists(), ["cash-cap-accounts"]);
     }
 
     #[test]
@@ -316,6 +659,13 @@ mod tests {
                 iin_invalid_score: 40,
                 cash_biometric_min: Money::ZERO,
                 cash_biometric_score: 10,
+                structuring_window_hours: 24,
+                structuring_min_count: 3,
+                structuring_from: Money::from_tiyn(45_000_000),
+                structuring_score: 30,
+                cash_cap: Money::from_tiyn(31_200_000),
+                cash_cap_window_hours: 24,
+                cash_cap_score: 50,
             }
         );
         Ok(())
@@ -323,7 +673,7 @@ mod tests {
 
     #[test]
     fn negative_thresholds_are_refused_naming_the_parameter() {
-        for name in ["topup-threshold", "cash-biometric-min"] {
+        for name in ["topup-threshold", "cash-biometric-min", "cash-cap"] {
             let error = Harness::<KzThreshold>::with_params(&[(name, "-0.01")]).err();
             let message = error.map(|e| e.to_string()).unwrap_or_default();
             assert!(
@@ -752,6 +1102,576 @@ mod tests {
         ] {
             assert!(harness.evaluate(&builder.build()).is_empty());
         }
+        Ok(())
+    }
+
+    // --- history helpers ------------------------------------------------------
+
+    const HOUR: i64 = 3600;
+
+    fn tenge(amount: &str) -> Money {
+        match Money::parse(amount) {
+            Ok(money) => money,
+            Err(error) => panic!("{error}"),
+        }
+    }
+
+    /// A host whose history holds the default sender's earlier outbound
+    /// transactions `(kind, amount, seconds before this one)`, answering
+    /// queries as the real host does: kinds, amounts and the window
+    /// `(time - window, time]` honoured.
+    fn history(past: &[(TxKind, &str, i64)]) -> MemoryHost {
+        let events: Vec<(Kinds, Money, i64)> = past
+            .iter()
+            .map(|(kind, amount, ago)| (Kinds::of(*kind), tenge(amount), *ago))
+            .collect();
+        MemoryHost::new().with_aggregate(move |_, query| {
+            let mut totals = Totals::default();
+            if query.account() != DEFAULT_SENDER_ACCOUNT || query.direction() != Direction::Outbound
+            {
+                return totals;
+            }
+            for (kind, amount, ago) in &events {
+                let kind_ok = query.kinds().is_empty() || query.kinds().contains(*kind);
+                let in_window = (0..i64::from(query.window_secs())).contains(ago);
+                if kind_ok
+                    && in_window
+                    && query.min_amount() <= *amount
+                    && *amount <= query.max_amount()
+                {
+                    totals.count += 1;
+                    totals.sum = totals.sum.saturating_add(*amount);
+                    if *amount > totals.max {
+                        totals.max = *amount;
+                    }
+                }
+            }
+            totals
+        })
+    }
+
+    fn evidence(finding: &Finding) -> Vec<(&str, &str)> {
+        finding
+            .evidence_items()
+            .iter()
+            .map(|e| (e.name(), e.value()))
+            .collect()
+    }
+
+    fn find<'a>(findings: &'a [Finding], code: &str) -> Option<&'a Finding> {
+        findings.iter().find(|f| f.code() == code)
+    }
+
+    // --- STRUCTURING_NEAR_THRESHOLD ---------------------------------------
+
+    /// Two earlier top-ups just under the threshold.
+    fn two_near_topups() -> MemoryHost {
+        history(&[
+            (TxKind::CardTopup, "490000.00", 5 * HOUR),
+            (TxKind::CardTopup, "495000.00", 3 * HOUR),
+        ])
+    }
+
+    #[test]
+    fn third_topup_just_under_the_threshold_is_structuring() -> TestResult {
+        let harness = rule()?.with_host(two_near_topups());
+        let findings = harness.evaluate(&TxBuilder::card_topup("499000.00").build());
+        let Some(finding) = only(&findings, "STRUCTURING_NEAR_THRESHOLD") else {
+            panic!(
+                "expected one STRUCTURING_NEAR_THRESHOLD, got {:?}",
+                codes_of(&findings)
+            );
+        };
+        assert_eq!(finding.action(), Action::Review);
+        assert_eq!(finding.risk_score(), 30);
+        assert_eq!(finding.requirements(), Checks::NONE);
+        assert_eq!(
+            evidence(&finding),
+            [
+                ("count", "3"),
+                ("window-hours", "24"),
+                ("band-from", "450000.00"),
+                ("band-to", "500000.00"),
+            ]
+        );
+        assert_eq!(
+            finding.message_text(),
+            "card-topup of 499000.00 KZT: the sender made 3 top-ups, transfers or cash \
+             transactions of 450000.00 to 500000.00 KZT in 24 h (this one included), amounts \
+             just under the 500000.00 KZT threshold"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn structuring_asks_for_the_senders_outbound_amounts_in_the_band() -> TestResult {
+        let harness = rule()?.with_host(two_near_topups());
+        let tx = TxBuilder::card_topup("499000.00").build();
+        let _ = harness.evaluate(&tx);
+        let queries = harness.host().queries();
+        let Some((at, query)) = queries.first() else {
+            panic!("no history query asked");
+        };
+        assert_eq!(queries.len(), 1);
+        assert_eq!((at.seq, at.time), (tx.tx().at().seq, tx.tx().at().time));
+        assert_eq!(query.account(), DEFAULT_SENDER_ACCOUNT);
+        assert_eq!(query.direction(), Direction::Outbound);
+        assert_eq!(query.window_secs(), 86_400);
+        assert_eq!(
+            query.kinds(),
+            Kinds::CARD_TOPUP | Kinds::TRANSFER | Kinds::CASH_WITHDRAWAL | Kinds::CASH_DEPOSIT
+        );
+        assert_eq!(query.min_amount(), tenge("450000.00"));
+        assert_eq!(query.max_amount(), tenge("500000.00"));
+        Ok(())
+    }
+
+    #[test]
+    fn two_in_the_band_this_one_included_are_not_enough() -> TestResult {
+        let harness = rule()?.with_host(history(&[(TxKind::CardTopup, "490000.00", HOUR)]));
+        assert!(
+            harness
+                .evaluate(&TxBuilder::card_topup("499000.00").build())
+                .is_empty()
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn the_current_transaction_counts_only_when_it_is_in_the_band() -> TestResult {
+        let harness = rule()?.with_host(two_near_topups());
+        // 2 before + a small top-up outside the band = 2.
+        assert!(
+            harness
+                .evaluate(&TxBuilder::card_topup("100000.00").build())
+                .is_empty()
+        );
+        // 3 before: the pattern stands even when this one is outside the band.
+        let three = rule()?.with_host(history(&[
+            (TxKind::CardTopup, "490000.00", 5 * HOUR),
+            (TxKind::CardTopup, "495000.00", 3 * HOUR),
+            (TxKind::Transfer, "480000.00", HOUR),
+        ]));
+        let findings = three.evaluate(&TxBuilder::transfer("100000.00").build());
+        let finding = only(&findings, "STRUCTURING_NEAR_THRESHOLD");
+        assert_eq!(
+            finding
+                .as_ref()
+                .and_then(|f| f.evidence_value("count").map(str::to_owned))
+                .as_deref(),
+            Some("3")
+        );
+        assert!(
+            finding
+                .as_ref()
+                .is_some_and(|f| f.message_text().contains("(before this one)"))
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn band_ends_are_included_one_tiyn_outside_is_not() -> TestResult {
+        let at_lower = rule()?.with_host(history(&[
+            (TxKind::CardTopup, "450000.00", 2 * HOUR),
+            (TxKind::CardTopup, "450000.00", HOUR),
+        ]));
+        assert_eq!(
+            codes_of(&at_lower.evaluate(&TxBuilder::card_topup("450000.00").build())),
+            ["STRUCTURING_NEAR_THRESHOLD"]
+        );
+        assert!(
+            at_lower
+                .evaluate(&TxBuilder::card_topup("449999.99").build())
+                .is_empty()
+        );
+        let below = rule()?.with_host(history(&[
+            (TxKind::CardTopup, "449999.99", 2 * HOUR),
+            (TxKind::CardTopup, "450000.00", HOUR),
+        ]));
+        assert!(
+            below
+                .evaluate(&TxBuilder::card_topup("450000.00").build())
+                .is_empty()
+        );
+        let at_top = rule()?.with_host(history(&[
+            (TxKind::CardTopup, "500000.00", 2 * HOUR),
+            (TxKind::CardTopup, "500000.00", HOUR),
+        ]));
+        assert_eq!(
+            codes_of(&at_top.evaluate(&TxBuilder::card_topup("500000.00").build())),
+            ["STRUCTURING_NEAR_THRESHOLD"]
+        );
+        // One tiyn above: a top-up that needs the IIN, not a third amount under it.
+        assert_eq!(
+            codes_of(&at_top.evaluate(&TxBuilder::card_topup("500000.01").build())),
+            ["TOPUP_SENDER_IIN_REQUIRED"]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn structuring_window_excludes_what_is_24_hours_old() -> TestResult {
+        let inside = rule()?.with_host(history(&[
+            (TxKind::CardTopup, "490000.00", 24 * HOUR - 1),
+            (TxKind::CardTopup, "495000.00", HOUR),
+        ]));
+        assert_eq!(
+            codes_of(&inside.evaluate(&TxBuilder::card_topup("499000.00").build())),
+            ["STRUCTURING_NEAR_THRESHOLD"]
+        );
+        let outside = rule()?.with_host(history(&[
+            (TxKind::CardTopup, "490000.00", 24 * HOUR),
+            (TxKind::CardTopup, "495000.00", HOUR),
+        ]));
+        assert!(
+            outside
+                .evaluate(&TxBuilder::card_topup("499000.00").build())
+                .is_empty()
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn transfers_and_cash_count_towards_structuring() -> TestResult {
+        let harness = rule()?.with_host(history(&[
+            (TxKind::Transfer, "470000.00", 6 * HOUR),
+            (TxKind::CashDeposit, "460000.00", 4 * HOUR),
+        ]));
+        let tx = TxBuilder::cash_withdrawal("455000.00")
+            .verified(Checks::BIOMETRIC)
+            .build();
+        let findings = harness.evaluate(&tx);
+        assert_eq!(codes_of(&findings), ["STRUCTURING_NEAR_THRESHOLD"]);
+        assert!(findings.first().is_some_and(|f| {
+            f.message_text()
+                .starts_with("cash-withdrawal of 455000.00 KZT")
+        }));
+        Ok(())
+    }
+
+    #[test]
+    fn card_payments_and_crypto_are_not_looked_at_nor_counted() -> TestResult {
+        let harness = rule()?.with_host(history(&[
+            (TxKind::CardPayment, "490000.00", 3 * HOUR),
+            (TxKind::CryptoPurchase, "490000.00", 2 * HOUR),
+            (TxKind::CardTopup, "490000.00", HOUR),
+        ]));
+        // Only the top-up is in the counted kinds: 1 + this one = 2.
+        assert!(
+            harness
+                .evaluate(&TxBuilder::card_topup("490000.00").build())
+                .is_empty()
+        );
+        let quiet = rule()?.with_host(two_near_topups());
+        for builder in [
+            TxBuilder::card_payment("490000.00"),
+            TxBuilder::crypto_purchase("490000.00"),
+            TxBuilder::crypto_sale("490000.00"),
+        ] {
+            assert!(quiet.evaluate(&builder.build()).is_empty());
+        }
+        assert!(quiet.host().queries().is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn structuring_parameters_come_from_the_pack() -> TestResult {
+        let harness = Harness::<KzThreshold>::with_params(&[
+            ("structuring-band", "0.05"),
+            ("structuring-min-count", "2"),
+            ("structuring-window-hours", "2"),
+            ("structuring-score", "45"),
+        ])?
+        .with_host(history(&[
+            (TxKind::CardTopup, "475000.00", 2 * HOUR - 1),
+            (TxKind::CardTopup, "474999.99", HOUR),
+        ]));
+        let findings = harness.evaluate(&TxBuilder::card_topup("100.00").build());
+        assert!(findings.is_empty(), "{:?}", codes_of(&findings));
+        let findings = harness.evaluate(&TxBuilder::card_topup("475000.00").build());
+        let finding = only(&findings, "STRUCTURING_NEAR_THRESHOLD");
+        assert_eq!(finding.as_ref().map(Finding::risk_score), Some(45));
+        assert_eq!(
+            finding.as_ref().map(|f| {
+                evidence(f)
+                    .into_iter()
+                    .map(|(n, v)| (n.to_owned(), v.to_owned()))
+                    .collect::<Vec<_>>()
+            }),
+            Some(
+                [
+                    ("count", "2"),
+                    ("window-hours", "2"),
+                    ("band-from", "475000.00"),
+                    ("band-to", "500000.00"),
+                ]
+                .map(|(n, v)| (n.to_owned(), v.to_owned()))
+                .to_vec()
+            )
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn the_band_follows_the_topup_threshold() -> TestResult {
+        let harness = Harness::<KzThreshold>::with_params(&[("topup-threshold", "1000.01")])?;
+        // 1000.01 x 0.9 = 900.009, rounded up to 900.01.
+        assert_eq!(harness.rule().structuring_from, tenge("900.01"));
+        Ok(())
+    }
+
+    #[test]
+    fn band_lower_end_is_exact_and_rounded_up_to_the_tiyn() -> Result<(), &'static str> {
+        let cases = [
+            ("0.1", "500000.00", "450000.00"),
+            ("0.10", "500000.00", "450000.00"),
+            ("0", "500000.00", "500000.00"),
+            ("1", "500000.00", "0.00"),
+            ("1.0", "500000.00", "0.00"),
+            ("0.5", "0.03", "0.02"),
+            ("0.333333333333333333", "0.03", "0.03"),
+            ("0.333333333333333333", "3.00", "2.01"),
+            ("0.1", "0.00", "0.00"),
+            (
+                "0.000000000000000001",
+                "92233720368547758.07",
+                "92233720368547757.98",
+            ),
+        ];
+        for (band, threshold, lower) in cases {
+            assert_eq!(
+                Band::parse(band)?.lower_end(tenge(threshold)),
+                tenge(lower),
+                "{band} of {threshold}"
+            );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn bad_bands_are_refused_naming_the_parameter() {
+        for band in [
+            "1.01",
+            "2",
+            "-0.1",
+            "abc",
+            "1.",
+            "0.1234567890123456789",
+            "",
+        ] {
+            let error = Harness::<KzThreshold>::with_params(&[("structuring-band", band)]).err();
+            let message = error.map(|e| e.to_string()).unwrap_or_default();
+            assert!(
+                message.contains("parameter `structuring-band`"),
+                "{band}: {message}"
+            );
+        }
+        assert_eq!(
+            Band::parse("1.5"),
+            Err("must be a decimal from 0 to 1, such as 0.1")
+        );
+        assert_eq!(
+            Band::parse("0.1234567890123456789"),
+            Err("has more than 18 fraction digits")
+        );
+        assert_eq!(
+            Band::parse("00000000000000000000000000000000000000000001"),
+            Band::parse("1")
+        );
+        assert!(Band::parse("100000000000000000000000000000000000000000").is_err());
+    }
+
+    #[test]
+    fn bad_counts_and_windows_are_refused_naming_the_parameter() {
+        let cases = [
+            ("structuring-min-count", "1"),
+            ("structuring-min-count", "-3"),
+            ("structuring-min-count", "4294967296"),
+            ("structuring-window-hours", "0"),
+            ("structuring-window-hours", "1193047"),
+            ("cash-cap-window-hours", "0"),
+            ("cash-cap-window-hours", "-24"),
+            ("structuring-score", "101"),
+            ("cash-cap-score", "101"),
+        ];
+        for (name, value) in cases {
+            let error = Harness::<KzThreshold>::with_params(&[(name, value)]).err();
+            let message = error.map(|e| e.to_string()).unwrap_or_default();
+            assert!(
+                message.contains(&format!("parameter `{name}`")),
+                "{name} = {value}: {message}"
+            );
+        }
+        assert!(
+            Harness::<KzThreshold>::with_params(&[("structuring-window-hours", "1193046")]).is_ok()
+        );
+    }
+
+    // --- CASH_DAILY_CAP_EXCEEDED ------------------------------------------
+
+    /// The default sender on `cash-cap-accounts`, with earlier outbound
+    /// transactions `past`.
+    fn listed(past: &[(TxKind, &str, i64)]) -> MemoryHost {
+        history(past).with_listed_account(lists::CASH_CAP_ACCOUNTS, DEFAULT_SENDER_ACCOUNT)
+    }
+
+    fn withdrawal(amount: &str) -> qorgan_sdk::testing::TestTx {
+        TxBuilder::cash_withdrawal(amount)
+            .verified(Checks::BIOMETRIC)
+            .build()
+    }
+
+    #[test]
+    fn listed_account_one_tiyn_over_the_cap_is_held() -> TestResult {
+        let harness = rule()?.with_host(listed(&[
+            (TxKind::CashWithdrawal, "200000.00", 8 * HOUR),
+            (TxKind::CashWithdrawal, "100000.00", 2 * HOUR),
+        ]));
+        let findings = harness.evaluate(&withdrawal("12000.01"));
+        let Some(finding) = only(&findings, "CASH_DAILY_CAP_EXCEEDED") else {
+            panic!(
+                "expected one CASH_DAILY_CAP_EXCEEDED, got {:?}",
+                codes_of(&findings)
+            );
+        };
+        assert_eq!(finding.action(), Action::Hold);
+        assert_eq!(finding.risk_score(), 50);
+        assert_eq!(finding.requirements(), Checks::NONE);
+        assert_eq!(
+            evidence(&finding),
+            [
+                ("cash-out-before", "300000.00"),
+                ("this", "12000.01"),
+                ("total", "312000.01"),
+                ("cap", "312000.00"),
+            ]
+        );
+        assert_eq!(
+            finding.message_text(),
+            "cash withdrawal of 12000.01 KZT from an account on cash-cap-accounts: with \
+             300000.00 KZT withdrawn in the last 24 h the cash-out is 312000.01 KZT, above \
+             the cap of 312000.00 KZT"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn reaching_the_cap_exactly_is_allowed() -> TestResult {
+        let harness = rule()?.with_host(listed(&[(TxKind::CashWithdrawal, "300000.00", 2 * HOUR)]));
+        assert!(harness.evaluate(&withdrawal("12000.00")).is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn one_withdrawal_above_the_cap_is_held_without_history() -> TestResult {
+        let harness = rule()?.with_host(listed(&[]));
+        let findings = harness.evaluate(&withdrawal("312000.01"));
+        let finding = only(&findings, "CASH_DAILY_CAP_EXCEEDED");
+        assert_eq!(
+            finding
+                .as_ref()
+                .and_then(|f| f.evidence_value("cash-out-before").map(str::to_owned))
+                .as_deref(),
+            Some("0.00")
+        );
+        assert!(harness.evaluate(&withdrawal("312000.00")).is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn accounts_not_on_the_list_have_no_cap_and_no_cash_out_is_asked() -> TestResult {
+        let harness = rule()?.with_host(
+            history(&[(TxKind::CashWithdrawal, "300000.00", HOUR)])
+                .with_listed_account(lists::CASH_CAP_ACCOUNTS, DEFAULT_RECIPIENT_ACCOUNT),
+        );
+        assert!(harness.evaluate(&withdrawal("900000.00")).is_empty());
+        // Only the structuring question (a cash withdrawal is a counted kind).
+        let queries = harness.host().queries();
+        assert_eq!(queries.len(), 1);
+        assert!(queries.iter().all(|(_, q)| q.kinds() == STRUCTURING_KINDS));
+        Ok(())
+    }
+
+    #[test]
+    fn cap_counts_only_cash_withdrawals_in_the_window() -> TestResult {
+        let harness = rule()?.with_host(listed(&[
+            (TxKind::CashWithdrawal, "300000.00", 24 * HOUR),
+            (TxKind::Transfer, "300000.00", HOUR),
+            (TxKind::CashDeposit, "300000.00", HOUR),
+            (TxKind::CashWithdrawal, "100000.00", 24 * HOUR - 1),
+        ]));
+        assert!(harness.evaluate(&withdrawal("212000.00")).is_empty());
+        let findings = harness.evaluate(&withdrawal("212000.01"));
+        assert_eq!(
+            find(&findings, "CASH_DAILY_CAP_EXCEEDED")
+                .and_then(|f| f.evidence_value("cash-out-before")),
+            Some("100000.00")
+        );
+        let queries = harness.host().queries();
+        let cash_out: Vec<_> = queries
+            .iter()
+            .filter(|(_, q)| q.kinds() != STRUCTURING_KINDS)
+            .collect();
+        assert_eq!(cash_out.len(), 2);
+        assert!(
+            cash_out
+                .iter()
+                .all(|(_, q)| q.kinds() == Kinds::CASH_WITHDRAWAL
+                    && q.direction() == Direction::Outbound
+                    && q.window_secs() == 86_400
+                    && q.account() == DEFAULT_SENDER_ACCOUNT)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn only_withdrawals_are_capped() -> TestResult {
+        let harness = rule()?.with_host(listed(&[(TxKind::CashWithdrawal, "300000.00", HOUR)]));
+        let deposit = TxBuilder::cash_deposit("400000.00")
+            .verified(Checks::BIOMETRIC)
+            .build();
+        assert!(harness.evaluate(&deposit).is_empty());
+        assert!(
+            harness
+                .evaluate(&TxBuilder::transfer("400000.00").build())
+                .is_empty()
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn cap_without_biometrics_gives_both_findings() -> TestResult {
+        let harness = rule()?.with_host(listed(&[]));
+        let findings = harness.evaluate(&TxBuilder::cash_withdrawal("320000.00").build());
+        assert_eq!(
+            codes_of(&findings),
+            ["CASH_BIOMETRIC_REQUIRED", "CASH_DAILY_CAP_EXCEEDED"]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn cash_cap_parameters_come_from_the_pack() -> TestResult {
+        let harness = Harness::<KzThreshold>::with_params(&[
+            ("cash-cap", "100000.00"),
+            ("cash-cap-window-hours", "1"),
+            ("cash-cap-score", "80"),
+        ])?
+        .with_host(listed(&[
+            (TxKind::CashWithdrawal, "60000.00", HOUR - 1),
+            (TxKind::CashWithdrawal, "60000.00", HOUR),
+        ]));
+        assert!(harness.evaluate(&withdrawal("40000.00")).is_empty());
+        let findings = harness.evaluate(&withdrawal("40000.01"));
+        let finding = only(&findings, "CASH_DAILY_CAP_EXCEEDED");
+        assert_eq!(finding.as_ref().map(Finding::risk_score), Some(80));
+        assert_eq!(
+            finding
+                .as_ref()
+                .and_then(|f| f.evidence_value("total").map(str::to_owned))
+                .as_deref(),
+            Some("100000.01")
+        );
         Ok(())
     }
 
