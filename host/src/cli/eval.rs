@@ -108,32 +108,34 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let mut rejected = 0usize;
     let mut done = false;
     while !done {
-        // (line number, parsed transaction or the error for that line)
-        let mut chunk: Vec<(usize, Result<Transaction, String>)> = Vec::with_capacity(batch_size);
-        while chunk.len() < batch_size {
+        // Each line's number and its problem, if it was rejected; the
+        // accepted transactions go to `txs`, in order, without copies.
+        let mut lines: Vec<(usize, Option<String>)> = Vec::with_capacity(batch_size);
+        let mut txs: Vec<Transaction> = Vec::with_capacity(batch_size);
+        while lines.len() < batch_size {
             let Some(line) = next_line(&mut reader)? else {
                 done = true;
                 break;
             };
             line_no += 1;
-            match line {
+            let problem = match line {
                 Line::Text(text) if text.trim().is_empty() => continue,
-                Line::Text(text) => chunk.push((
-                    line_no,
-                    Transaction::from_json(&text).map_err(|e| e.to_string()),
-                )),
-                Line::Bad(problem) => chunk.push((line_no, Err(problem))),
-            }
+                Line::Text(text) => match Transaction::from_json(&text) {
+                    Ok(tx) => {
+                        txs.push(tx);
+                        None
+                    }
+                    Err(e) => Some(e.to_string()),
+                },
+                Line::Bad(problem) => Some(problem),
+            };
+            lines.push((line_no, problem));
         }
-        let txs: Vec<Transaction> = chunk
-            .iter()
-            .filter_map(|(_, r)| r.as_ref().ok().cloned())
-            .collect();
         let mut decisions = evaluator.evaluate_batch(&txs).into_iter();
-        for (line, parsed) in &chunk {
-            let text = match parsed {
-                Err(problem) => Err(problem.clone()),
-                Ok(_) => match decisions.next() {
+        for (line, problem) in lines {
+            let text = match problem {
+                Some(problem) => Err(problem),
+                None => match decisions.next() {
                     Some(Ok(decision)) => Ok(decision.to_json()),
                     Some(Err(e)) => Err(e.to_string()),
                     None => Err("no decision was produced".to_owned()),
@@ -143,7 +145,7 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
                 Ok(json) => writeln!(out, "{json}")?,
                 Err(problem) => {
                     rejected += 1;
-                    writeln!(out, "{}", error_line(*line, &problem))?;
+                    writeln!(out, "{}", error_line(line, &problem))?;
                 }
             }
         }

@@ -171,10 +171,30 @@ impl std::fmt::Debug for PreparedPack {
     }
 }
 
+/// Each transaction's amount in tiyn or why it has none, and the priced
+/// transactions paired with their amounts.
+type Priced<'t> = (
+    Vec<Result<i64, EvaluationError>>,
+    Vec<(&'t Transaction, i64)>,
+);
+
 impl PreparedPack {
     /// What the pack is.
     pub fn info(&self) -> &PackInfo {
         &self.info
+    }
+
+    /// Each transaction's amount in tiyn (or why it has none), and the
+    /// transactions that have one, paired with it, in order.
+    fn price<'t>(&self, txs: &'t [Transaction]) -> Priced<'t> {
+        let priced: Vec<Result<i64, EvaluationError>> =
+            txs.iter().map(|tx| self.to_tiyn(tx)).collect();
+        let accepted = txs
+            .iter()
+            .zip(&priced)
+            .filter_map(|(tx, p)| p.as_ref().ok().map(|t| (tx, *t)))
+            .collect();
+        (priced, accepted)
     }
 
     fn to_tiyn(&self, tx: &Transaction) -> Result<i64, EvaluationError> {
@@ -550,12 +570,8 @@ fn remember(
     history: &History,
     txs: &[Transaction],
 ) -> Vec<Result<(), EvaluationError>> {
-    let priced: Vec<Result<i64, EvaluationError>> = txs.iter().map(|tx| pack.to_tiyn(tx)).collect();
-    history.record(
-        txs.iter()
-            .zip(&priced)
-            .filter_map(|(tx, p)| p.as_ref().ok().map(|t| (tx, *t))),
-    );
+    let (priced, accepted) = pack.price(txs);
+    history.record(accepted);
     priced.into_iter().map(|p| p.map(|_| ())).collect()
 }
 
@@ -566,12 +582,7 @@ fn run_batch(
     txs: &[Transaction],
     record: bool,
 ) -> Vec<Result<Decision, EvaluationError>> {
-    let priced: Vec<Result<i64, EvaluationError>> = txs.iter().map(|tx| pack.to_tiyn(tx)).collect();
-    let accepted: Vec<(&Transaction, i64)> = txs
-        .iter()
-        .zip(&priced)
-        .filter_map(|(tx, p)| p.as_ref().ok().map(|t| (tx, *t)))
-        .collect();
+    let (priced, accepted) = pack.price(txs);
     let stamps: Vec<Stamp> = if record {
         context.history.record(accepted.iter().copied())
     } else {
