@@ -49,6 +49,10 @@ pub struct Stamp {
     pub recipient: u64,
     /// The device's handle, if the transaction names a device.
     pub device: Option<u64>,
+    /// The handle of the sender's IIN/BIN, if given.
+    pub sender_holder: Option<u64>,
+    /// The handle of the recipient's IIN/BIN, if given.
+    pub recipient_holder: Option<u64>,
 }
 
 /// Which direction of money a query counts.
@@ -244,6 +248,26 @@ impl History {
         format!("device:{id}")
     }
 
+    fn holder_key(iin: &str) -> String {
+        format!("iin:{}", iin.trim())
+    }
+
+    /// The handles of a transaction's device and holders, created if needed.
+    fn link_handles(&self, tx: &Transaction) -> (Option<u64>, Option<u64>, Option<u64>) {
+        let time = tx.timestamp;
+        let device = tx
+            .device
+            .as_ref()
+            .and_then(|d| d.id.as_deref())
+            .filter(|id| !id.trim().is_empty())
+            .map(|id| self.intern(&Self::device_key(id), time));
+        let holder = |iin: &Option<String>| {
+            iin.as_deref()
+                .map(|iin| self.intern(&Self::holder_key(iin), time))
+        };
+        (device, holder(&tx.sender.iin), holder(&tx.recipient.iin))
+    }
+
     /// The account (or device key) a handle stands for, while it is kept.
     pub fn name_of(&self, handle: u64) -> Option<Arc<str>> {
         let shard = self.shard(handle as usize);
@@ -269,20 +293,31 @@ impl History {
             .max(time);
         let sender = self.intern(&tx.sender.account, time);
         let recipient = self.intern(&tx.recipient.account, time);
-        let device = tx
-            .device
-            .as_ref()
-            .and_then(|d| d.id.as_deref())
-            .map(|id| self.intern(&Self::device_key(id), time));
+        let (device, sender_holder, recipient_holder) = self.link_handles(tx);
         self.push(sender, seq, time, amount, recipient, tx.kind, false, newest);
         if recipient != sender {
             self.push(recipient, seq, time, amount, sender, tx.kind, true, newest);
+        }
+        // Links: the device the sender used, and the accounts each holder
+        // appeared with. They are events on the key, whose counterparty is
+        // the linked account.
+        let links = [
+            (device, sender),
+            (sender_holder, sender),
+            (recipient_holder, recipient),
+        ];
+        for (key, account) in links {
+            if let Some(key) = key {
+                self.push(key, seq, time, amount, account, tx.kind, false, newest);
+            }
         }
         Stamp {
             at: Cursor { seq, time },
             sender,
             recipient,
             device,
+            sender_holder,
+            recipient_holder,
         }
     }
 
@@ -340,18 +375,19 @@ impl History {
     pub fn stamp_only<'a>(&self, txs: impl IntoIterator<Item = &'a Transaction>) -> Vec<Stamp> {
         let seq = self.next_seq.load(Ordering::Relaxed);
         txs.into_iter()
-            .map(|tx| Stamp {
-                at: Cursor {
-                    seq,
-                    time: tx.timestamp,
-                },
-                sender: self.intern(&tx.sender.account, tx.timestamp),
-                recipient: self.intern(&tx.recipient.account, tx.timestamp),
-                device: tx
-                    .device
-                    .as_ref()
-                    .and_then(|d| d.id.as_deref())
-                    .map(|id| self.intern(&Self::device_key(id), tx.timestamp)),
+            .map(|tx| {
+                let (device, sender_holder, recipient_holder) = self.link_handles(tx);
+                Stamp {
+                    at: Cursor {
+                        seq,
+                        time: tx.timestamp,
+                    },
+                    sender: self.intern(&tx.sender.account, tx.timestamp),
+                    recipient: self.intern(&tx.recipient.account, tx.timestamp),
+                    device,
+                    sender_holder,
+                    recipient_holder,
+                }
             })
             .collect()
     }
@@ -400,7 +436,24 @@ impl History {
         (seq < at.seq).then_some(time)
     }
 
-    /// How many accounts (and devices) are kept now.
+    /// How many distinct accounts were linked to `key` (a device or holder
+    /// handle) in the `window` seconds before `at`.
+    pub fn linked_accounts(&self, at: Cursor, key: u64, window: u32) -> u32 {
+        self.aggregate(
+            at,
+            &Query {
+                account: key,
+                window,
+                direction: Direction::Both,
+                kinds: 0,
+                min_amount: i64::MIN,
+                max_amount: i64::MAX,
+            },
+        )
+        .counterparties
+    }
+
+    /// How many accounts (and devices and holders) are kept now.
     pub fn accounts(&self) -> usize {
         self.shards
             .iter()
@@ -511,6 +564,52 @@ mod tests {
         let s2 = h.stamp_only(&probe);
         assert_eq!(s1, s2);
         assert_eq!(h.aggregate(s1[0].at, &inbound(s1[0].recipient)).count, 1);
+    }
+
+    fn linked(id: &str, from: &str, iin: &str, device: &str, time: &str) -> Transaction {
+        let text = format!(
+            r#"{{"id":"{id}","timestamp":"{time}","kind":"transfer","amount":"1.00",
+                "currency":"KZT","sender":{{"account":"{from}","iin":"{iin}"}},
+                "recipient":{{"account":"SHOP"}},"device":{{"id":"{device}"}}}}"#
+        );
+        match Transaction::from_json(&text) {
+            Ok(tx) => tx,
+            Err(e) => panic!("bad fixture: {e}"),
+        }
+    }
+
+    #[test]
+    fn linked_accounts_counts_distinct_accounts_per_device_and_holder_before_the_cursor() {
+        let h = History::default();
+        let stamps = record(
+            &h,
+            &[
+                linked("1", "A", "061211600012", "d-1", "2025-03-01T10:00:00Z"),
+                linked("2", "B", "061211600012", "d-1", "2025-03-01T10:01:00Z"),
+                linked("3", "B", "061211600012", "d-1", "2025-03-01T10:02:00Z"),
+                linked("4", "C", "900101300015", "d-1", "2025-03-01T10:03:00Z"),
+            ],
+        );
+        let device = stamps[0].device.unwrap_or(0);
+        let holder = stamps[0].sender_holder.unwrap_or(0);
+        assert_eq!(stamps[3].device, Some(device), "one handle per device");
+        assert_eq!(stamps[2].sender_holder, Some(holder), "one handle per IIN");
+        assert_ne!(stamps[3].sender_holder, Some(holder));
+        let day = 24 * 3600;
+        let on_device: Vec<u32> = stamps
+            .iter()
+            .map(|s| h.linked_accounts(s.at, device, day))
+            .collect();
+        assert_eq!(on_device, vec![0, 1, 2, 2]);
+        let later = Cursor {
+            seq: u64::MAX,
+            time: stamps[3].at.time,
+        };
+        assert_eq!(h.linked_accounts(later, device, day), 3);
+        assert_eq!(h.linked_accounts(later, holder, day), 2);
+        assert_eq!(h.linked_accounts(later, holder, 60), 0, "outside the window");
+        assert_eq!(h.linked_accounts(later, 999_999, day), 0, "unknown key");
+        assert_eq!(stamps[0].recipient_holder, None);
     }
 
     #[test]

@@ -330,6 +330,9 @@ pub struct Party {
     pub opened: Option<i64>,
     /// The VASP identifier, lower-case, for crypto platforms.
     pub vasp: Option<String>,
+    /// The holder's declared monthly income in tiyn, from the bank's
+    /// know-your-customer file (`"income": "250000.00"`, in tenge).
+    pub income: Option<i64>,
 }
 
 /// The device a transaction was made from.
@@ -545,6 +548,10 @@ fn parse_party(obj: &Map<String, Value>, side: &str) -> Result<Party, Transactio
         None => None,
         Some(t) => Some(parse_time(&format!("{side}.opened"), &t)?),
     };
+    let income = match optional_str(party, &prefix, "income")? {
+        None => None,
+        Some(text) => Some(parse_income(&format!("{side}.income"), &text)?),
+    };
     let non_empty = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
     Ok(Party {
         account,
@@ -556,7 +563,23 @@ fn parse_party(obj: &Map<String, Value>, side: &str) -> Result<Party, Transactio
             .map(|c| c.to_ascii_uppercase()),
         opened,
         vasp: non_empty(optional_str(party, &prefix, "vasp")?).map(|v| v.trim().to_lowercase()),
+        income,
     })
+}
+
+/// A declared income: a non-negative tenge amount with at most two fraction
+/// digits, in tiyn.
+fn parse_income(field: &str, text: &str) -> Result<i64, TransactionError> {
+    let (units, scale) =
+        Amount::parse_decimal(text.trim()).map_err(|p| TransactionError::invalid(field, p))?;
+    if units < 0 || scale > 2 {
+        return Err(TransactionError::invalid(
+            field,
+            format!("`{text}` must be a non-negative tenge amount with at most 2 decimals"),
+        ));
+    }
+    let tiyn = units * 10i128.pow(2 - scale);
+    i64::try_from(tiyn).map_err(|_| TransactionError::invalid(field, format!("`{text}` is too large")))
 }
 
 fn parse_checks(obj: &Map<String, Value>) -> Result<Checks, TransactionError> {

@@ -182,6 +182,27 @@ impl qorgan::rule::history::Host for HostState {
             )),
         }
     }
+
+    fn linked_accounts(
+        &mut self,
+        at: wit::Cursor,
+        key: u64,
+        window: u32,
+    ) -> wasmtime::Result<u32> {
+        let answer = self.ask(
+            || Question::LinkedAccounts {
+                key: self.account_name(key),
+                window,
+            },
+            || Answer::Count(self.history.linked_accounts(cursor(at), key, window)),
+        )?;
+        match answer {
+            Answer::Count(n) => Ok(n),
+            _ => Err(wasmtime::format_err!(
+                "recorded answer to linked-accounts is not a count"
+            )),
+        }
+    }
 }
 
 impl qorgan::rule::lists::Host for HostState {

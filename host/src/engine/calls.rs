@@ -32,6 +32,13 @@ pub enum Question {
         /// The account asked about.
         account: String,
     },
+    /// `history.linked-accounts`.
+    LinkedAccounts {
+        /// The device (`device:ID`) or holder (`iin:IIN`) asked about.
+        key: String,
+        /// The window in seconds.
+        window: u32,
+    },
     /// `lists.contains`.
     Contains {
         /// The list.
@@ -57,6 +64,8 @@ pub enum Answer {
     Time(Option<i64>),
     /// Membership.
     Member(bool),
+    /// A number of accounts.
+    Count(u32),
 }
 
 /// A history query without its account handle.
@@ -174,6 +183,8 @@ struct CallRecord {
     key: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     query: Option<QueryRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    window: Option<u32>,
     answer: serde_json::Value,
 }
 
@@ -186,6 +197,7 @@ impl Serialize for HostCall {
             list: None,
             key: None,
             query: None,
+            window: None,
             answer: serde_json::Value::Null,
         };
         match &self.question {
@@ -197,6 +209,11 @@ impl Serialize for HostCall {
             Question::FirstSeen { account } => {
                 record.call = "first-seen".into();
                 record.account = Some(account.clone());
+            }
+            Question::LinkedAccounts { key, window } => {
+                record.call = "linked-accounts".into();
+                record.key = Some(key.clone());
+                record.window = Some(*window);
             }
             Question::Contains { list, key } => {
                 record.call = "contains".into();
@@ -221,6 +238,7 @@ impl Serialize for HostCall {
             .map_err(serde::ser::Error::custom)?,
             Answer::Time(t) => serde_json::json!(t),
             Answer::Member(b) => serde_json::json!(b),
+            Answer::Count(n) => serde_json::json!(n),
         };
         record.serialize(s)
     }
@@ -260,6 +278,15 @@ impl<'de> Deserialize<'de> for HostCall {
                 },
                 Answer::Time(serde_json::from_value(r.answer.clone()).map_err(D::Error::custom)?),
             ),
+            "linked-accounts" => (
+                Question::LinkedAccounts {
+                    key: need(r.key.clone(), "key")?,
+                    window: r.window.ok_or_else(|| {
+                        D::Error::custom("`linked-accounts` call needs `window`")
+                    })?,
+                },
+                Answer::Count(serde_json::from_value(r.answer.clone()).map_err(D::Error::custom)?),
+            ),
             "contains" => (
                 Question::Contains {
                     list: need(r.list.clone(), "list")?,
@@ -276,7 +303,7 @@ impl<'de> Deserialize<'de> for HostCall {
             ),
             other => {
                 return Err(D::Error::custom(format!(
-                    "unknown call `{other}`; expected aggregate, first-seen, contains or contains-account"
+                    "unknown call `{other}`; expected aggregate, first-seen, linked-accounts, contains or contains-account"
                 )));
             }
         };
@@ -396,6 +423,13 @@ mod tests {
                     account: "KZ01".into(),
                 },
                 Answer::Time(None),
+            ),
+            call(
+                Question::LinkedAccounts {
+                    key: "device:d-1".into(),
+                    window: 3600,
+                },
+                Answer::Count(4),
             ),
             call(
                 Question::Contains {

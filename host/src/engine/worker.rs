@@ -395,9 +395,16 @@ fn party_kind(kind: PartyKind) -> wit::PartyKind {
     }
 }
 
-fn party(text: &mut Vec<u8>, p: &crate::transaction::Party, account: u64) -> wit::Party {
+fn party(
+    text: &mut Vec<u8>,
+    p: &crate::transaction::Party,
+    account: u64,
+    holder: Option<u64>,
+) -> wit::Party {
     wit::Party {
         account,
+        holder,
+        income: p.income,
         iin: span(text, p.iin.as_deref()),
         kind: party_kind(p.kind),
         vasp: span(text, p.vasp.as_deref()),
@@ -439,8 +446,13 @@ fn build_batch(txs: &[(&Transaction, i64)], stamps: &[Stamp]) -> wit::Batch {
             },
             amount: *amount,
             currency: span(&mut text, Some(&tx.amount.currency)),
-            sender: party(&mut text, &tx.sender, stamp.sender),
-            recipient: party(&mut text, &tx.recipient, stamp.recipient),
+            sender: party(&mut text, &tx.sender, stamp.sender, stamp.sender_holder),
+            recipient: party(
+                &mut text,
+                &tx.recipient,
+                stamp.recipient,
+                stamp.recipient_holder,
+            ),
             remittance: span(&mut text, Some(&tx.remittance)),
             verified: checks_to_wit(tx.verified),
             device: stamp.device,

@@ -20,6 +20,15 @@ pub trait Host {
     /// (within its retention), or `None` if it has not seen it.
     fn first_seen(&self, at: Cursor, account: Account) -> Option<Timestamp>;
 
+    /// How many distinct accounts the host saw linked to `key` in the
+    /// `window_secs` before `at`: for a device handle ([`Tx::device`]), the
+    /// accounts that sent money from it; for a holder handle
+    /// ([`Party::holder`]), the accounts held under that IIN/BIN.
+    ///
+    /// [`Tx::device`]: crate::Tx::device
+    /// [`Party::holder`]: crate::Party::holder
+    fn linked_accounts(&self, at: Cursor, key: u64, window_secs: u32) -> u32;
+
     /// Whether `key` is an entry of the pack's reference list `name`, compared
     /// without regard to case and surrounding spaces. The list must be
     /// declared in the rule's [`Metadata`](crate::Metadata); asking about
@@ -206,6 +215,10 @@ impl Host for WasmHost {
 
     fn first_seen(&self, at: Cursor, account: Account) -> Option<Timestamp> {
         crate::bindings::qorgan::rule::history::first_seen(at, account)
+    }
+
+    fn linked_accounts(&self, at: Cursor, key: u64, window_secs: u32) -> u32 {
+        crate::bindings::qorgan::rule::history::linked_accounts(at, key, window_secs)
     }
 
     fn list_contains(&self, name: &str, key: &str) -> bool {

@@ -63,6 +63,8 @@ struct PartySpec {
     vasp: String,
     country: String,
     opened: Option<Timestamp>,
+    holder: Option<u64>,
+    income: Option<Money>,
 }
 
 impl PartySpec {
@@ -74,6 +76,8 @@ impl PartySpec {
             vasp: String::new(),
             country: String::new(),
             opened: None,
+            holder: None,
+            income: None,
         }
     }
 }
@@ -279,6 +283,18 @@ impl TxBuilder {
         self
     }
 
+    /// Sets the handle of the sender's holder (its IIN/BIN).
+    pub fn sender_holder(mut self, holder: u64) -> TxBuilder {
+        self.sender.holder = Some(holder);
+        self
+    }
+
+    /// Sets the sender's declared monthly income.
+    pub fn sender_income(mut self, income: Money) -> TxBuilder {
+        self.sender.income = Some(income);
+        self
+    }
+
     /// Sets the recipient's account handle.
     pub fn recipient_account(mut self, account: Account) -> TxBuilder {
         self.recipient.account = account;
@@ -312,6 +328,18 @@ impl TxBuilder {
     /// Sets when the recipient's account was opened.
     pub fn recipient_opened(mut self, opened: Timestamp) -> TxBuilder {
         self.recipient.opened = Some(opened);
+        self
+    }
+
+    /// Sets the handle of the recipient's holder (its IIN/BIN).
+    pub fn recipient_holder(mut self, holder: u64) -> TxBuilder {
+        self.recipient.holder = Some(holder);
+        self
+    }
+
+    /// Sets the recipient's declared monthly income.
+    pub fn recipient_income(mut self, income: Money) -> TxBuilder {
+        self.recipient.income = Some(income);
         self
     }
 
@@ -352,6 +380,8 @@ fn build_party(text: &mut Vec<u8>, party: &PartySpec) -> wit::Party {
         vasp: push_text(text, &party.vasp),
         country: push_text(text, &party.country),
         opened: party.opened,
+        holder: party.holder,
+        income: party.income.map(Money::tiyn),
     }
 }
 
@@ -461,6 +491,7 @@ pub struct MemoryHost {
     totals: Vec<(Account, Option<Direction>, Totals)>,
     aggregate: Option<AggregateFn>,
     first_seen: Vec<(Account, Timestamp)>,
+    linked: Vec<(u64, u32)>,
     entries: Vec<(String, String)>,
     accounts: Vec<(String, Account)>,
     declared_lists: Option<Vec<String>>,
@@ -474,6 +505,7 @@ impl fmt::Debug for MemoryHost {
             .field("totals", &self.totals)
             .field("aggregate", &self.aggregate.as_ref().map(|_| "Fn"))
             .field("first_seen", &self.first_seen)
+            .field("linked", &self.linked)
             .field("entries", &self.entries)
             .field("accounts", &self.accounts)
             .field("declared_lists", &self.declared_lists)
@@ -523,6 +555,14 @@ impl MemoryHost {
     #[must_use]
     pub fn with_first_seen(mut self, account: Account, time: Timestamp) -> MemoryHost {
         self.first_seen.push((account, time));
+        self
+    }
+
+    /// Says `count` accounts are linked to the device or holder `key`, in
+    /// any window.
+    #[must_use]
+    pub fn with_linked_accounts(mut self, key: u64, count: u32) -> MemoryHost {
+        self.linked.push((key, count));
         self
     }
 
@@ -605,6 +645,13 @@ impl Host for MemoryHost {
             .iter()
             .find(|(a, _)| *a == account)
             .map(|(_, time)| *time)
+    }
+
+    fn linked_accounts(&self, _at: Cursor, key: u64, _window_secs: u32) -> u32 {
+        self.linked
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or(0, |(_, count)| *count)
     }
 
     fn list_contains(&self, name: &str, key: &str) -> bool {

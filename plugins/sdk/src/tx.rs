@@ -155,6 +155,19 @@ impl<'a> Party<'a> {
         self.raw.opened
     }
 
+    /// The holder (the IIN/BIN) as a host handle, when one is given; pass
+    /// it to [`Host::linked_accounts`](crate::Host::linked_accounts).
+    #[must_use]
+    pub fn holder(&self) -> Option<u64> {
+        self.raw.holder
+    }
+
+    /// The holder's declared monthly income, when the bank gave it.
+    #[must_use]
+    pub fn income(&self) -> Option<Money> {
+        self.raw.income.map(Money::from_tiyn)
+    }
+
     /// The underlying WIT record.
     #[must_use]
     pub fn raw(&self) -> &'a wit::Party {
