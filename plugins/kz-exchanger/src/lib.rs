@@ -79,7 +79,7 @@
 
 use qorgan_sdk::{
     Action, CodeSpec, ConfigError, Direction, Finding, Findings, Host, Metadata, Money, ParamSpec,
-    Params, Party, PartyKind, Query, Rule, Tx, TxKind,
+    Params, Party, PartyKind, Query, Ratio, Rule, Tx, TxKind,
 };
 
 /// The finding codes this rule declares.
@@ -138,8 +138,6 @@ pub const DEFAULT_KEYWORDS: &str = "usdt, usdc, tether, тезер, юсдт, у
 /// `u32` of seconds).
 const MAX_WINDOW_HOURS: i64 = (u32::MAX / 3600) as i64;
 
-/// The most fraction digits `max-residual` may have.
-const MAX_RATIO_SCALE: u32 = 18;
 
 /// The configured `kz-exchanger` rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -272,7 +270,7 @@ impl Rule for KzExchanger {
             min_payers: count(params, params::MIN_PAYERS)?,
             min_payees: count(params, params::MIN_PAYEES)?,
             min_turnover,
-            max_residual: ratio(params, params::MAX_RESIDUAL)?,
+            max_residual: params.ratio(params::MAX_RESIDUAL)?,
             window_hours: window_hours(params)?,
             p2p_score: params.score(params::P2P_SCORE)?,
         })
@@ -472,7 +470,7 @@ impl KzExchanger {
             payees: outbound.counterparties,
             money_in: inbound.sum,
             money_out: outbound.sum,
-            residual_ratio: ratio_text(residual, money_in),
+            residual_ratio: Ratio::text(residual, money_in),
         })
     }
 }
@@ -539,70 +537,6 @@ pub fn find_at_word_start(text: &str, keyword: &str) -> Option<usize> {
     None
 }
 
-/// A non-negative decimal read exactly from its text: `units / 10^scale`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Ratio {
-    units: i64,
-    scale: u32,
-}
-
-impl Ratio {
-    /// Parses a non-negative decimal such as `0.1` or `2`, with at most 18
-    /// fraction digits.
-    pub fn parse(text: &str) -> Result<Ratio, &'static str> {
-        if text.starts_with('-') {
-            return Err("must not be negative");
-        }
-        let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
-        let digits_only = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
-        if whole.is_empty()
-            || !digits_only(whole)
-            || !digits_only(fraction)
-            || (text.contains('.') && fraction.is_empty())
-        {
-            return Err("expected a decimal number such as 0.1");
-        }
-        let scale = u32::try_from(fraction.len()).unwrap_or(u32::MAX);
-        if scale > MAX_RATIO_SCALE {
-            return Err("has more than 18 fraction digits");
-        }
-        let mut units: i64 = 0;
-        for digit in whole.bytes().chain(fraction.bytes()) {
-            units = units
-                .checked_mul(10)
-                .and_then(|u| u.checked_add(i64::from(digit - b'0')))
-                .ok_or("is too large")?;
-        }
-        Ok(Ratio { units, scale })
-    }
-
-    /// Whether `part / whole <= self`, exactly. `whole` must be positive;
-    /// otherwise the answer is `false`.
-    #[must_use]
-    pub fn admits(self, part: i128, whole: i128) -> bool {
-        if whole <= 0 {
-            return false;
-        }
-        let pow = 10_i128.pow(self.scale);
-        match (
-            part.checked_mul(pow),
-            i128::from(self.units).checked_mul(whole),
-        ) {
-            (Some(left), Some(right)) => left <= right,
-            _ => false,
-        }
-    }
-}
-
-/// `part / whole` with four decimals, rounded half up (`whole` > 0).
-fn ratio_text(part: i128, whole: i128) -> String {
-    if whole <= 0 {
-        return "n/a".to_owned();
-    }
-    let scaled = (part * 20_000 + whole) / (whole * 2);
-    format!("{}.{:04}", scaled / 10_000, scaled % 10_000)
-}
-
 /// An integer parameter that counts accounts: at least 1.
 fn count(params: &Params, name: &str) -> Result<u32, ConfigError> {
     let value = params.integer(name)?;
@@ -610,13 +544,6 @@ fn count(params: &Params, name: &str) -> Result<u32, ConfigError> {
         .ok()
         .filter(|count| *count >= 1)
         .ok_or_else(|| ConfigError::invalid(name, value, "must be a whole number of at least 1"))
-}
-
-/// A decimal parameter that is a ratio, read exactly.
-fn ratio(params: &Params, name: &str) -> Result<Ratio, ConfigError> {
-    params.decimal(name)?;
-    let text = params.text(name)?;
-    Ratio::parse(text).map_err(|reason| ConfigError::invalid(name, text, reason))
 }
 
 /// `window-hours`: 1 up to what a `u32` of seconds holds.
@@ -751,7 +678,7 @@ mod tests {
                 min_payers: 10,
                 min_payees: 10,
                 min_turnover: Money::from_tiyn(200_000_000),
-                max_residual: Ratio { units: 1, scale: 1 },
+                max_residual: Ratio::new(1, 1),
                 window_hours: 24,
                 p2p_score: 60,
             }
@@ -802,58 +729,9 @@ mod tests {
             ("keywords", ""),
         ])?;
         assert_eq!(harness.rule().window_hours, 1_193_046);
-        assert_eq!(harness.rule().max_residual, Ratio { units: 0, scale: 0 });
+        assert_eq!(harness.rule().max_residual, Ratio::new(0, 0));
         assert!(harness.rule().keywords.is_empty());
         Ok(())
-    }
-
-    #[test]
-    fn ratios_parse_exactly() {
-        assert_eq!(Ratio::parse("0.1"), Ok(Ratio { units: 1, scale: 1 }));
-        assert_eq!(
-            Ratio::parse("0.025"),
-            Ok(Ratio {
-                units: 25,
-                scale: 3
-            })
-        );
-        assert_eq!(Ratio::parse("2"), Ok(Ratio { units: 2, scale: 0 }));
-        assert_eq!(
-            Ratio::parse("1.50"),
-            Ok(Ratio {
-                units: 150,
-                scale: 2
-            })
-        );
-        assert!(Ratio::parse("-0.1").is_err());
-        assert!(Ratio::parse("1.").is_err());
-        assert!(Ratio::parse(".5").is_err());
-        assert!(Ratio::parse("1e-3").is_err());
-        assert!(Ratio::parse("0.1234567890123456789").is_err());
-        // 10% of 100.00 is exactly 10.00; one tiyn more is not.
-        let tenth = Ratio { units: 1, scale: 1 };
-        assert!(tenth.admits(1_000, 10_000));
-        assert!(!tenth.admits(1_001, 10_000));
-        assert!(!tenth.admits(0, 0));
-        // No overflow at the extremes.
-        let huge = Ratio {
-            units: i64::MAX,
-            scale: 18,
-        };
-        assert!(huge.admits(i128::from(i64::MAX) * 2, i128::from(i64::MAX)));
-        assert!(!Ratio { units: 0, scale: 0 }.admits(1, i128::from(i64::MAX)));
-    }
-
-    #[test]
-    fn residual_ratios_show_four_decimals_rounded_half_up() {
-        assert_eq!(ratio_text(5, 100), "0.0500");
-        assert_eq!(ratio_text(0, 100), "0.0000");
-        assert_eq!(ratio_text(1, 3), "0.3333");
-        assert_eq!(ratio_text(2, 3), "0.6667");
-        assert_eq!(ratio_text(1, 20_000), "0.0001");
-        assert_eq!(ratio_text(1, 20_001), "0.0000");
-        assert_eq!(ratio_text(150, 100), "1.5000");
-        assert_eq!(ratio_text(1, 0), "n/a");
     }
 
     // --- VASP_BLOCKED ---------------------------------------------------------

@@ -164,6 +164,7 @@ pub mod iin;
 mod metadata;
 mod money;
 mod params;
+mod ratio;
 mod rule;
 pub mod testing;
 mod tx;
@@ -186,6 +187,7 @@ pub use host::{Host, Query, Totals};
 pub use metadata::{CodeSpec, Metadata, MetadataError, ParamSpec};
 pub use money::{Money, MoneyError, MoneyErrorKind};
 pub use params::{ConfigError, Params};
+pub use ratio::Ratio;
 pub use rule::Rule;
 pub use tx::{Party, Tx};
 pub use wit::{
