@@ -138,7 +138,6 @@ pub const DEFAULT_KEYWORDS: &str = "usdt, usdc, tether, тезер, юсдт, у
 /// `u32` of seconds).
 const MAX_WINDOW_HOURS: i64 = (u32::MAX / 3600) as i64;
 
-
 /// The configured `kz-exchanger` rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KzExchanger {

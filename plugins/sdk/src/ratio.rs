@@ -83,6 +83,19 @@ impl Ratio {
         ))
     }
 
+    /// Compares the values of two ratios (`0.10` equals `0.1`).
+    #[must_use]
+    pub fn cmp_value(self, other: Ratio) -> core::cmp::Ordering {
+        let scale = self.scale.max(other.scale);
+        let widen = |r: Ratio| {
+            10_i128
+                .checked_pow(scale - r.scale)
+                .and_then(|pow| i128::from(r.units).checked_mul(pow))
+                .unwrap_or(i128::MAX)
+        };
+        widen(self).cmp(&widen(other))
+    }
+
     /// `part / whole` with four decimals, rounded half up, for evidence;
     /// `n/a` when `whole` is not positive.
     #[must_use]
@@ -164,6 +177,13 @@ mod tests {
         assert_eq!(Ratio::text(1, 20_001), "0.0000");
         assert_eq!(Ratio::text(150, 100), "1.5000");
         assert_eq!(Ratio::text(1, 0), "n/a");
+    }
+
+    #[test]
+    fn ratios_compare_by_value() {
+        assert!(Ratio::new(10, 2).cmp_value(Ratio::new(1, 1)).is_eq());
+        assert!(Ratio::new(9, 1).cmp_value(Ratio::new(11, 1)).is_lt());
+        assert!(Ratio::new(2, 0).cmp_value(Ratio::new(1999, 3)).is_gt());
     }
 
     #[test]
