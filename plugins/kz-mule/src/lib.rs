@@ -489,11 +489,13 @@ impl Rule for KzMule {
     }
 }
 
+#[cfg(feature = "export")]
 qorgan_sdk::export_rule!(KzMule);
 
 /// Whether the transaction is one this rule scores: money leaving an
 /// individual's account.
-fn scored(tx: &Tx<'_>) -> bool {
+#[must_use]
+pub fn scored(tx: &Tx<'_>) -> bool {
     let outbound = matches!(
         tx.kind(),
         TxKind::Transfer
@@ -691,18 +693,41 @@ impl KzMule {
         signs
     }
 
-    /// The finding for `signs`, if the gate and a level are reached.
-    pub fn finding(&self, signs: &Signs) -> Option<Finding> {
+    /// The rule with every parameter at its default, for other rules that
+    /// use the score as a library.
+    pub fn with_defaults() -> Result<KzMule, ConfigError> {
+        let metadata = Self::metadata();
+        let params = Params::from_pairs(
+            metadata
+                .params()
+                .iter()
+                .map(|spec| (spec.name(), spec.default_value())),
+        );
+        Self::configure(&params)
+    }
+
+    /// The mule score of `signs`: the summed weights, capped at 100, when at
+    /// least `min-indicators` hold; `None` otherwise.
+    #[must_use]
+    pub fn score(&self, signs: &Signs) -> Option<u32> {
         let held = u32::try_from(signs.held.len()).unwrap_or(u32::MAX);
         if held < self.min_indicators {
             return None;
         }
-        let score: u32 = signs
-            .held
-            .iter()
-            .map(|(indicator, _, _)| u32::from(self.weight(*indicator)))
-            .sum::<u32>()
-            .min(100);
+        Some(
+            signs
+                .held
+                .iter()
+                .map(|(indicator, _, _)| u32::from(self.weight(*indicator)))
+                .sum::<u32>()
+                .min(100),
+        )
+    }
+
+    /// The finding for `signs`, if the gate and a level are reached.
+    pub fn finding(&self, signs: &Signs) -> Option<Finding> {
+        let held = signs.held.len();
+        let score = self.score(signs)?;
         let (code, action) = if score >= self.high_score {
             (codes::MULE_SCORE_HIGH, Action::Hold)
         } else if score >= self.elevated_score {

@@ -8,7 +8,7 @@
 //! | `IIN_INVALID` | the sender's or recipient's IIN/BIN is present but malformed or fails the checksum | `review` | 40 |
 //! | `CASH_BIOMETRIC_REQUIRED` | a cash withdrawal or deposit of at least `cash-biometric-min` (0.00 KZT) without biometric verification | `verify`, requires `biometric` | 10 |
 //! | `STRUCTURING_NEAR_THRESHOLD` | the sender made at least `structuring-min-count` (3) top-ups, transfers or cash transactions within `structuring-band` (10%) below `topup-threshold` in `structuring-window-hours` (24), this one included | `review` | 30 |
-//! | `CASH_DAILY_CAP_EXCEEDED` | a cash withdrawal from an account on the pack list `cash-cap-accounts` takes the account's cash-out in `cash-cap-window-hours` (24) above `cash-cap` (312000.00 KZT = 600 USD) | `hold` | 50 |
+//! | `CASH_DAILY_CAP_EXCEEDED` | a cash withdrawal from an account on the pack list `cash-cap-accounts`, or with a money-mule score of at least `cash-cap-mule-score` (75), takes the account's cash-out in `cash-cap-window-hours` (24) above `cash-cap` (312000.00 KZT = 600 USD) | `hold` | 50 |
 //!
 //! Every threshold and score is a pack parameter (see [`KzThreshold::metadata`]
 //! for names, defaults and meanings).
@@ -39,17 +39,22 @@
 //!
 //! **Daily cash cap.** DOMAIN: "accounts that look suspicious get a daily
 //! cash-withdrawal cap" of $600 a day. An account looks suspicious when the
-//! bank or the regulator put it on the pack list `cash-cap-accounts`. The
-//! other half of the rule, accounts with a high mule score, needs the
-//! `kz-mule` plugin, which is not written yet; until then such accounts must
-//! be put on the list. The cap is in tenge: 600 USD at the pack's rate of 520
+//! bank or the regulator put it on the pack list `cash-cap-accounts`, or
+//! when its money-mule score reaches `cash-cap-mule-score` (75, kz-mule's
+//! `high-score`; 0 switches this half off). The score is kz-mule's model,
+//! linked into this rule as a library and run with kz-mule's default
+//! parameters (a pack that retunes kz-mule's indicators retunes only
+//! kz-mule's findings); it is computed only for a withdrawal that would take
+//! an unlisted account over the cap. The cap is in tenge: 600 USD at the pack's rate of 520
 //! KZT per USD is 312000.00 KZT (a pack changing its rate changes `cash-cap`
 //! too). Only cash withdrawals are looked at; the cash-out before this one is
 //! the sum of the account's outbound cash withdrawals in the
 //! `cash-cap-window-hours` before it. The finding is raised when that sum plus
 //! this withdrawal is strictly above the cap: reaching the cap exactly is
-//! allowed. Evidence: `cash-out-before`, `this`, `total`, `cap`.
+//! allowed. Evidence: `cash-out-before`, `this`, `total`, `cap`, `reason`
+//! (`list` or `mule-score`) and, for the latter, `mule-score`.
 
+use kz_mule::KzMule;
 use qorgan_sdk::{
     Action, Channel, Checks, CodeSpec, ConfigError, Finding, Findings, Host, Metadata, Money,
     ParamSpec, Params, Party, Rule, Tx, TxKind, iin,
@@ -98,6 +103,9 @@ pub mod params {
     pub const CASH_CAP_WINDOW_HOURS: &str = "cash-cap-window-hours";
     /// Integer 0–100: score of `CASH_DAILY_CAP_EXCEEDED`.
     pub const CASH_CAP_SCORE: &str = "cash-cap-score";
+    /// Integer 0–100: a mule score that puts an account under the cash cap
+    /// (0: only the list does).
+    pub const CASH_CAP_MULE_SCORE: &str = "cash-cap-mule-score";
 }
 
 /// The reference lists of the pack this rule reads.
@@ -137,6 +145,8 @@ pub struct KzThreshold {
     cash_cap: Money,
     cash_cap_window_hours: u32,
     cash_cap_score: u8,
+    /// The mule model and the score from which it caps an account.
+    cash_cap_mule: Option<(KzMule, u32)>,
 }
 
 impl Rule for KzThreshold {
@@ -228,6 +238,11 @@ impl Rule for KzThreshold {
             50,
             "Risk score (0-100) of CASH_DAILY_CAP_EXCEEDED.",
         ))
+        .param(ParamSpec::integer(
+            params::CASH_CAP_MULE_SCORE,
+            75,
+            "CASH_DAILY_CAP_EXCEEDED: an account whose money-mule score (kz-mule's model              with its default parameters) is at least this is capped like one on              cash-cap-accounts; 0 leaves only the list.",
+        ))
         .code(CodeSpec::new(
             codes::TOPUP_SENDER_IIN_REQUIRED,
             Action::Verify,
@@ -279,6 +294,10 @@ impl Rule for KzThreshold {
             cash_cap: non_negative_money(params, params::CASH_CAP)?,
             cash_cap_window_hours: window_hours(params, params::CASH_CAP_WINDOW_HOURS)?,
             cash_cap_score: params.score(params::CASH_CAP_SCORE)?,
+            cash_cap_mule: match params.score(params::CASH_CAP_MULE_SCORE)? {
+                0 => None,
+                level => Some((KzMule::with_defaults()?, u32::from(level))),
+            },
         })
     }
 
@@ -439,7 +458,8 @@ impl KzThreshold {
             return;
         }
         let account = tx.sender().account();
-        if !host.list_contains_account(lists::CASH_CAP_ACCOUNTS, account) {
+        let listed = host.list_contains_account(lists::CASH_CAP_ACCOUNTS, account);
+        if !listed && self.cash_cap_mule.is_none() {
             return;
         }
         let hours = self.cash_cap_window_hours;
@@ -451,21 +471,42 @@ impl KzThreshold {
         if total <= self.cash_cap {
             return;
         }
-        out.add(
-            Finding::new(codes::CASH_DAILY_CAP_EXCEEDED, Action::Hold)
-                .score(self.cash_cap_score)
-                .message(format!(
-                    "cash withdrawal of {this} KZT from an account on {list}: with {before} KZT \
-                     withdrawn in the last {hours} h the cash-out is {total} KZT, above the cap \
-                     of {cap} KZT",
-                    list = lists::CASH_CAP_ACCOUNTS,
-                    cap = self.cash_cap,
-                ))
-                .evidence("cash-out-before", before)
-                .evidence("this", this)
-                .evidence("total", total)
-                .evidence("cap", self.cash_cap),
-        );
+        let (why, mule_score) = if listed {
+            (format!("an account on {}", lists::CASH_CAP_ACCOUNTS), None)
+        } else {
+            match self.mule_score(tx, host) {
+                Some(score) => (format!("an account with mule score {score}"), Some(score)),
+                None => return,
+            }
+        };
+        let mut finding = Finding::new(codes::CASH_DAILY_CAP_EXCEEDED, Action::Hold)
+            .score(self.cash_cap_score)
+            .message(format!(
+                "cash withdrawal of {this} KZT from {why}: with {before} KZT withdrawn in the \
+                 last {hours} h the cash-out is {total} KZT, above the cap of {cap} KZT",
+                cap = self.cash_cap,
+            ))
+            .evidence("cash-out-before", before)
+            .evidence("this", this)
+            .evidence("total", total)
+            .evidence("cap", self.cash_cap);
+        finding = match mule_score {
+            None => finding.evidence("reason", "list"),
+            Some(score) => finding
+                .evidence("reason", "mule-score")
+                .evidence("mule-score", score),
+        };
+        out.add(finding);
+    }
+
+    /// The sender's mule score, when it reaches `cash-cap-mule-score`.
+    fn mule_score<H: Host>(&self, tx: &Tx<'_>, host: &H) -> Option<u32> {
+        let (model, level) = self.cash_cap_mule.as_ref()?;
+        if !kz_mule::scored(tx) {
+            return None;
+        }
+        let score = model.score(&model.indicators(tx, host))?;
+        (score >= *level).then_some(score)
     }
 }
 
@@ -636,6 +677,7 @@ mod tests {
                 ("cash-cap", "312000.00"),
                 ("cash-cap-window-hours", "24"),
                 ("cash-cap-score", "50"),
+                ("cash-cap-mule-score", "75"),
             ]
         );
         assert!(
@@ -666,6 +708,7 @@ mod tests {
                 cash_cap: Money::from_tiyn(31_200_000),
                 cash_cap_window_hours: 24,
                 cash_cap_score: 50,
+                cash_cap_mule: Some((KzMule::with_defaults().map_err(SetupError::Configure)?, 75)),
             }
         );
         Ok(())
@@ -1544,6 +1587,7 @@ mod tests {
                 ("this", "12000.01"),
                 ("total", "312000.01"),
                 ("cap", "312000.00"),
+                ("reason", "list"),
             ]
         );
         assert_eq!(
@@ -1579,16 +1623,69 @@ mod tests {
     }
 
     #[test]
-    fn accounts_not_on_the_list_have_no_cap_and_no_cash_out_is_asked() -> TestResult {
-        let harness = rule()?.with_host(
-            history(&[(TxKind::CashWithdrawal, "300000.00", HOUR)])
-                .with_listed_account(lists::CASH_CAP_ACCOUNTS, DEFAULT_RECIPIENT_ACCOUNT),
-        );
+    fn without_the_mule_half_unlisted_accounts_have_no_cap_and_no_cash_out_is_asked() -> TestResult
+    {
+        let harness = Harness::<KzThreshold>::with_params(&[("cash-cap-mule-score", "0")])?
+            .with_host(
+                history(&[(TxKind::CashWithdrawal, "300000.00", HOUR)])
+                    .with_listed_account(lists::CASH_CAP_ACCOUNTS, DEFAULT_RECIPIENT_ACCOUNT),
+            );
         assert!(harness.evaluate(&withdrawal("900000.00")).is_empty());
         // Only the structuring question (a cash withdrawal is a counted kind).
         let queries = harness.host().queries();
         assert_eq!(queries.len(), 1);
         assert!(queries.iter().all(|(_, q)| q.kinds() == STRUCTURING_KINDS));
+        Ok(())
+    }
+
+    /// A host where the sender received 12 payments of 75000.00 from 12
+    /// accounts in the last hour and sent nothing: many senders, pass-through
+    /// (with this withdrawal), quick dwell and fan-in then cash-out, a mule
+    /// score of 80 under kz-mule's defaults.
+    fn mule_like() -> MemoryHost {
+        MemoryHost::new().with_aggregate(|at, query| match query.direction() {
+            Direction::Inbound => Totals {
+                count: 12,
+                sum: tenge("900000.00"),
+                max: tenge("75000.00"),
+                counterparties: 12,
+                first: Some(at.time - HOUR),
+                last: Some(at.time - 600),
+            },
+            Direction::Outbound | Direction::Both => Totals::default(),
+        })
+    }
+
+    #[test]
+    fn an_unlisted_account_with_a_high_mule_score_is_capped() -> TestResult {
+        let harness = rule()?.with_host(mule_like());
+        let findings = harness.evaluate(&withdrawal("880000.00"));
+        let Some(finding) = only(&findings, "CASH_DAILY_CAP_EXCEEDED") else {
+            panic!(
+                "expected CASH_DAILY_CAP_EXCEEDED, got {:?}",
+                codes_of(&findings)
+            );
+        };
+        assert_eq!(finding.evidence_value("reason"), Some("mule-score"));
+        assert_eq!(finding.evidence_value("mule-score"), Some("80"));
+        assert!(
+            finding
+                .message_text()
+                .contains("from an account with mule score 80"),
+            "{}",
+            finding.message_text()
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn an_unlisted_account_below_the_mule_level_is_not_capped() -> TestResult {
+        let harness = Harness::<KzThreshold>::with_params(&[("cash-cap-mule-score", "85")])?
+            .with_host(mule_like());
+        assert!(harness.evaluate(&withdrawal("880000.00")).is_empty());
+        // An ordinary account: nothing came in, so no indicator holds.
+        let harness = rule()?.with_host(history(&[]));
+        assert!(harness.evaluate(&withdrawal("880000.00")).is_empty());
         Ok(())
     }
 
