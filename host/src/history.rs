@@ -137,6 +137,10 @@ struct Account {
     first_seen: Option<(u64, i64)>,
     /// The newest time the account was involved in anything.
     last_touch: i64,
+    /// Whether the events' times never decrease in stream order (the usual
+    /// case), so a window's events can be found by walking back from the
+    /// cursor and stopping at the window's start.
+    ordered: bool,
 }
 
 type FixedState = BuildHasherDefault<DefaultHasher>;
@@ -239,6 +243,7 @@ impl History {
                 events: VecDeque::new(),
                 first_seen: None,
                 last_touch: time,
+                ordered: true,
             },
         );
         handle
@@ -340,6 +345,9 @@ impl History {
                 acct.first_seen = Some((seq, time));
             }
             acct.last_touch = acct.last_touch.max(time);
+            if acct.events.back().is_some_and(|last| last.time > time) {
+                acct.ordered = false;
+            }
             acct.events.push_back(Event {
                 seq,
                 time,
@@ -401,10 +409,19 @@ impl History {
         };
         let since = at.time.saturating_sub(i64::from(q.window));
         let end = acct.events.partition_point(|e| e.seq < at.seq);
+        // Walk back from the cursor; with ordered times the walk stops at
+        // the window's start, so the cost is the window's events, not the
+        // account's whole history.
         let mut out = Aggregate::default();
         let mut parties: Vec<u64> = Vec::new();
-        for e in acct.events.range(..end) {
-            if e.time <= since || e.time > at.time {
+        for e in acct.events.range(..end).rev() {
+            if e.time <= since {
+                if acct.ordered {
+                    break;
+                }
+                continue;
+            }
+            if e.time > at.time {
                 continue;
             }
             let direction_ok = match q.direction {
@@ -430,10 +447,23 @@ impl History {
     }
 
     /// When the account was first seen before `at`.
+    ///
+    /// An account is remembered while it is active: when nothing it did
+    /// before `at` is inside the retention period, it counts as never seen,
+    /// whether or not a sweep has forgotten it yet.
     pub fn first_seen(&self, at: Cursor, account: u64) -> Option<i64> {
         let shard = self.shard(account as usize);
-        let (seq, time) = shard.accounts.get(&account)?.first_seen?;
-        (seq < at.seq).then_some(time)
+        let acct = shard.accounts.get(&account)?;
+        let (seq, time) = acct.first_seen?;
+        let horizon = at
+            .time
+            .saturating_sub(self.retention_secs.load(Ordering::Relaxed));
+        let end = acct.events.partition_point(|e| e.seq < at.seq);
+        let active = acct
+            .events
+            .range(..end)
+            .any(|e| e.time > horizon && e.time <= at.time);
+        (seq < at.seq && active).then_some(time)
     }
 
     /// How many distinct accounts were linked to `key` (a device or holder
@@ -610,6 +640,26 @@ mod tests {
         assert_eq!(h.linked_accounts(later, holder, 60), 0, "outside the window");
         assert_eq!(h.linked_accounts(later, 999_999, day), 0, "unknown key");
         assert_eq!(stamps[0].recipient_holder, None);
+    }
+
+    #[test]
+    fn an_account_idle_longer_than_retention_counts_as_never_seen() {
+        let h = History::new(HistoryLimits {
+            retention_secs: 10 * 24 * 3600,
+            max_events_per_account: 100,
+        });
+        let early = record(
+            &h,
+            &[
+                tx("1", "A", "M", "1.00", "2025-03-01T00:00:00Z"),
+                tx("2", "B", "M", "1.00", "2025-03-09T00:00:00Z"),
+            ],
+        );
+        let m = early[0].recipient;
+        let first = Some(early[0].at.time);
+        assert_eq!(h.first_seen(early[1].at, m), first, "8 days idle: remembered");
+        let late = record(&h, &[tx("3", "C", "M", "1.00", "2025-03-25T00:00:00Z")]);
+        assert_eq!(h.first_seen(late[0].at, m), None, "16 days idle: forgotten");
     }
 
     #[test]

@@ -40,7 +40,7 @@
 //! | `pass-through` | at least `pass-through-min-inflow` (100000.00) came in during `W`, and what went out in `W` plus this transaction is between `pass-through-min` (0.9) and `pass-through-max` (1.1) of it | 20 | `pass-through-ratio` |
 //! | `quick-dwell` | at least `dwell-min-inflow` (50000.00) came in during the `dwell-minutes` (60) before this transaction, and this transaction takes at least `dwell-share` (0.5) of it out | 15 | `dwell-minutes` (since the last money in) |
 //! | `fan-in-cash-out` | this is a cash withdrawal or crypto purchase, the account received at least `fan-in-payments` (5) payments of at most `fan-in-small` (100000.00) each in `W`, and this transaction takes at least `cash-out-share` (0.8) of their sum | 25 | `fan-in-payments` |
-//! | `dormant` | the host first saw the account at least `dormant-days` (60) ago, and everything it did in the last `dormant-days` happened in `W` | 15 | `quiet-days` |
+//! | `dormant` | the host first saw the account at least `dormant-days` (60) ago, and everything it did in the last `dormant-days` happened in `W` | 15 | `first-seen-days-ago` |
 //! | `income-multiple` | the account's declared monthly income is given, at least `income-min-inflow` (300000.00) came in during `income-window-days` (30), and that is at least `income-multiple` (3) times the income | 20 | `income-multiple` |
 //! | `shared-device` | the device of this transaction sent money for at least `shared-device-accounts` (3) distinct accounts in `link-window-days` (30) | 20 | `device-accounts` |
 //! | `many-cards` | the sender's IIN held at least `cards-per-holder` (5) distinct accounts in `link-window-days` | 20 | `holder-accounts` |
@@ -551,10 +551,19 @@ impl KzMule {
         let sender = tx.sender();
         let account = sender.account();
         let amount = tx.amount();
-        let inbound = host.aggregate(
-            at,
-            &Query::new(account, Direction::Inbound, self.window_secs),
-        );
+        let dwell_covered = self.dwell_secs <= self.window_secs;
+        let needs_inbound = self.on(Indicator::ManySenders)
+            || self.on(Indicator::ManyTransactions)
+            || self.on(Indicator::PassThrough)
+            || (self.on(Indicator::QuickDwell) && dwell_covered);
+        let inbound = if needs_inbound {
+            host.aggregate(
+                at,
+                &Query::new(account, Direction::Inbound, self.window_secs),
+            )
+        } else {
+            Totals::default()
+        };
         let long_in = if self.on(Indicator::NewAccount) || self.on(Indicator::IncomeMultiple) {
             host.aggregate(
                 at,
@@ -606,16 +615,19 @@ impl KzMule {
                 );
             }
         }
-        // quick-dwell
-        if self.on(Indicator::QuickDwell)
-            && let Some(last_in) = inbound.last
-            && now.saturating_sub(last_in) < i64::from(self.dwell_secs)
-        {
+        // quick-dwell: the activity window's answer tells whether anything
+        // came in recently, unless the dwell window is the longer one.
+        let maybe_recent = !dwell_covered
+            || inbound
+                .last
+                .is_some_and(|last| now.saturating_sub(last) < i64::from(self.dwell_secs));
+        if self.on(Indicator::QuickDwell) && maybe_recent {
             let recent = host.aggregate(
                 at,
                 &Query::new(account, Direction::Inbound, self.dwell_secs),
             );
-            if recent.sum >= self.dwell_min_inflow
+            if let Some(last_in) = recent.last
+                && recent.sum >= self.dwell_min_inflow
                 && self
                     .dwell_share
                     .reached_by(i128::from(amount.tiyn()), i128::from(recent.sum.tiyn()))
@@ -651,8 +663,8 @@ impl KzMule {
             let recent_start = now.saturating_sub(i64::from(self.window_secs));
             let quiet_until = quiet.first.unwrap_or(now);
             if quiet_until > recent_start {
-                let quiet_days = self.dormant_secs / 86_400;
-                signs.hold(Indicator::Dormant, "quiet-days", quiet_days);
+                let days_ago = now.saturating_sub(first_seen) / DAY;
+                signs.hold(Indicator::Dormant, "first-seen-days-ago", days_ago);
             }
         }
         // income-multiple
