@@ -12,10 +12,11 @@
 //! to a component and records every file's digest in `pack.toml`.
 //!
 //! A built pack is then signed ([`signature`], with [`keys`]) and carried
-//! as one `.qpack` file. A bank trusts public keys
+//! as one `.qpack` file ([`archive`]). A bank trusts public keys
 //! ([`TrustConfig`]) and verifies a pack's signatures before loading it;
 //! `docs/packs.md` specifies the formats.
 
+pub mod archive;
 mod build;
 mod errors;
 mod files;
