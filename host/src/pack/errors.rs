@@ -197,7 +197,9 @@ pub enum SignatureError {
     /// The pack carries a signature by a revoked key. A revoked key that
     /// still signs means the key is compromised, so the pack is refused
     /// whatever other signatures it carries.
-    #[error("the pack is signed by revoked key {key}: refused")]
+    #[error(
+        "the pack is signed by revoked key {key}; a revoked key's signature refuses a pack whoever else signed it"
+    )]
     RevokedKey {
         /// The revoked key.
         key: String,

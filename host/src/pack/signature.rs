@@ -638,7 +638,7 @@ impl TrustConfigBuilder {
         let usable = keys.keys().filter(|id| !revoked.contains(*id)).count();
         if required > usable {
             return Err(SignatureError::Trust(format!(
-                "{required} signatures are required, but only {usable} trusted keys are not revoked"
+                "{required} signatures are required, but only {usable} of the trusted keys are not revoked"
             )));
         }
         Ok(TrustConfig {
