@@ -97,20 +97,19 @@ impl PublicKey {
     /// Reads a public key file.
     pub fn read(path: impl AsRef<Path>) -> Result<PublicKey, KeyError> {
         let path = path.as_ref();
-        let line = read_key_line(path, PUBLIC_KEY_TAG)?;
-        let bytes = decode_key(path, &line.key_hex)?;
-        let key = VerifyingKey::from_bytes(&bytes).map_err(|_| KeyError::Malformed {
+        let text = std::fs::read_to_string(path).map_err(|e| KeyError::Io {
             path: path.to_path_buf(),
-            problem: "the 32 bytes are not an ed25519 public key".into(),
+            source: e,
         })?;
-        let public = PublicKey::new(key, line.name);
-        check_id(path, &line.id, &public.id)?;
-        Ok(public)
+        PublicKey::from_text(path, &text)
     }
 
-    /// Parses a public key line as [`PublicKey::to_line`] writes it.
+    /// Parses the text of a public key file.
     pub fn parse(text: &str) -> Result<PublicKey, KeyError> {
-        let path = Path::new("<public key>");
+        PublicKey::from_text(Path::new("<public key>"), text)
+    }
+
+    fn from_text(path: &Path, text: &str) -> Result<PublicKey, KeyError> {
         let line = parse_key_text(path, text, PUBLIC_KEY_TAG)?;
         let bytes = decode_key(path, &line.key_hex)?;
         let key = VerifyingKey::from_bytes(&bytes).map_err(|_| KeyError::Malformed {
@@ -194,7 +193,11 @@ impl SecretKey {
     /// Reads a private key file.
     pub fn read(path: impl AsRef<Path>) -> Result<SecretKey, KeyError> {
         let path = path.as_ref();
-        let line = read_key_line(path, PRIVATE_KEY_TAG)?;
+        let text = std::fs::read_to_string(path).map_err(|e| KeyError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        let line = parse_key_text(path, &text, PRIVATE_KEY_TAG)?;
         let seed = decode_key(path, &line.key_hex)?;
         let secret = SecretKey::from_signing_key(SigningKey::from_bytes(&seed), line.name);
         check_id(path, &line.id, secret.id())?;
@@ -317,14 +320,6 @@ struct KeyLine {
     id: String,
     key_hex: String,
     name: Option<String>,
-}
-
-fn read_key_line(path: &Path, tag: &str) -> Result<KeyLine, KeyError> {
-    let text = std::fs::read_to_string(path).map_err(|e| KeyError::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })?;
-    parse_key_text(path, &text, tag)
 }
 
 fn parse_key_text(path: &Path, text: &str, tag: &str) -> Result<KeyLine, KeyError> {
