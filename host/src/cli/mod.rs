@@ -1,11 +1,14 @@
 //! The command-line interface (DESIGN.md, "CLI surface").
 //!
-//! Exit codes: 0 success; 65 when `eval` rejected any input line; 2 when
+//! Exit codes: 0 success; 65 when `eval` rejected any input line; 1 when
+//! `test` found a failing case or `pack verify` refused a pack; 2 when
 //! nothing could be loaded (a bad pack, a missing file, a failed build).
 
 mod eval;
 mod inspect;
+mod key;
 mod new;
+mod pack;
 mod test;
 
 use std::path::PathBuf;
@@ -15,7 +18,6 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use qorgan::engine::Engine;
-use qorgan::pack::{Pack, build_pack};
 
 /// qorgan: WebAssembly rule packs for anti-money-laundering monitoring.
 #[derive(Parser)]
@@ -61,20 +63,15 @@ enum Command {
         #[arg(long)]
         sdk: Option<PathBuf>,
     },
-    /// Work with rule packs.
+    /// Work with rule packs: build, sign, verify, archive, extract.
     Pack {
         #[command(subcommand)]
-        command: PackCommand,
+        command: pack::PackCommand,
     },
-}
-
-#[derive(Subcommand)]
-enum PackCommand {
-    /// Compile the plugin crates a pack's manifest names and record the
-    /// digests of every component and list in `pack.toml`.
-    Build {
-        /// The pack directory.
-        dir: PathBuf,
+    /// Manage the keys that sign rule packs.
+    Key {
+        #[command(subcommand)]
+        command: key::KeyCommand,
     },
 }
 
@@ -91,10 +88,26 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", message(&e));
             ExitCode::from(2)
         }
     }
+}
+
+/// The error and its causes, each cause once: library errors already
+/// print their source (`{path}: {source}`), which `{:#}` would repeat.
+fn message(e: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            if !message.is_empty() {
+                message.push_str(": ");
+            }
+            message.push_str(&text);
+        }
+    }
+    message
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -104,9 +117,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval(args) => eval::run(args),
         Command::Test(args) => test::run(args),
         Command::New { name, dir, sdk } => new::run(&name, dir.as_deref(), sdk.as_deref()),
-        Command::Pack {
-            command: PackCommand::Build { dir },
-        } => pack_build(&dir),
+        Command::Pack { command } => pack::run(command),
+        Command::Key { command } => key::run(command),
     }
 }
 
@@ -131,34 +143,6 @@ fn build(crate_dir: &std::path::Path, output: Option<PathBuf>) -> anyhow::Result
         output.display(),
         built.component.len(),
         info.sha256
-    );
-    Ok(ExitCode::SUCCESS)
-}
-
-fn pack_build(dir: &std::path::Path) -> anyhow::Result<ExitCode> {
-    let built = build_pack(dir)?;
-    for plugin in &built {
-        println!(
-            "{} {} -> {} (sha256 {})",
-            if plugin.compiled { "built" } else { "digested" },
-            plugin.id,
-            plugin.component.display(),
-            plugin.sha256
-        );
-    }
-    let pack = Pack::read(dir)?;
-    let engine = Engine::new()?;
-    let prepared = engine
-        .prepare(&pack)
-        .with_context(|| format!("pack {} was built but does not load", dir.display()))?;
-    let info = prepared.info();
-    println!(
-        "pack {} {} (serial {}) is ready: {} plugins, manifest sha256 {}",
-        info.name,
-        info.version,
-        info.serial,
-        info.plugins.len(),
-        info.digest
     );
     Ok(ExitCode::SUCCESS)
 }

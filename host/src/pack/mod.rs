@@ -10,10 +10,19 @@
 //! `qorgan pack build` ([`build_pack`]) turns a *source* pack, whose
 //! manifest names plugin crates, into a runnable one: it compiles each crate
 //! to a component and records every file's digest in `pack.toml`.
+//!
+//! A built pack is then signed ([`signature`], with [`keys`]) and carried
+//! as one `.qpack` file ([`archive`]). A bank trusts public keys
+//! ([`TrustConfig`]) and verifies a pack's signatures before loading it;
+//! `docs/packs.md` specifies the formats.
 
+pub mod archive;
 mod build;
 mod errors;
+mod files;
+pub mod keys;
 pub mod manifest;
+pub mod signature;
 
 use std::collections::HashMap;
 use std::path::{Component as PathComponent, Path, PathBuf};
@@ -24,8 +33,10 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 pub use build::{BuiltPlugin, build_pack};
-pub use errors::PackError;
+pub use errors::{ArchiveError, ArchiveLimit, KeyError, PackError, SignatureError};
+pub use keys::{KeyId, PublicKey, SecretKey};
 pub use manifest::{HistorySettings, Limits, ListEntry, Manifest, PluginEntry};
+pub use signature::{Signer, Statement, TrustConfig, TrustConfigBuilder, Verified, sign_pack};
 
 use crate::lists::{List, Lists};
 use crate::transaction::Amount;
