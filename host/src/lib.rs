@@ -34,13 +34,15 @@
 //! - [`lists`]: reference lists shipped in packs;
 //! - [`build`]: compiling a rule crate into a component;
 //! - [`harness`]: test cases that prove a pack decides what it should, and
-//!   [`testing`], the same for `cargo test`.
+//!   [`testing`], the same for `cargo test`;
+//! - [`generator`]: seeded, realistic, labelled transaction streams.
 
 #![forbid(unsafe_code)]
 
 pub mod build;
 pub mod decision;
 pub mod engine;
+pub mod generator;
 pub mod harness;
 pub mod history;
 pub mod jsonl;

@@ -4,6 +4,7 @@
 //! nothing could be loaded (a bad pack, a missing file, a failed build).
 
 mod eval;
+mod r#gen;
 mod inspect;
 mod new;
 mod test;
@@ -47,6 +48,8 @@ enum Command {
     },
     /// Decide transactions: JSON Lines in, decision JSON Lines out.
     Eval(eval::EvalArgs),
+    /// Generate a seeded, labelled stream of realistic transactions.
+    Gen(r#gen::GenArgs),
     /// Run test cases against a pack or a component; exit 0 all pass, 1 a
     /// case failed, 2 nothing could be loaded.
     Test(test::TestArgs),
@@ -102,6 +105,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Build { crate_dir, output } => build(&crate_dir, output),
         Command::Inspect { target, json } => inspect::run(&target, json),
         Command::Eval(args) => eval::run(args),
+        Command::Gen(args) => r#gen::run(args),
         Command::Test(args) => test::run(args),
         Command::New { name, dir, sdk } => new::run(&name, dir.as_deref(), sdk.as_deref()),
         Command::Pack {
