@@ -35,10 +35,12 @@
 //! - [`build`]: compiling a rule crate into a component;
 //! - [`harness`]: test cases that prove a pack decides what it should, and
 //!   [`testing`], the same for `cargo test`;
-//! - [`generator`]: seeded, realistic, labelled transaction streams.
+//! - [`generator`]: seeded, realistic, labelled transaction streams;
+//! - [`backtest`]: a pack run over a labelled stream, scored per typology.
 
 #![forbid(unsafe_code)]
 
+pub mod backtest;
 pub mod build;
 pub mod decision;
 pub mod engine;

@@ -17,7 +17,7 @@ use qorgan::pack::Pack;
 use qorgan::transaction::Transaction;
 
 /// Exit status when some input lines were rejected (EX_DATAERR).
-const EXIT_REJECTED: u8 = 65;
+pub(super) const EXIT_REJECTED: u8 = 65;
 
 #[derive(clap::Args)]
 pub(super) struct EvalArgs {
