@@ -30,18 +30,24 @@
 //! - [`decision`]: findings folded into the output contract;
 //! - [`pack`]: the pack directory, its manifest and digests, `pack build`;
 //! - [`history`]: what rules may ask about accounts' past;
+//! - [`jsonl`]: JSON Lines input read one bounded line at a time;
 //! - [`lists`]: reference lists shipped in packs;
 //! - [`build`]: compiling a rule crate into a component;
 //! - [`harness`]: test cases that prove a pack decides what it should, and
-//!   [`testing`], the same for `cargo test`.
+//!   [`testing`], the same for `cargo test`;
+//! - [`generator`]: seeded, realistic, labelled transaction streams;
+//! - [`backtest`]: a pack run over a labelled stream, scored per typology.
 
 #![forbid(unsafe_code)]
 
+pub mod backtest;
 pub mod build;
 pub mod decision;
 pub mod engine;
+pub mod generator;
 pub mod harness;
 pub mod history;
+pub mod jsonl;
 pub mod lists;
 pub mod pack;
 pub mod testing;

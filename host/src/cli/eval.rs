@@ -5,21 +5,19 @@
 //! A bad line never stops the stream. The exit status is 65 when any line
 //! was rejected, 0 otherwise.
 
-use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 
 use qorgan::engine::Engine;
+use qorgan::jsonl::{Line, next_line};
 use qorgan::pack::Pack;
 use qorgan::transaction::Transaction;
 
-/// The longest input line accepted, in bytes.
-pub(crate) const MAX_LINE: usize = 1024 * 1024;
-
 /// Exit status when some input lines were rejected (EX_DATAERR).
-const EXIT_REJECTED: u8 = 65;
+pub(super) const EXIT_REJECTED: u8 = 65;
 
 #[derive(clap::Args)]
 pub(super) struct EvalArgs {
@@ -35,50 +33,6 @@ pub(super) struct EvalArgs {
     /// How many transactions to decide per batch.
     #[arg(long, default_value_t = 256)]
     batch: usize,
-}
-
-/// One input line, read within the length limit.
-pub(crate) enum Line {
-    /// The line's text.
-    Text(String),
-    /// The line could not be taken: too long, or not UTF-8.
-    Bad(String),
-}
-
-/// Reads the next line of at most [`MAX_LINE`] bytes; `None` at the end.
-pub(crate) fn next_line(reader: &mut impl BufRead) -> std::io::Result<Option<Line>> {
-    let mut buf = Vec::new();
-    let read = reader
-        .by_ref()
-        .take(MAX_LINE as u64 + 1)
-        .read_until(b'\n', &mut buf)?;
-    if read == 0 {
-        return Ok(None);
-    }
-    if buf.len() > MAX_LINE && buf.last() != Some(&b'\n') {
-        // Skip the rest of the over-long line.
-        let mut rest = Vec::new();
-        loop {
-            rest.clear();
-            let n = reader
-                .by_ref()
-                .take(64 * 1024)
-                .read_until(b'\n', &mut rest)?;
-            if n == 0 || rest.last() == Some(&b'\n') {
-                break;
-            }
-        }
-        return Ok(Some(Line::Bad(format!(
-            "line longer than {MAX_LINE} bytes"
-        ))));
-    }
-    while matches!(buf.last(), Some(b'\n' | b'\r')) {
-        buf.pop();
-    }
-    Ok(Some(match String::from_utf8(buf) {
-        Ok(text) => Line::Text(text),
-        Err(_) => Line::Bad("not UTF-8 text".into()),
-    }))
 }
 
 fn error_line(line: usize, error: &str) -> String {

@@ -1,10 +1,13 @@
 //! The command-line interface (DESIGN.md, "CLI surface").
 //!
-//! Exit codes: 0 success; 65 when `eval` rejected any input line; 1 when
-//! `test` found a failing case or `pack verify` refused a pack; 2 when
-//! nothing could be loaded (a bad pack, a missing file, a failed build).
+//! Exit codes: 0 success; 65 when `eval` or `backtest` rejected any input
+//! line; 1 when `test` found a failing case or `pack verify` refused a pack;
+//! 2 when nothing could be loaded (a bad pack, a missing file, a failed
+//! build).
 
+mod backtest;
 mod eval;
+mod r#gen;
 mod inspect;
 mod key;
 mod new;
@@ -49,6 +52,11 @@ enum Command {
     },
     /// Decide transactions: JSON Lines in, decision JSON Lines out.
     Eval(eval::EvalArgs),
+    /// Generate a seeded, labelled stream of realistic transactions.
+    Gen(r#gen::GenArgs),
+    /// Run a pack over a labelled stream and score it: precision and recall
+    /// per typology, legitimate customers flagged, alerts, throughput.
+    Backtest(backtest::BacktestArgs),
     /// Run test cases against a pack or a component; exit 0 all pass, 1 a
     /// case failed, 2 nothing could be loaded.
     Test(test::TestArgs),
@@ -115,6 +123,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Build { crate_dir, output } => build(&crate_dir, output),
         Command::Inspect { target, json } => inspect::run(&target, json),
         Command::Eval(args) => eval::run(args),
+        Command::Gen(args) => r#gen::run(args),
+        Command::Backtest(args) => backtest::run(args),
         Command::Test(args) => test::run(args),
         Command::New { name, dir, sdk } => new::run(&name, dir.as_deref(), sdk.as_deref()),
         Command::Pack { command } => pack::run(command),
