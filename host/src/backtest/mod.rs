@@ -26,9 +26,14 @@
 //!   flagged), recall = |flagged ∩ actual| / |actual| (none when there are
 //!   no actual accounts).
 //!
-//! A legitimate account (customer, payroll, merchant, family, student) is
-//! *flagged* when it was the subject of any finding whose action is
-//! `review`, `hold` or `block`: the findings that cost an analyst's time.
+//! A legitimate account (customer, payroll, merchant, family, student,
+//! trader) is *flagged* when it was the subject of any finding whose action
+//! is `review`, `hold` or `block` (the findings that cost an analyst's time)
+//! on a transaction between legitimate parties. A finding on a transaction
+//! whose other party is a planted typology (a customer buying USDT from a
+//! shadow exchanger with "USDT" in the text, a victim paying a mule) is the
+//! typology at work, not a false alarm about honest activity; such accounts
+//! are counted apart, as *flagged while dealing with a typology*.
 //! Accounts labelled `external` (other banks, ATMs, platforms) are counted
 //! nowhere, and neither are flagged accounts that never appear on a
 //! labelled line. An account keeps the first label it is seen with; later
@@ -158,8 +163,12 @@ pub struct Scorer {
     labels: HashMap<String, Role>,
     /// Accounts flagged per typology (index into [`TYPOLOGIES`]).
     flagged: [HashSet<String>; TYPOLOGIES.len()],
-    /// Accounts subject to a finding of review or stronger.
+    /// Accounts subject to a finding of review or stronger on a
+    /// transaction between legitimate parties.
     alerted: HashSet<String>,
+    /// Accounts subject to a finding of review or stronger on a
+    /// transaction with a planted typology as a party.
+    alerted_with_typology: HashSet<String>,
     rules: BTreeMap<(String, String), u64>,
     actions: ActionCounts,
     lines: u64,
@@ -188,6 +197,8 @@ impl Scorer {
             None => self.unlabelled += 1,
         }
         self.actions.add(decision.action);
+        let typology_involved =
+            truth.is_some_and(|t| t.sender.is_typology() || t.recipient.is_typology());
         for finding in &decision.findings {
             *self
                 .rules
@@ -206,8 +217,15 @@ impl Scorer {
                     set.insert(subject.clone());
                 }
             }
-            if finding.action >= Action::Review && !self.alerted.contains(subject) {
-                self.alerted.insert(subject.clone());
+            if finding.action >= Action::Review {
+                let alerted = if typology_involved {
+                    &mut self.alerted_with_typology
+                } else {
+                    &mut self.alerted
+                };
+                if !alerted.contains(subject) {
+                    alerted.insert(subject.clone());
+                }
             }
         }
     }
@@ -292,6 +310,13 @@ impl Scorer {
             .collect();
         let accounts: u64 = roles.iter().map(|r| r.accounts).sum();
         let flagged: u64 = roles.iter().map(|r| r.flagged).sum();
+        let with_typology = self
+            .alerted_with_typology
+            .iter()
+            .filter(|account| !self.alerted.contains(*account))
+            .filter_map(role_of)
+            .filter(|role| Role::LEGITIMATE.contains(role))
+            .count() as u64;
         let mut rules: Vec<RuleHits> = self
             .rules
             .iter()
@@ -331,6 +356,7 @@ impl Scorer {
                 flagged,
                 share: ratio(flagged, accounts),
                 roles,
+                flagged_with_typology: with_typology,
             },
             rules,
         }

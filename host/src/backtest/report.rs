@@ -91,6 +91,10 @@ pub struct LegitimateScore {
     /// The same per role.
     #[serde(serialize_with = "roles_as_map")]
     pub roles: Vec<RoleShare>,
+    /// Legitimate accounts not flagged on legitimate transactions but
+    /// subject of a review-or-stronger finding on a transaction with a
+    /// planted typology (e.g. buying USDT from a shadow exchanger).
+    pub flagged_with_typology: u64,
 }
 
 /// How often a finding code was raised.
@@ -234,7 +238,8 @@ impl fmt::Display for Report {
         let _ = writeln!(out);
         let _ = writeln!(
             out,
-            "legitimate accounts flagged (subject of a review, hold or block finding)"
+            "legitimate accounts flagged (subject of a review, hold or block finding \
+             on a transaction between legitimate parties)"
         );
         let _ = writeln!(
             out,
@@ -259,6 +264,11 @@ impl fmt::Display for Report {
             l.accounts,
             l.flagged,
             percent(l.share)
+        );
+        let _ = writeln!(
+            out,
+            "  and {} more flagged only while dealing with a planted typology",
+            l.flagged_with_typology
         );
         let _ = writeln!(out);
         let _ = writeln!(out, "findings by code");

@@ -7,7 +7,7 @@
 
 mod backtest;
 mod eval;
-mod r#gen;
+mod generate;
 mod inspect;
 mod key;
 mod new;
@@ -53,7 +53,7 @@ enum Command {
     /// Decide transactions: JSON Lines in, decision JSON Lines out.
     Eval(eval::EvalArgs),
     /// Generate a seeded, labelled stream of realistic transactions.
-    Gen(r#gen::GenArgs),
+    Gen(generate::GenArgs),
     /// Run a pack over a labelled stream and score it: precision and recall
     /// per typology, legitimate customers flagged, alerts, throughput.
     Backtest(backtest::BacktestArgs),
@@ -123,7 +123,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Build { crate_dir, output } => build(&crate_dir, output),
         Command::Inspect { target, json } => inspect::run(&target, json),
         Command::Eval(args) => eval::run(args),
-        Command::Gen(args) => r#gen::run(args),
+        Command::Gen(args) => generate::run(args),
         Command::Backtest(args) => backtest::run(args),
         Command::Test(args) => test::run(args),
         Command::New { name, dir, sdk } => new::run(&name, dir.as_deref(), sdk.as_deref()),
