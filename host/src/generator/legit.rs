@@ -8,11 +8,15 @@
 //! - a family moves money back and forth among 3–5 accounts, some from a
 //!   shared tablet: shared devices, like a device farm;
 //! - a student gets 10–30 small gifts from different people on a birthday:
-//!   many distinct senders in a day, often on a recently opened account.
+//!   many distinct senders in a day, often on a recently opened account;
+//! - a trader reselling goods through a personal card is paid by 10–40
+//!   customers and pays 5–25 suppliers on the same day, keeping 8–35% of
+//!   the takings: the two-sided flow and low residual of a shadow exchanger,
+//!   but in business hours, at shop prices rather than USDT lots.
 
 use super::day::{
     self, DayInfo, PEOPLE_HOURS, counterparty, device_of, device_of_party, human_amount, price,
-    tenge_step, time_from,
+    tenge, tenge_step, time_from,
 };
 use super::event::{Event, OWN_BASE, PartyRef, Remit, Sink};
 use super::population::{
@@ -704,5 +708,188 @@ pub(crate) fn student_day(a: &Actor<'_>, plan: &Plan, rng: &mut Rng, out: &mut S
                     .device(device),
             );
         }
+    }
+}
+
+/// A trader's day. On a trading day customers pay for goods through the
+/// opening hours, and most of the takings buy stock from several suppliers
+/// the same day; what stays on the card (the margin, 8–35%) accumulates.
+/// On a day off some of the savings go to a deposit or are taken in cash.
+pub(crate) fn trader_day(
+    a: &Actor<'_>,
+    plan: &Plan,
+    savings: &mut i64,
+    rng: &mut Rng,
+    out: &mut Sink<'_>,
+) {
+    let Plan::Trader {
+        days_off,
+        hours,
+        customers,
+        max_customers,
+        max_suppliers,
+        supplier_share,
+        ticket,
+        margin_bp,
+        suppliers,
+        saver,
+    } = plan
+    else {
+        return;
+    };
+    let day = a.day;
+    if days_off & (1 << day.weekday) != 0 {
+        trader_day_off(a, *saver, savings, rng, out);
+        return;
+    }
+    let busy = match day.weekday {
+        4 => 1.05,
+        5 => 1.15,
+        _ => 1.0,
+    };
+    let n_in = ((f64::from(*customers) * rng.uniform(0.75, 1.3) * busy).round() as u32)
+        .clamp(10, (*max_customers).max(10));
+    let n_out = ((f64::from(n_in) * supplier_share * rng.uniform(0.8, 1.2)).round() as u32)
+        .clamp(5, (*max_suppliers).max(5)) as usize;
+    let (open, close) = (i64::from(hours.0) * 60, i64::from(hours.1) * 60);
+    let me = a.me();
+    let (lo, hi) = (ticket.0 as f64 / 100.0, ticket.1 as f64 / 100.0);
+    let mut takings: i64 = 0;
+    let payers = day::distinct_counterparties(rng, a.pop, n_in as usize, 0.35, day.start, a.index);
+    for payer in payers {
+        let time = day.at_local(rng.range(open, close - 1)) + rng.range(0, 59);
+        let amount = shop_price(rng, lo, hi);
+        let (kind, channel, device) = match payer {
+            PartyRef::Home(_) => (
+                TxKind::Transfer,
+                Channel::MobileApp,
+                device_of_party(rng, a.pop, payer),
+            ),
+            // Card to card from another bank's app now and then.
+            _ if rng.chance(0.06) => (TxKind::CardTopup, Channel::Api, None),
+            _ => (TxKind::Transfer, Channel::Api, None),
+        };
+        out.push(
+            Event::new(time, kind, channel, amount, payer, me)
+                .text(day::text(rng, texts::TRADER_CUSTOMERS))
+                .device(device)
+                .check_if(
+                    channel == Channel::MobileApp && amount > 10_000_000 && rng.chance(0.5),
+                    Check::AppConfirmation,
+                ),
+        );
+        takings += amount;
+    }
+    // Stock for all but today's margin, in whole tenge, from a few of the
+    // usual suppliers, in larger payments of varying size.
+    let margin = i64::from(*margin_bp) + rng.range(-300, 300);
+    let margin = margin.clamp(800, 3_500);
+    let stock = takings / 100 * (10_000 - margin) / 10_000;
+    let mut chosen = suppliers.clone();
+    rng.shuffle(&mut chosen);
+    chosen.truncate(n_out);
+    let weights: Vec<f64> = chosen.iter().map(|_| rng.log_uniform(1.0, 8.0)).collect();
+    let weight_sum: f64 = weights.iter().sum::<f64>().max(1.0);
+    let mut left = stock;
+    for (k, (supplier, weight)) in chosen.iter().zip(&weights).enumerate() {
+        let tenge = if k + 1 == chosen.len() {
+            left
+        } else {
+            ((stock as f64 * weight / weight_sum) as i64).min(left)
+        };
+        if tenge <= 0 {
+            continue;
+        }
+        left -= tenge;
+        let amount = tenge * 100;
+        let time = day.at_local(rng.range(open, close - 1)) + rng.range(0, 59);
+        let channel = if rng.chance(0.75) {
+            Channel::MobileApp
+        } else {
+            Channel::InternetBanking
+        };
+        out.push(
+            Event::new(time, TxKind::Transfer, channel, amount, me, *supplier)
+                .text(day::text(rng, texts::TRADER_SUPPLIERS))
+                .device(device_of(rng, a.account))
+                .check_if(
+                    amount > 10_000_000 && rng.chance(0.5),
+                    Check::AppConfirmation,
+                ),
+        );
+        takings -= amount;
+    }
+    *savings += takings;
+}
+
+/// A trader's day off: now and then savings go to a deposit, or are taken
+/// out in cash (at an ATM, or at a branch for large sums).
+fn trader_day_off(
+    a: &Actor<'_>,
+    saver: bool,
+    savings: &mut i64,
+    rng: &mut Rng,
+    out: &mut Sink<'_>,
+) {
+    if *savings <= 30_000_000 || !rng.chance(0.55) {
+        return;
+    }
+    let day = a.day;
+    let time = day.at_local(rng.range(11 * 60, 19 * 60)) + rng.range(0, 59);
+    let share = rng.uniform(0.5, 0.9);
+    let x = *savings as f64 / 100.0 * share;
+    let event = if saver && rng.chance(0.85) {
+        Event::new(
+            time,
+            TxKind::Transfer,
+            Channel::MobileApp,
+            tenge_step(x, 10_000),
+            a.me(),
+            a.own_elsewhere(),
+        )
+        .text(day::text(
+            rng,
+            &[
+                "на депозит",
+                "пополнение депозита",
+                "перевод собственных средств",
+                "депозитке",
+                "",
+            ],
+        ))
+        .device(device_of(rng, a.account))
+    } else {
+        let amount = tenge_step(x, 5_000);
+        let channel = if amount > 50_000_000 {
+            Channel::Branch
+        } else {
+            Channel::Atm
+        };
+        Event::new(
+            time,
+            TxKind::CashWithdrawal,
+            channel,
+            amount,
+            a.me(),
+            day::atm(rng, a.account.city),
+        )
+        .check_if(
+            channel == Channel::Branch || rng.chance(0.85),
+            Check::Biometric,
+        )
+    };
+    *savings -= event.amount;
+    out.push(event);
+}
+
+/// A shop price in tenge, as a customer pays it: to the hundred, ending in
+/// 990 or 500, or the exact sum of an order.
+fn shop_price(rng: &mut Rng, lo: f64, hi: f64) -> i64 {
+    let x = rng.log_uniform(lo, hi);
+    match rng.below(10) {
+        0..=3 => tenge_step(x, 100),
+        4..=6 => (tenge_step(x, 1000) - 1_000).max(99_000),
+        7 | 8 => tenge_step(x, 500),
+        _ => tenge(x),
     }
 }

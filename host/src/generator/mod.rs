@@ -7,8 +7,9 @@
 //! module makes it: a population of a bank's customers, most of them
 //! ordinary, some of them legitimate *look-alikes* that trip careless rules
 //! (payroll accounts, busy merchants, families, students on their
-//! birthday), and a few planted *typologies* from DOMAIN.md (money mules,
-//! shadow crypto exchangers, structurers). Every transaction carries a
+//! birthday, traders reselling goods through a personal card), and a few
+//! planted *typologies* from DOMAIN.md (money mules, shadow crypto
+//! exchangers, structurers). Every transaction carries a
 //! `truth` field naming the role of its sender and its recipient, which
 //! the engine ignores and `qorgan backtest` scores against.
 //!
@@ -146,7 +147,8 @@ pub struct Generator {
     today: std::vec::IntoIter<Event>,
     /// Events scheduled for a later day.
     pending: Vec<Event>,
-    /// Per-account running state (a merchant's takings since it settled).
+    /// Per-account running state (a merchant's takings since it settled,
+    /// a trader's savings on the card).
     state: Vec<i64>,
     emitted: u64,
     empty_days: u32,
@@ -304,6 +306,10 @@ fn schedule(
         }
         Plan::Family { group } => legit::family_day(a, *group, rng, out),
         plan @ Plan::Student { .. } => legit::student_day(a, plan, rng, out),
+        plan @ Plan::Trader { .. } => {
+            let mut scratch = 0;
+            legit::trader_day(a, plan, state.unwrap_or(&mut scratch), rng, out);
+        }
         plan @ Plan::Mule { .. } => typology::mule_day(a, plan, rng, out),
         plan @ Plan::Exchanger { .. } => typology::exchanger_day(a, plan, rng, out),
         plan @ Plan::Structurer { .. } => typology::structurer_day(a, plan, rng, out),

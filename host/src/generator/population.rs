@@ -3,10 +3,11 @@
 //! The population is built once, before the first day, from the seed and
 //! the size of the stream: the planted typologies (mules, exchangers,
 //! structurers), the legitimate look-alikes that resemble them (payroll
-//! accounts, merchants, families, students) and, filling the rest of the
-//! volume, ordinary customers. Sizes scale with the number of transactions
-//! asked for; the typologies have floors so that a 100,000-transaction
-//! stream has enough of each to measure a rule's precision and recall.
+//! accounts, merchants, families, students, traders) and, filling the rest
+//! of the volume, ordinary customers. Sizes scale with the number of
+//! transactions asked for; the typologies have floors so that a
+//! 100,000-transaction stream has enough of each to measure a rule's
+//! precision and recall.
 //!
 //! Only what the home bank knows about its own customers is stored here.
 //! People and firms at other banks, ATMs and crypto platforms are pure
@@ -22,7 +23,7 @@ use super::ids::{self, AccountClass, HOME_BANK};
 use super::rng::{Rng, hash};
 
 /// The part an account plays in the generated stream: the label written to
-/// `truth`. Three are planted typologies, five are legitimate, and
+/// `truth`. Three are planted typologies, six are legitimate, and
 /// `external` is anyone who is not a customer of the bank.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {
@@ -42,6 +43,10 @@ pub enum Role {
     Family,
     /// A student (with a birthday full of small gifts).
     Student,
+    /// An individual entrepreneur reselling goods through a personal card:
+    /// many customers pay in and many suppliers are paid out every trading
+    /// day.
+    Trader,
     /// Not a customer of the bank: other banks' accounts, ATMs, acquirers,
     /// crypto platforms.
     External,
@@ -49,7 +54,7 @@ pub enum Role {
 
 impl Role {
     /// Every role, planted typologies first.
-    pub const ALL: [Role; 9] = [
+    pub const ALL: [Role; 10] = [
         Role::Mule,
         Role::Exchanger,
         Role::Structurer,
@@ -58,17 +63,24 @@ impl Role {
         Role::Merchant,
         Role::Family,
         Role::Student,
+        Role::Trader,
         Role::External,
     ];
 
     /// The legitimate roles of customers.
-    pub const LEGITIMATE: [Role; 5] = [
+    pub const LEGITIMATE: [Role; 6] = [
         Role::Customer,
         Role::Payroll,
         Role::Merchant,
         Role::Family,
         Role::Student,
+        Role::Trader,
     ];
+
+    /// Whether the role is a planted typology (mule, exchanger, structurer).
+    pub fn is_typology(self) -> bool {
+        matches!(self, Role::Mule | Role::Exchanger | Role::Structurer)
+    }
 
     /// The role's name in `truth`.
     pub fn as_str(self) -> &'static str {
@@ -81,6 +93,7 @@ impl Role {
             Role::Merchant => "merchant",
             Role::Family => "family",
             Role::Student => "student",
+            Role::Trader => "trader",
             Role::External => "external",
         }
     }
@@ -253,6 +266,31 @@ pub(crate) enum Plan {
         allowance: i64,
         /// Local weekday it comes.
         allowance_weekday: u32,
+    },
+    /// An individual entrepreneur reselling goods through a personal card.
+    Trader {
+        /// Local weekdays without trading (bit 0 = Monday): one or two.
+        days_off: u8,
+        /// Opening and closing local hours.
+        hours: (u32, u32),
+        /// Distinct customers on an ordinary day.
+        customers: u32,
+        /// The most distinct customers in a day (less in a tiny stream).
+        max_customers: u32,
+        /// The most distinct suppliers paid in a day.
+        max_suppliers: u32,
+        /// Suppliers paid per customer who paid, roughly.
+        supplier_share: f64,
+        /// Range of a customer's payment, tiyn.
+        ticket: (i64, i64),
+        /// Share of the day's takings that stays on the card, basis points
+        /// (800 to 3,500): the rest buys stock.
+        margin_bp: u32,
+        /// The suppliers the trader buys from (firms and wholesalers'
+        /// personal cards at other banks).
+        suppliers: Vec<PartyRef>,
+        /// Moves savings to a deposit (else takes them out in cash).
+        saver: bool,
     },
     /// A money mule account.
     Mule {
@@ -463,6 +501,7 @@ impl Population {
         let merchants = scaled(n, 1.0 / 16_000.0, 1);
         let families = scaled(n, 1.0 / 2000.0, 2);
         let students = scaled(n, 1.0 / 1000.0, 5);
+        let traders = scaled(n, 1.0 / 8000.0, 1);
 
         let mut expected = 0.0;
         expected += b.mules(mules);
@@ -471,6 +510,7 @@ impl Population {
         expected += b.merchants(merchants);
         expected += b.families(families);
         expected += b.students(students);
+        expected += b.traders(traders);
         let room = (n as f64 - expected).max(0.0);
         let ordinary = ((room / (f64::from(days) * ORDINARY_RATE)).round() as u64).max(10);
         b.ordinary(ordinary);
@@ -1059,6 +1099,76 @@ impl Builder<'_> {
         expected
     }
 
+    /// Individual entrepreneurs reselling goods through a personal card:
+    /// customers pay in, suppliers are paid out, every trading day.
+    fn traders(&mut self, total: u64) -> f64 {
+        // What a customer pays, tenge, by what the trader sells.
+        const KINDS: [(i64, i64); 8] = [
+            (3_000, 45_000),   // clothes and shoes
+            (3_000, 35_000),   // cosmetics and perfume
+            (5_000, 150_000),  // phones and accessories
+            (4_000, 120_000),  // household appliances
+            (8_000, 150_000),  // building materials
+            (5_000, 90_000),   // car parts
+            (3_000, 50_000),   // children's goods
+            (10_000, 150_000), // furniture and home textiles
+        ];
+        // Distinct customers and suppliers a day: 10 to 40 and 5 to 25, but
+        // never more than a small share of a tiny stream.
+        let max_customers = ((self.per_day * 0.15) as u32).clamp(10, 40);
+        let max_suppliers = ((self.per_day * 0.08) as u32).clamp(5, 25);
+        let mut expected = 0.0;
+        for _ in 0..total {
+            let index = self.accounts.len() as u64;
+            let mut rng = self.rng(tags::PLAN, &[index]);
+            let income = rng.range(150_000, 600_000) * 100;
+            let opened = self.opened_within(&mut rng, 180, 10 * 365);
+            let mut account = self.individual(&mut rng, Role::Trader, (24, 58), income, opened);
+            // Six days a week (bazaars close on Monday), or five.
+            let days_off = if rng.chance(0.65) {
+                1u8 << *rng.weighted(&[(50, 0u8), (35, 6), (15, 2)]).unwrap_or(&0)
+            } else {
+                *rng.weighted(&[(50, 0b100_0001u8), (35, 0b110_0000), (15, 0b000_0011)])
+                    .unwrap_or(&0b100_0001)
+            };
+            let (lo, hi) = *rng.pick(&KINDS).unwrap_or(&(3_000, 50_000));
+            let customers = rng.log_uniform(10.0, f64::from(max_customers)).round() as u32;
+            let pool = rng.range_u32(max_suppliers + 3, max_suppliers + 15) as usize;
+            let mut suppliers: Vec<PartyRef> = Vec::with_capacity(pool);
+            for _ in 0..pool * 4 {
+                if suppliers.len() >= pool {
+                    break;
+                }
+                let s = if rng.chance(0.6) {
+                    PartyRef::Business(
+                        rng.below(u64::from(self.firms.saturating_sub(2)).max(1)) as u32 + 2,
+                    )
+                } else {
+                    PartyRef::Person(rng.below(u64::from(self.people)) as u32)
+                };
+                if !suppliers.contains(&s) {
+                    suppliers.push(s);
+                }
+            }
+            let plan = Plan::Trader {
+                days_off,
+                hours: (rng.range_u32(9, 10), rng.range_u32(19, 21)),
+                customers: customers.clamp(10, max_customers),
+                max_customers,
+                max_suppliers,
+                supplier_share: rng.uniform(0.35, 0.75),
+                ticket: (lo * 100, hi * 100),
+                margin_bp: rng.range_u32(800, 3_500),
+                suppliers,
+                saver: rng.chance(0.6),
+            };
+            expected += trader_expected(&plan, self.days());
+            account.plan = plan;
+            self.push(account);
+        }
+        expected
+    }
+
     /// Ordinary customers; a few opened their account during the period.
     fn ordinary(&mut self, total: u64) {
         for _ in 0..total {
@@ -1218,6 +1328,7 @@ impl Builder<'_> {
                     total += daily * days * if *sunday { 0.98 } else { 0.86 } + days / 7.0 * 2.5;
                 }
                 Plan::Family { .. } => total += days * 0.45,
+                plan @ Plan::Trader { .. } => total += trader_expected(plan, self.days()),
                 Plan::Student { birthday, .. } => {
                     total += days / 7.0 + if birthday.is_some() { 20.0 } else { 0.0 };
                 }
@@ -1293,6 +1404,34 @@ fn mule_expected(plan: &Plan) -> f64 {
         }
         _ => 0.0,
     }
+}
+
+/// A trader's expected transactions over `days` days: customers and
+/// suppliers on trading days, the odd deposit or withdrawal on days off.
+fn trader_expected(plan: &Plan, days: u32) -> f64 {
+    let Plan::Trader {
+        days_off,
+        customers,
+        max_customers,
+        max_suppliers,
+        supplier_share,
+        ..
+    } = plan
+    else {
+        return 0.0;
+    };
+    let off = f64::from(days_off.count_ones()) / 7.0;
+    // The mean of the clamped daily counts (see `trader_day`), over a grid
+    // of the day's variation; busier at the end of the week.
+    let mut per_day = 0.0;
+    for k in 0..10 {
+        let u = 0.75 + 0.55 * (f64::from(k) + 0.5) / 10.0;
+        let n_in = (f64::from(*customers) * u * 1.03).clamp(10.0, f64::from(*max_customers));
+        let n_out = (n_in * supplier_share).clamp(5.0, f64::from(*max_suppliers));
+        per_day += (n_in + n_out) / 10.0;
+    }
+    let days = f64::from(days);
+    days * (1.0 - off) * per_day + days * off * 0.5
 }
 
 fn city(rng: &mut Rng) -> u8 {

@@ -165,13 +165,30 @@ fn by_account(stream: &[Value], role: &str) -> HashMap<String, Vec<Value>> {
     out
 }
 
+/// The UTC date of a line.
+fn date(line: &Value) -> &str {
+    line["timestamp"]
+        .as_str()
+        .and_then(|t| t.get(..10))
+        .unwrap_or_default()
+}
+
+/// The date of the stream's last line: the stream stops after `count`
+/// lines, mid-way through that day, so its flows are cut short.
+fn last_date(stream: &[Value]) -> String {
+    stream.last().map(date).unwrap_or_default().to_owned()
+}
+
 #[test]
 fn mules_receive_from_many_senders_and_move_the_money_out() {
     let stream = lines(small());
+    let last = last_date(&stream);
     let mules = by_account(&stream, "mule");
     assert!(mules.len() >= 4, "{}", mules.len());
     let mut fan_in = 0;
     for (account, txs) in &mules {
+        // An episode on the last, cut-short day may not have cashed out yet.
+        let txs: Vec<&Value> = txs.iter().filter(|t| date(t) != last).collect();
         let senders: HashSet<&str> = txs
             .iter()
             .filter(|t| t["recipient"]["account"] == account.as_str())
@@ -245,6 +262,91 @@ fn exchangers_pay_and_are_paid_by_many_people() {
     }
 }
 
+/// One account's trading on one UTC date (a whole local business day in
+/// Kazakhstan, UTC+5): distinct payers and payees, money in and out, and
+/// the local hours of its transactions.
+#[derive(Default)]
+struct DayFlow {
+    payers: HashSet<String>,
+    payees: HashSet<String>,
+    inflow: f64,
+    outflow: f64,
+    local_hours: Vec<u32>,
+}
+
+fn daily_flows(account: &str, txs: &[Value]) -> HashMap<String, DayFlow> {
+    let mut days: HashMap<String, DayFlow> = HashMap::new();
+    for t in txs {
+        let ts = t["timestamp"].as_str().unwrap_or_default();
+        let date = ts.get(..10).unwrap_or_default().to_owned();
+        let hour: u32 = ts.get(11..13).and_then(|h| h.parse().ok()).unwrap_or(99);
+        let amount: f64 = t["amount"]
+            .as_str()
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(0.0);
+        let flow = days.entry(date).or_default();
+        flow.local_hours.push((hour + 5) % 24);
+        let sender = t["sender"]["account"].as_str().unwrap_or_default();
+        let recipient = t["recipient"]["account"].as_str().unwrap_or_default();
+        if recipient == account && sender != account {
+            flow.inflow += amount;
+            flow.payers.insert(sender.to_owned());
+        } else if sender == account && recipient != account {
+            flow.outflow += amount;
+            flow.payees.insert(recipient.to_owned());
+        }
+    }
+    days
+}
+
+#[test]
+fn traders_are_paid_by_many_and_pay_many_on_the_same_day_in_business_hours() {
+    let stream = lines(small());
+    // The stream stops mid-way through its last day: judge whole days only.
+    let last = last_date(&stream);
+    let traders = by_account(&stream, "trader");
+    assert!(!traders.is_empty(), "no trader in a stream of 3000");
+    for (account, txs) in &traders {
+        let days = daily_flows(account, txs);
+        let trading: Vec<(&String, &DayFlow)> = days
+            .iter()
+            .filter(|(date, flow)| **date != last && flow.payers.len() >= 10)
+            .collect();
+        assert!(!trading.is_empty(), "{account}: no trading day");
+        for (date, flow) in &trading {
+            assert!(
+                flow.payees.len() >= 5,
+                "{account} {date}: {} payers but {} payees",
+                flow.payers.len(),
+                flow.payees.len()
+            );
+            assert!(
+                flow.local_hours.iter().all(|h| (9..21).contains(h)),
+                "{account} {date}: outside business hours {:?}",
+                flow.local_hours
+            );
+            // What stays on the card is the margin, 8% to 35%.
+            let residual = (flow.inflow - flow.outflow) / flow.inflow;
+            assert!(
+                (0.0795..=0.3505).contains(&residual),
+                "{account} {date}: in {} out {} residual {residual}",
+                flow.inflow,
+                flow.outflow
+            );
+        }
+        // Five or six trading days a week, never seven (the stream is
+        // March 2025, so the day of the month orders the days).
+        let dom: HashSet<u32> = trading
+            .iter()
+            .filter_map(|(date, _)| date.get(8..10)?.parse().ok())
+            .collect();
+        for first in 1..=25 {
+            let week = (first..first + 7).filter(|d| dom.contains(d)).count();
+            assert!(week <= 6, "{account}: trades 7 days from March {first}");
+        }
+    }
+}
+
 #[test]
 fn population_at_100000_has_the_floors_of_each_typology() -> Result<(), GenError> {
     let g = Generator::new(GeneratorConfig::new(1, 100_000))?;
@@ -255,8 +357,10 @@ fn population_at_100000_has_the_floors_of_each_typology() -> Result<(), GenError
     let lookalikes = s.count(Role::Payroll)
         + s.count(Role::Merchant)
         + s.count(Role::Family)
-        + s.count(Role::Student);
+        + s.count(Role::Student)
+        + s.count(Role::Trader);
     assert!(lookalikes >= 200, "{s}");
+    assert!((10..=15).contains(&s.count(Role::Trader)), "{s}");
     assert!(s.device_farms >= 1 && s.multi_card_droppers >= 1, "{s}");
     Ok(())
 }

@@ -177,6 +177,39 @@ pub(crate) const SUPPLIERS: &[&str] = &[
     "за услуги",
 ];
 
+/// What a trader's customers write when they pay for goods by phone
+/// number to the trader's personal card.
+pub(crate) const TRADER_CUSTOMERS: &[&str] = &[
+    "",
+    "",
+    "",
+    "за товар",
+    "за товар",
+    "оплата заказа",
+    "предоплата",
+    "оплата",
+    "за заказ",
+    "доплата",
+    "тауар үшін",
+    "тапсырыс",
+    "с доставкой",
+    "спасибо",
+];
+
+/// What a trader writes when paying a supplier or wholesaler for stock.
+pub(crate) const TRADER_SUPPLIERS: &[&str] = &[
+    "",
+    "поставка",
+    "поставка",
+    "за товар",
+    "оплата за партию",
+    "оплата по накладной",
+    "предоплата за товар",
+    "за товар, остаток",
+    "тауар үшін",
+    "опт",
+];
+
 /// QR and phone transfers to a small shop's card.
 pub(crate) const SHOP_TRANSFERS: &[&str] = &[
     "",
