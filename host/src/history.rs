@@ -637,7 +637,11 @@ mod tests {
         };
         assert_eq!(h.linked_accounts(later, device, day), 3);
         assert_eq!(h.linked_accounts(later, holder, day), 2);
-        assert_eq!(h.linked_accounts(later, holder, 60), 0, "outside the window");
+        assert_eq!(
+            h.linked_accounts(later, holder, 60),
+            0,
+            "outside the window"
+        );
         assert_eq!(h.linked_accounts(later, 999_999, day), 0, "unknown key");
         assert_eq!(stamps[0].recipient_holder, None);
     }
@@ -657,7 +661,11 @@ mod tests {
         );
         let m = early[0].recipient;
         let first = Some(early[0].at.time);
-        assert_eq!(h.first_seen(early[1].at, m), first, "8 days idle: remembered");
+        assert_eq!(
+            h.first_seen(early[1].at, m),
+            first,
+            "8 days idle: remembered"
+        );
         let late = record(&h, &[tx("3", "C", "M", "1.00", "2025-03-25T00:00:00Z")]);
         assert_eq!(h.first_seen(late[0].at, m), None, "16 days idle: forgotten");
     }

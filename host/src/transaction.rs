@@ -579,7 +579,8 @@ fn parse_income(field: &str, text: &str) -> Result<i64, TransactionError> {
         ));
     }
     let tiyn = units * 10i128.pow(2 - scale);
-    i64::try_from(tiyn).map_err(|_| TransactionError::invalid(field, format!("`{text}` is too large")))
+    i64::try_from(tiyn)
+        .map_err(|_| TransactionError::invalid(field, format!("`{text}` is too large")))
 }
 
 fn parse_checks(obj: &Map<String, Value>) -> Result<Checks, TransactionError> {

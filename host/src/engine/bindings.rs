@@ -183,12 +183,7 @@ impl qorgan::rule::history::Host for HostState {
         }
     }
 
-    fn linked_accounts(
-        &mut self,
-        at: wit::Cursor,
-        key: u64,
-        window: u32,
-    ) -> wasmtime::Result<u32> {
+    fn linked_accounts(&mut self, at: wit::Cursor, key: u64, window: u32) -> wasmtime::Result<u32> {
         let answer = self.ask(
             || Question::LinkedAccounts {
                 key: self.account_name(key),

@@ -281,9 +281,9 @@ impl<'de> Deserialize<'de> for HostCall {
             "linked-accounts" => (
                 Question::LinkedAccounts {
                     key: need(r.key.clone(), "key")?,
-                    window: r.window.ok_or_else(|| {
-                        D::Error::custom("`linked-accounts` call needs `window`")
-                    })?,
+                    window: r
+                        .window
+                        .ok_or_else(|| D::Error::custom("`linked-accounts` call needs `window`"))?,
                 },
                 Answer::Count(serde_json::from_value(r.answer.clone()).map_err(D::Error::custom)?),
             ),
