@@ -95,7 +95,7 @@ fn reference_pack_decides_the_sample_transactions() {
         .into_iter()
         .map(|d| (d["tx"].as_str().unwrap_or_default().to_owned(), d))
         .collect();
-    assert_eq!(decisions.len(), 12, "one decision per sample transaction");
+    assert_eq!(decisions.len(), 24, "one decision per sample transaction");
 
     let topup = &decisions["tx-0001"];
     assert_eq!(topup["action"], "verify");
@@ -141,6 +141,28 @@ fn reference_pack_decides_the_sample_transactions() {
         serde_json::json!(["sender-iin"]),
         "1000 USD = 520000 KZT"
     );
+
+    // A mule: eleven transfers from eleven people to an account opened five
+    // days before, each allowed, then the cash-out is held.
+    for id in 13..=23 {
+        let inbound = &decisions[&format!("tx-{id:04}")];
+        assert_eq!(inbound["action"], "allow", "tx-{id:04}");
+    }
+    let cash_out = &decisions["tx-0024"];
+    assert_eq!(cash_out["action"], "hold");
+    assert_eq!(
+        codes(cash_out),
+        vec!["CASH_DAILY_CAP_EXCEEDED", "MULE_SCORE_HIGH"]
+    );
+    let mule = cash_out["findings"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["code"] == "MULE_SCORE_HIGH"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(mule["rule"], "kz-mule@1.0.0");
+    assert_eq!(mule["evidence"]["side"], "sender");
+    assert_eq!(mule["evidence"]["senders"], "11");
+    assert_eq!(mule["evidence"]["account-age-days"], "5");
 }
 
 #[test]

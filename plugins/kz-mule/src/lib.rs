@@ -26,6 +26,11 @@
 //! moment money leaves is where a hold still helps. Every finding carries
 //! evidence `side` = `sender`.
 //!
+//! An account that paid at least `two-sided-payees` (5) distinct accounts
+//! in the window `W` or in the last `two-sided-days` (7) is not scored: money flowing in from many and out to many
+//! is a P2P exchanger's card, which `kz-exchanger` judges. A mule's money
+//! leaves in few directions (cash, a crypto platform, the next mule).
+//!
 //! ## The indicators
 //!
 //! All windows end at the transaction; the host answers from the history
@@ -38,10 +43,10 @@
 //! | `many-senders` | money came from at least `many-senders` (10) distinct accounts in `W` | 20 | `senders` |
 //! | `many-transactions` | the account made or received at least `many-transactions` (30) transactions in `W`, this one included | 10 | `transactions` |
 //! | `pass-through` | at least `pass-through-min-inflow` (100000.00) came in during `W`, and what went out in `W` plus this transaction is between `pass-through-min` (0.9) and `pass-through-max` (1.1) of it | 20 | `pass-through-ratio` |
-//! | `quick-dwell` | at least `dwell-min-inflow` (50000.00) came in during the `dwell-minutes` (60) before this transaction, and this transaction takes at least `dwell-share` (0.5) of it out | 15 | `dwell-minutes` (since the last money in) |
+//! | `quick-dwell` | at least `dwell-min-inflow` (50000.00) came in during the `dwell-minutes` (60) before this transaction, and this transaction takes out at least `dwell-share` (0.5) of it, and at most `pass-through-max` (1.1) of what came in during `W`: money that just came in, not savings built up over weeks | 10 | `dwell-minutes` (since the last money in) |
 //! | `fan-in-cash-out` | this is a cash withdrawal or crypto purchase, the account received at least `fan-in-payments` (5) payments of at most `fan-in-small` (100000.00) each in `W`, and this transaction takes at least `cash-out-share` (0.8) of their sum | 25 | `fan-in-payments` |
 //! | `dormant` | the host first saw the account at least `dormant-days` (60) ago, and everything it did in the last `dormant-days` happened in `W` | 15 | `first-seen-days-ago` |
-//! | `income-multiple` | the account's declared monthly income is given, at least `income-min-inflow` (300000.00) came in during `income-window-days` (30), and that is at least `income-multiple` (3) times the income | 20 | `income-multiple` |
+//! | `income-multiple` | the account's declared monthly income is given, at least `income-min-inflow` (300000.00) came in during `income-window-days` (30), and that is at least `income-multiple` (3) times the income (any such inflow, when the income declared is 0) | 15 | `income-multiple` |
 //! | `shared-device` | the device of this transaction sent money for at least `shared-device-accounts` (3) distinct accounts in `link-window-days` (30) | 20 | `device-accounts` |
 //! | `many-cards` | the sender's IIN held at least `cards-per-holder` (5) distinct accounts in `link-window-days` | 20 | `holder-accounts` |
 //!
@@ -115,6 +120,12 @@ pub mod params {
     pub const CARDS_PER_HOLDER: &str = "cards-per-holder";
     /// Integer days: the window of `shared-device` and `many-cards`.
     pub const LINK_WINDOW_DAYS: &str = "link-window-days";
+    /// Integer: an account that paid this many distinct accounts in the
+    /// window or in `two-sided-days` is two-sided and left to
+    /// `kz-exchanger` (0: never).
+    pub const TWO_SIDED_PAYEES: &str = "two-sided-payees";
+    /// Integer days: the window of the two-sided check.
+    pub const TWO_SIDED_DAYS: &str = "two-sided-days";
 }
 
 /// The indicators, in the order they are checked and listed in evidence.
@@ -187,11 +198,10 @@ impl Indicator {
             Indicator::NewAccount
             | Indicator::ManySenders
             | Indicator::PassThrough
-            | Indicator::IncomeMultiple
             | Indicator::SharedDevice
             | Indicator::ManyCards => 20,
-            Indicator::ManyTransactions => 10,
-            Indicator::QuickDwell | Indicator::Dormant => 15,
+            Indicator::ManyTransactions | Indicator::QuickDwell => 10,
+            Indicator::Dormant | Indicator::IncomeMultiple => 15,
             Indicator::FanInCashOut => 25,
         }
     }
@@ -214,7 +224,8 @@ impl Indicator {
             }
             Indicator::QuickDwell => {
                 "this takes out at least dwell-share of the money (at least dwell-min-inflow) \
-                 that came in during the last dwell-minutes"
+                 that came in during the last dwell-minutes, and at most pass-through-max of \
+                 what came in during the window"
             }
             Indicator::FanInCashOut => {
                 "a cash withdrawal or crypto purchase of at least cash-out-share of at least \
@@ -269,6 +280,8 @@ pub struct KzMule {
     shared_device_accounts: u32,
     cards_per_holder: u32,
     link_window_secs: u32,
+    two_sided_payees: Option<u32>,
+    two_sided_secs: u32,
 }
 
 impl Rule for KzMule {
@@ -285,7 +298,8 @@ impl Rule for KzMule {
             params::WINDOW_HOURS,
             24,
             "The activity window, in hours before the transaction, of many-senders, \
-             many-transactions, pass-through and fan-in-cash-out.",
+             many-transactions, pass-through, fan-in-cash-out, quick-dwell's cap and the \
+             two-sided check.",
         ))
         .param(ParamSpec::integer(
             params::MIN_INDICATORS,
@@ -398,6 +412,19 @@ impl Rule for KzMule {
             params::LINK_WINDOW_DAYS,
             30,
             "shared-device and many-cards: the window, in days.",
+        ))
+        .param(ParamSpec::integer(
+            params::TWO_SIDED_PAYEES,
+            5,
+            "An account that paid at least this many distinct accounts in the window or in \
+             two-sided-days \
+             moves money two ways, like a P2P exchanger's card, and is left to \
+             kz-exchanger: no mule score (0 scores every account).",
+        ))
+        .param(ParamSpec::integer(
+            params::TWO_SIDED_DAYS,
+            7,
+            "The window, in days, of two-sided-payees.",
         ));
         for indicator in Indicator::ALL {
             metadata = metadata.param(ParamSpec::integer(
@@ -475,6 +502,17 @@ impl Rule for KzMule {
             shared_device_accounts: count(params, params::SHARED_DEVICE_ACCOUNTS)?,
             cards_per_holder: count(params, params::CARDS_PER_HOLDER)?,
             link_window_secs: days(params, params::LINK_WINDOW_DAYS)?,
+            two_sided_payees: match params.integer(params::TWO_SIDED_PAYEES)? {
+                0 => None,
+                n => Some(u32::try_from(n).map_err(|_| {
+                    ConfigError::invalid(
+                        params::TWO_SIDED_PAYEES,
+                        n,
+                        format!("must be between 0 and {}", u32::MAX),
+                    )
+                })?),
+            },
+            two_sided_secs: days(params, params::TWO_SIDED_DAYS)?,
         })
     }
 
@@ -511,11 +549,21 @@ pub fn scored(tx: &Tx<'_>) -> bool {
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Signs {
     held: Vec<(Indicator, &'static str, String)>,
+    /// Distinct payees, when the account is two-sided and not scored.
+    two_sided: Option<u32>,
 }
 
 impl Signs {
     fn hold(&mut self, indicator: Indicator, evidence: &'static str, value: impl ToString) {
         self.held.push((indicator, evidence, value.to_string()));
+    }
+
+    /// Distinct payees in the window, or in `two-sided-days` when the window
+    /// alone has too few, when the account pays so many that it is
+    /// two-sided (an exchanger's pattern) and gets no mule score.
+    #[must_use]
+    pub fn two_sided(&self) -> Option<u32> {
+        self.two_sided
     }
 
     /// The indicators that hold, in order.
@@ -551,11 +599,43 @@ impl KzMule {
         let sender = tx.sender();
         let account = sender.account();
         let amount = tx.amount();
+        // The outbound side first: a two-sided account is not scored, and
+        // nothing more is asked about it. many-transactions and
+        // pass-through need it too.
+        let outbound = if self.on(Indicator::ManyTransactions)
+            || self.on(Indicator::PassThrough)
+            || self.two_sided_payees.is_some()
+        {
+            host.aggregate(
+                at,
+                &Query::new(account, Direction::Outbound, self.window_secs),
+            )
+        } else {
+            Totals::default()
+        };
+        if let Some(limit) = self.two_sided_payees {
+            let payees =
+                if outbound.counterparties >= limit || self.two_sided_secs <= self.window_secs {
+                    outbound.counterparties
+                } else {
+                    host.aggregate(
+                        at,
+                        &Query::new(account, Direction::Outbound, self.two_sided_secs),
+                    )
+                    .counterparties
+                };
+            if payees >= limit {
+                return Signs {
+                    held: Vec::new(),
+                    two_sided: Some(payees),
+                };
+            }
+        }
         let dwell_covered = self.dwell_secs <= self.window_secs;
         let needs_inbound = self.on(Indicator::ManySenders)
             || self.on(Indicator::ManyTransactions)
             || self.on(Indicator::PassThrough)
-            || (self.on(Indicator::QuickDwell) && dwell_covered);
+            || self.on(Indicator::QuickDwell);
         let inbound = if needs_inbound {
             host.aggregate(
                 at,
@@ -586,15 +666,6 @@ impl KzMule {
         if self.on(Indicator::ManySenders) && inbound.counterparties >= self.many_senders {
             signs.hold(Indicator::ManySenders, "senders", inbound.counterparties);
         }
-        // many-transactions and pass-through need the outbound side.
-        let outbound = if self.on(Indicator::ManyTransactions) || self.on(Indicator::PassThrough) {
-            host.aggregate(
-                at,
-                &Query::new(account, Direction::Outbound, self.window_secs),
-            )
-        } else {
-            Totals::default()
-        };
         let transactions = inbound
             .count
             .saturating_add(outbound.count)
@@ -631,6 +702,10 @@ impl KzMule {
                 && self
                     .dwell_share
                     .reached_by(i128::from(amount.tiyn()), i128::from(recent.sum.tiyn()))
+                && self.pass_through_max.admits(
+                    i128::from(amount.tiyn()),
+                    i128::from(inbound.sum.max(recent.sum).tiyn()),
+                )
             {
                 let minutes = now.saturating_sub(last_in).max(0) / 60;
                 signs.hold(Indicator::QuickDwell, "dwell-minutes", minutes);
@@ -677,11 +752,12 @@ impl KzMule {
             // money in >= multiple × income; any such inflow is, when the
             // declared income is 0.
             if income == 0 || self.income_multiple.reached_by(money_in, income) {
-                signs.hold(
-                    Indicator::IncomeMultiple,
-                    "income-multiple",
-                    Ratio::text(money_in, income),
-                );
+                let multiple = if income == 0 {
+                    "no income declared".to_owned()
+                } else {
+                    Ratio::text(money_in, income)
+                };
+                signs.hold(Indicator::IncomeMultiple, "income-multiple", multiple);
             }
         }
         // shared-device
@@ -722,6 +798,9 @@ impl KzMule {
     /// least `min-indicators` hold; `None` otherwise.
     #[must_use]
     pub fn score(&self, signs: &Signs) -> Option<u32> {
+        if signs.two_sided.is_some() {
+            return None;
+        }
         let held = u32::try_from(signs.held.len()).unwrap_or(u32::MAX);
         if held < self.min_indicators {
             return None;

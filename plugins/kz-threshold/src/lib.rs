@@ -20,7 +20,9 @@
 //! card top-up needs the sender's IIN. The amounts counted are the sender
 //! account's outbound card top-ups, transfers, cash withdrawals and cash
 //! deposits: the ways money is moved in portions to stay under an
-//! identification or reporting threshold. Card payments (shop prices) and
+//! identification or reporting threshold. Senders that are businesses are
+//! not looked at: a payroll account paying many salaries of 450000.00 to
+//! 500000.00 on one day is paying many people, not splitting one payment. Card payments (shop prices) and
 //! crypto purchases and sales (judged by `kz-exchanger`) are not counted, and
 //! a transaction of those kinds is not looked at. The band is
 //! `[topup-threshold × (1 − structuring-band), topup-threshold]`, both ends
@@ -57,7 +59,7 @@
 use kz_mule::KzMule;
 use qorgan_sdk::{
     Action, Channel, Checks, CodeSpec, ConfigError, Finding, Findings, Host, Metadata, Money,
-    ParamSpec, Params, Party, Rule, Tx, TxKind, iin,
+    ParamSpec, Params, Party, PartyKind, Rule, Tx, TxKind, iin,
 };
 use qorgan_sdk::{Direction, Kinds, Query};
 
@@ -411,7 +413,8 @@ impl KzThreshold {
     /// `STRUCTURING_NEAR_THRESHOLD`.
     fn check_structuring<H: Host>(&self, tx: &Tx<'_>, host: &H, out: &mut Findings) {
         let kind = tx.kind();
-        if !STRUCTURING_KINDS.contains(Kinds::of(kind)) {
+        if !STRUCTURING_KINDS.contains(Kinds::of(kind)) || tx.sender().kind() == PartyKind::Business
+        {
             return;
         }
         let hours = self.structuring_window_hours;
@@ -1247,6 +1250,19 @@ mod tests {
     }
 
     #[test]
+    fn a_business_paying_many_salaries_just_under_the_threshold_is_not_structuring() -> TestResult {
+        let harness = rule()?.with_host(two_near_topups());
+        let payroll = TxBuilder::transfer("499000.00")
+            .sender_kind(PartyKind::Business)
+            .build();
+        assert!(harness.evaluate(&payroll).is_empty());
+        assert!(harness.host().queries().is_empty(), "no history is asked");
+        let person = TxBuilder::transfer("499000.00").build();
+        assert!(only(&harness.evaluate(&person), "STRUCTURING_NEAR_THRESHOLD").is_some());
+        Ok(())
+    }
+
+    #[test]
     fn structuring_asks_for_the_senders_outbound_amounts_in_the_band() -> TestResult {
         let harness = rule()?.with_host(two_near_topups());
         let tx = TxBuilder::card_topup("499000.00").build();
@@ -1641,7 +1657,7 @@ mod tests {
     /// A host where the sender received 12 payments of 75000.00 from 12
     /// accounts in the last hour and sent nothing: many senders, pass-through
     /// (with this withdrawal), quick dwell and fan-in then cash-out, a mule
-    /// score of 80 under kz-mule's defaults.
+    /// score of 75 under kz-mule's defaults.
     fn mule_like() -> MemoryHost {
         MemoryHost::new().with_aggregate(|at, query| match query.direction() {
             Direction::Inbound => Totals {
@@ -1667,11 +1683,11 @@ mod tests {
             );
         };
         assert_eq!(finding.evidence_value("reason"), Some("mule-score"));
-        assert_eq!(finding.evidence_value("mule-score"), Some("80"));
+        assert_eq!(finding.evidence_value("mule-score"), Some("75"));
         assert!(
             finding
                 .message_text()
-                .contains("from an account with mule score 80"),
+                .contains("from an account with mule score 75"),
             "{}",
             finding.message_text()
         );
@@ -1680,7 +1696,7 @@ mod tests {
 
     #[test]
     fn an_unlisted_account_below_the_mule_level_is_not_capped() -> TestResult {
-        let harness = Harness::<KzThreshold>::with_params(&[("cash-cap-mule-score", "85")])?
+        let harness = Harness::<KzThreshold>::with_params(&[("cash-cap-mule-score", "76")])?
             .with_host(mule_like());
         assert!(harness.evaluate(&withdrawal("880000.00")).is_empty());
         // An ordinary account: nothing came in, so no indicator holds.
