@@ -19,7 +19,9 @@
 //! 7. **Own tests**: every test case the pack carries, run on this host
 //!    against the very prepared pack that would go live. All must pass, and
 //!    a pack without cases is refused: it proves nothing about what it
-//!    decides here.
+//!    decides here. The cases run on the activator's engine, each in its
+//!    own history, so the engine needs room for one more set of plugin
+//!    instances than its deciding threads use.
 //! 8. **Persist**: the verified copy is written into the state directory
 //!    and recorded as active. A pack that cannot be persisted is not
 //!    activated, so a restart always restores what was running.
