@@ -28,7 +28,10 @@
 //! - [`engine`]: wasmtime, compiled and pre-linked plugins, per-thread
 //!   instances, sandbox limits, hot swap;
 //! - [`decision`]: findings folded into the output contract;
-//! - [`pack`]: the pack directory, its manifest and digests, `pack build`;
+//! - [`pack`]: the pack directory, its manifest and digests, `pack build`,
+//!   signatures and archives;
+//! - [`source`]: where packs come from, and the checks a pack passes before
+//!   it is activated on a bank's host;
 //! - [`history`]: what rules may ask about accounts' past;
 //! - [`jsonl`]: JSON Lines input read one bounded line at a time;
 //! - [`lists`]: reference lists shipped in packs;
@@ -50,6 +53,7 @@ pub mod history;
 pub mod jsonl;
 pub mod lists;
 pub mod pack;
+pub mod source;
 pub mod testing;
 pub mod transaction;
 

@@ -411,9 +411,14 @@ impl Engine {
     }
 
     /// Makes a prepared pack the active one, returning the one it replaced.
-    pub fn activate(&self, prepared: PreparedPack) -> Option<Arc<PreparedPack>> {
+    ///
+    /// Takes the pack by value or shared, so that a pack already run
+    /// against its own test cases (which hold it as an `Arc`) is the very
+    /// one that goes live.
+    pub fn activate(&self, prepared: impl Into<Arc<PreparedPack>>) -> Option<Arc<PreparedPack>> {
+        let prepared: Arc<PreparedPack> = prepared.into();
         self.inner.history.set_retention(prepared.retention_secs);
-        let previous = self.inner.active.swap(Some(Arc::new(prepared)));
+        let previous = self.inner.active.swap(Some(prepared));
         // Idle workers hold instances of the old pack; free their slots now
         // rather than when each is next used. Busy ones switch on their own.
         self.inner

@@ -152,6 +152,30 @@ impl Harness {
         Harness::with_engine(engine, pack, dir.join("tests"))
     }
 
+    /// Runs cases against a pack `engine` has already prepared: the very
+    /// compiled plugins that will decide, on this host. Cases run in
+    /// isolation (their own history, pinned to `prepared`), so the engine's
+    /// active pack and history are untouched. The cases are the pack's own,
+    /// in its `tests/` directory (or the manifest's `tests`), which must lie
+    /// inside the pack.
+    pub fn for_prepared(
+        engine: Engine,
+        pack: Pack,
+        prepared: Arc<PreparedPack>,
+    ) -> Result<Harness, HarnessError> {
+        let tests = crate::pack::inside(
+            &pack.dir,
+            pack.manifest.tests.as_deref().unwrap_or("tests"),
+            "tests",
+        )?;
+        Ok(Harness {
+            engine,
+            pack,
+            prepared,
+            default_cases: tests,
+        })
+    }
+
     fn new(pack: Pack, default_cases: PathBuf) -> Result<Harness, HarnessError> {
         let engine = Engine::builder().max_instances(64).build()?;
         Harness::with_engine(engine, pack, default_cases)

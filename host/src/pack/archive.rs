@@ -299,6 +299,78 @@ pub fn extract_to_temp(
     Ok(ExtractedPack { dir, summary })
 }
 
+/// Copies the pack directory `dir` into a private temporary directory, with
+/// the refusals and caps of extraction: a symbolic link, device or FIFO, a
+/// name that is not portable text, more entries, bigger files or more bytes
+/// than `limits` allow, and a directory without `pack.toml`.
+///
+/// A directory that others can write may change between the moment its
+/// signatures are verified and the moment its files are loaded; a private
+/// copy cannot, so verifying and loading the copy loads what was verified.
+pub fn copy_to_temp(dir: &Path, limits: &ExtractLimits) -> Result<ExtractedPack, ArchiveError> {
+    let files = regular_files(dir, &[]).map_err(|e| match e {
+        WalkError::Io { path, source } => ArchiveError::io(path, source),
+        WalkError::Unsupported { path, problem } => ArchiveError::UnsupportedFile {
+            path,
+            problem: problem.into(),
+        },
+    })?;
+    if !files.iter().any(|f| f.relative == MANIFEST) {
+        return Err(ArchiveError::NotAPack);
+    }
+    if files.len() as u64 > limits.max_entries {
+        return Err(ArchiveError::LimitExceeded {
+            limit: ArchiveLimit::Entries,
+            max: limits.max_entries,
+            path: None,
+        });
+    }
+    let temp = tempfile::Builder::new()
+        .prefix("qorgan-pack-")
+        .tempdir()
+        .map_err(|e| ArchiveError::io(std::env::temp_dir(), e))?;
+    let mut summary = Extracted { files: 0, bytes: 0 };
+    for file in &files {
+        if file.relative.len() as u64 > MAX_PATH {
+            return Err(ArchiveError::LimitExceeded {
+                limit: ArchiveLimit::PathBytes,
+                max: MAX_PATH,
+                path: Some(file.relative.clone()),
+            });
+        }
+        let target = temp.path().join(&file.relative);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| ArchiveError::io(parent, e))?;
+        }
+        let source =
+            std::fs::File::open(&file.path).map_err(|e| ArchiveError::io(&file.path, e))?;
+        let mut out = std::fs::File::create(&target).map_err(|e| ArchiveError::io(&target, e))?;
+        // One byte more than allowed tells a file over the cap from one at it.
+        let copied = std::io::copy(
+            &mut source.take(limits.max_file_bytes.saturating_add(1)),
+            &mut out,
+        )
+        .map_err(|e| ArchiveError::io(&file.path, e))?;
+        if copied > limits.max_file_bytes {
+            return Err(ArchiveError::LimitExceeded {
+                limit: ArchiveLimit::FileBytes,
+                max: limits.max_file_bytes,
+                path: Some(file.relative.clone()),
+            });
+        }
+        summary.files += 1;
+        summary.bytes = summary.bytes.saturating_add(copied);
+        if summary.bytes > limits.max_total_bytes {
+            return Err(ArchiveError::LimitExceeded {
+                limit: ArchiveLimit::TotalBytes,
+                max: limits.max_total_bytes,
+                path: Some(file.relative.clone()),
+            });
+        }
+    }
+    Ok(ExtractedPack { dir: temp, summary })
+}
+
 /// Unpacks into the existing, empty directory `dest`, then checks that a
 /// pack came out.
 fn unpack<R: Read>(
@@ -1098,5 +1170,65 @@ mod tests {
             Err(ArchiveError::DestinationExists { .. })
         ));
         assert!(out.join("keep.txt").exists());
+    }
+
+    #[test]
+    fn a_pack_directory_is_copied_whole_into_a_private_directory() {
+        let source = pack();
+        let copy = match copy_to_temp(source.path(), &ExtractLimits::default()) {
+            Ok(c) => c,
+            Err(e) => panic!("copy: {e}"),
+        };
+        assert_eq!(copy.summary.files, 5);
+        for name in [
+            MANIFEST,
+            "plugins/a.wasm",
+            "signatures/0123456789abcdef.sig",
+            LONG,
+        ] {
+            assert_eq!(
+                std::fs::read(copy.path().join(name)).ok(),
+                std::fs::read(source.path().join(name)).ok(),
+                "{name}"
+            );
+        }
+        let kept = copy.path().to_path_buf();
+        drop(copy);
+        assert!(!kept.exists(), "the private copy outlived its owner");
+    }
+
+    #[test]
+    fn copying_a_pack_directory_keeps_the_caps_of_extraction() {
+        let source = pack();
+        let limits = ExtractLimits {
+            max_file_bytes: 4,
+            ..ExtractLimits::default()
+        };
+        match copy_to_temp(source.path(), &limits) {
+            Err(ArchiveError::LimitExceeded {
+                limit: ArchiveLimit::FileBytes,
+                ..
+            }) => {}
+            other => panic!("expected the file cap, got {other:?}"),
+        }
+        let empty = tempdir();
+        assert!(matches!(
+            copy_to_temp(empty.path(), &ExtractLimits::default()),
+            Err(ArchiveError::NotAPack)
+        ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn copying_a_pack_directory_refuses_a_symbolic_link() {
+        let source = pack();
+        if let Err(e) = std::os::unix::fs::symlink("/etc/passwd", source.path().join("lists/x.txt"))
+        {
+            panic!("symlink: {e}");
+        }
+        match copy_to_temp(source.path(), &ExtractLimits::default()) {
+            Err(ArchiveError::UnsupportedFile { path, .. }) => assert_eq!(path, "lists/x.txt"),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
     }
 }

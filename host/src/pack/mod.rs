@@ -19,7 +19,7 @@
 pub mod archive;
 mod build;
 mod errors;
-mod files;
+pub(crate) mod files;
 pub mod keys;
 pub mod manifest;
 pub mod signature;
