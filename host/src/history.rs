@@ -459,10 +459,18 @@ impl History {
             .time
             .saturating_sub(self.retention_secs.load(Ordering::Relaxed));
         let end = acct.events.partition_point(|e| e.seq < at.seq);
-        let active = acct
-            .events
-            .range(..end)
-            .any(|e| e.time > horizon && e.time <= at.time);
+        let recent = |e: &Event| e.time > horizon && e.time <= at.time;
+        // With ordered times the newest event not after the cursor's time
+        // decides, found by walking back from the cursor.
+        let active = if acct.ordered {
+            acct.events
+                .range(..end)
+                .rev()
+                .find(|e| e.time <= at.time)
+                .is_some_and(recent)
+        } else {
+            acct.events.range(..end).any(recent)
+        };
         (seq < at.seq && active).then_some(time)
     }
 
