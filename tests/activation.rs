@@ -67,6 +67,16 @@ fn built_base() -> &'static Path {
         let _ = std::fs::remove_dir_all(&base);
         let built = reference_pack_built();
         copy_all(built.path(), &base);
+        // Every activation runs the pack's 313 cases, and these tests run
+        // side by side on a machine that may be compiling something else:
+        // a plugin call's wall-clock deadline would then measure the
+        // contention, not the plugin. The tests are about what activation
+        // checks, so their packs get a generous deadline.
+        edit(
+            &base.join("pack.toml"),
+            "call_timeout_ms = 100\n",
+            "call_timeout_ms = 5000\n",
+        );
         base
     })
 }
