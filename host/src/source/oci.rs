@@ -37,7 +37,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use oci_client::client::{ClientConfig, ClientProtocol};
+use oci_client::client::{ClientConfig, ClientProtocol, Config, ImageLayer};
 use oci_client::errors::OciDistributionError;
 use oci_client::manifest::{OCI_IMAGE_MEDIA_TYPE, OciDescriptor, OciImageManifest};
 use oci_client::secrets::RegistryAuth;
@@ -265,6 +265,19 @@ pub(crate) fn annotations(config: &PackConfig) -> BTreeMap<String, String> {
             config.version.clone(),
         ),
     ])
+}
+
+/// The manifest of a pack artifact: an OCI image manifest whose
+/// `artifactType` is [`CONFIG_MEDIA_TYPE`], over `config` and `layers`.
+pub(crate) fn pack_manifest(
+    layers: &[ImageLayer],
+    config: &Config,
+    annotations: BTreeMap<String, String>,
+) -> OciImageManifest {
+    let mut manifest = OciImageManifest::build(layers, config, Some(annotations));
+    manifest.media_type = Some(OCI_IMAGE_MEDIA_TYPE.to_owned());
+    manifest.artifact_type = Some(CONFIG_MEDIA_TYPE.to_owned());
+    manifest
 }
 
 /// The pack's layer, if `manifest` is a pack artifact whose layer fits in
@@ -635,22 +648,20 @@ mod tests {
     }
 
     fn artifact() -> OciImageManifest {
-        let layer = oci_client::client::ImageLayer::new(
-            b"archive".to_vec(),
-            LAYER_MEDIA_TYPE.to_owned(),
-            None,
-        );
-        let config =
-            oci_client::client::Config::new(b"{}".to_vec(), CONFIG_MEDIA_TYPE.to_owned(), None);
-        let mut manifest = OciImageManifest::build(&[layer], &config, None);
-        manifest.artifact_type = Some(CONFIG_MEDIA_TYPE.to_owned());
-        manifest
+        let layer = ImageLayer::new(b"archive".to_vec(), LAYER_MEDIA_TYPE.to_owned(), None);
+        let config = Config::new(b"{}".to_vec(), CONFIG_MEDIA_TYPE.to_owned(), None);
+        pack_manifest(&[layer], &config, BTreeMap::new())
     }
 
     #[test]
     fn only_the_pack_artifact_layout_is_pulled() {
         let good = artifact();
+        assert_eq!(good.media_type.as_deref(), Some(OCI_IMAGE_MEDIA_TYPE));
         assert!(matches!(pack_layer(&good, 100), Ok(l) if l.size == 7));
+
+        let mut index = artifact();
+        index.media_type = Some("application/vnd.oci.image.index.v1+json".into());
+        assert!(matches!(pack_layer(&index, 100), Err(e) if e.contains("its media type")));
         assert!(matches!(pack_layer(&good, 6), Err(e) if e.contains("7 bytes, more than the 6")),);
 
         let mut image = artifact();

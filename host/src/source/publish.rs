@@ -26,7 +26,6 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use oci_client::client::{Config, ImageLayer};
-use oci_client::manifest::OciImageManifest;
 use oci_client::secrets::RegistryAuth;
 use reqwest::StatusCode;
 use reqwest::header::CONTENT_TYPE;
@@ -437,8 +436,7 @@ fn to_oci(
         Some(annotations.clone()),
     )];
     let config = Config::new(config_json, CONFIG_MEDIA_TYPE.to_owned(), None);
-    let mut manifest = OciImageManifest::build(&layers, &config, Some(annotations));
-    manifest.artifact_type = Some(CONFIG_MEDIA_TYPE.to_owned());
+    let manifest = oci::pack_manifest(&layers, &config, annotations);
     let tagged = reference.by_tag();
     let digest = runtime
         .block_on(async {
