@@ -39,6 +39,8 @@ struct Seen {
 struct Served {
     body: Option<Vec<u8>>,
     failing: Option<u16>,
+    /// Sends no `ETag` (and no `Last-Modified`).
+    no_validators: bool,
     log: Vec<Seen>,
 }
 
@@ -160,6 +162,7 @@ fn answer(stream: TcpStream, served: &Mutex<Served>) {
                 state.body = Some(body);
                 (status, "Stored", None, Vec::new())
             }
+            ("GET", None, Some(served)) if state.no_validators => (200, "OK", None, served.clone()),
             ("GET", None, Some(served)) => {
                 let tag = etag(served);
                 if if_none_match.as_deref() == Some(tag.as_str()) {
@@ -257,6 +260,36 @@ fn the_http_source_pulls_once_then_gets_304_and_pulls_v2_after_it_changes() {
     let status = host.status();
     assert_eq!(status.refusals, 0, "{}", status.to_json());
     assert_eq!(status.activations, 2);
+}
+
+#[test]
+fn a_server_without_validators_is_polled_whole_but_only_a_changed_archive_is_offered() {
+    let host = Host::new(trust_both(2));
+    let server = PackServer::start();
+    server.state().no_validators = true;
+    server.serve(archived(&v1(host.packs.path())));
+    let mut source = http_source(&server.url(), Duration::from_millis(100));
+
+    let outcomes = ok(source.poll_once(&host.activator), "first poll");
+    assert!(
+        matches!(outcomes.as_slice(), [Ok(a)] if a.pack.serial == 1),
+        "{outcomes:?}"
+    );
+    assert!(ok(source.poll_once(&host.activator), "same bytes").is_empty());
+    server.serve(archived(&v2(host.packs.path())));
+    let outcomes = ok(source.poll_once(&host.activator), "new bytes");
+    assert!(
+        matches!(outcomes.as_slice(), [Ok(a)] if a.pack.serial == 2),
+        "{outcomes:?}"
+    );
+    let log = server.log();
+    assert!(
+        log.iter()
+            .all(|s| s.status == 200 && s.if_none_match.is_none()),
+        "{log:?}"
+    );
+    assert_eq!(log.len(), 3);
+    assert_eq!(host.status().activations, 2);
 }
 
 #[test]

@@ -115,3 +115,32 @@ pub fn open(location: &str) -> Result<Box<dyn Source>, SourceError> {
     }
     Ok(Box::new(DirSource::new(location)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(location: &str) -> String {
+        match open(location) {
+            Ok(source) => source.name(),
+            Err(e) => panic!("{location}: {e}"),
+        }
+    }
+
+    #[test]
+    fn a_location_opens_the_source_its_form_names() {
+        assert_eq!(
+            name("oci://127.0.0.1:5000/afm/kz-afm:stable"),
+            "OCI source oci://127.0.0.1:5000/afm/kz-afm:stable"
+        );
+        assert_eq!(
+            name("https://packs.afm.kz/kz-afm.qpack"),
+            "HTTP source https://packs.afm.kz/kz-afm.qpack"
+        );
+        assert_eq!(name("/srv/packs"), "directory /srv/packs");
+        assert!(matches!(
+            open("ftp://packs.afm.kz/kz-afm.qpack"),
+            Err(SourceError::InvalidLocation { .. })
+        ));
+    }
+}
