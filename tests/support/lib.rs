@@ -1,6 +1,9 @@
 //! Support library of qorgan's end-to-end tests: hostile plugin components
-//! built from WAT ([`hostile`]) and shared fixtures — the reference plugin
-//! built for real, packs in temporary directories, the CLI ([`fixtures`]).
+//! built from WAT ([`hostile`]), shared fixtures — the reference plugin
+//! built for real, packs in temporary directories, the CLI ([`fixtures`]) —
+//! and signed releases of the reference pack with a host to offer them to
+//! ([`releases`]).
 
 pub mod fixtures;
 pub mod hostile;
+pub mod releases;

@@ -71,7 +71,7 @@ enum Command {
         #[arg(long)]
         sdk: Option<PathBuf>,
     },
-    /// Work with rule packs: build, sign, verify, archive, extract.
+    /// Work with rule packs: build, sign, verify, archive, extract, publish.
     Pack {
         #[command(subcommand)]
         command: pack::PackCommand,

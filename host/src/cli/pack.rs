@@ -1,4 +1,4 @@
-//! `qorgan pack`: build, sign, verify and carry rule packs.
+//! `qorgan pack`: build, sign, verify, carry and publish rule packs.
 //!
 //! `verify` exits 0 when the pack's signatures satisfy the trust given on
 //! the command line, 1 when the pack is refused (with the reason), and 2
@@ -14,6 +14,7 @@ use qorgan::engine::Engine;
 use qorgan::pack::archive::{self, Compression, ExtractLimits};
 use qorgan::pack::signature::SIGNATURES_DIR;
 use qorgan::pack::{KeyId, Pack, SecretKey, TrustConfig, build_pack, sign_pack};
+use qorgan::source::{self, PublishOptions, PublishTarget};
 
 #[derive(clap::Subcommand)]
 pub(super) enum PackCommand {
@@ -56,7 +57,33 @@ pub(super) enum PackCommand {
         #[arg(short, long, value_name = "DIR")]
         output: PathBuf,
     },
+    /// Publish a signed pack where hosts poll for it: a directory
+    /// (`<name>-<serial>.qpack`, written atomically), an HTTP(S) URL (one
+    /// PUT of the archive) or an OCI registry (`oci://HOST[:PORT]/REPO:TAG`).
+    Publish(PublishArgs),
 }
+
+#[derive(clap::Args)]
+pub(super) struct PublishArgs {
+    /// A signed pack directory or `.qpack` archive.
+    pack: PathBuf,
+    /// Where to: a directory, an `http(s)://` URL or an
+    /// `oci://HOST[:PORT]/REPO:TAG` reference.
+    #[arg(long, value_name = "DIR|URL|oci://REF")]
+    to: String,
+    /// Verify the signatures against these public keys first (without it,
+    /// the pack must carry signatures that cover it as it is).
+    #[arg(long = "trust", value_name = "PUBFILE", num_args = 1..)]
+    trust: Vec<PathBuf>,
+    /// With `--trust`: how many trusted keys must have signed.
+    #[arg(long, value_name = "M", default_value_t = 1, requires = "trust")]
+    require: usize,
+}
+
+/// The environment variables holding the user name and password for a
+/// server or registry that wants them.
+const USER_ENV: &str = "QORGAN_PUBLISH_USER";
+const PASSWORD_ENV: &str = "QORGAN_PUBLISH_PASSWORD";
 
 #[derive(clap::Args)]
 pub(super) struct VerifyArgs {
@@ -102,6 +129,7 @@ pub(super) fn run(command: PackCommand) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        PackCommand::Publish(args) => publish(args),
         PackCommand::Extract { archive, output } => {
             let summary = archive::extract(&archive, &output, &ExtractLimits::default())
                 .with_context(|| format!("cannot extract {}", archive.display()))?;
@@ -216,6 +244,44 @@ fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         }
         Err(e) => Ok(refused(&args.target, &e)),
     }
+}
+
+fn publish(args: PublishArgs) -> anyhow::Result<ExitCode> {
+    let target = PublishTarget::parse(&args.to)?;
+    let mut options = PublishOptions::default();
+    if !args.trust.is_empty() {
+        let mut builder = TrustConfig::builder().require(args.require);
+        for file in &args.trust {
+            builder = builder.trust_file(file)?;
+        }
+        options = options.trust(builder.build()?);
+    }
+    match (std::env::var(USER_ENV), std::env::var(PASSWORD_ENV)) {
+        (Ok(user), Ok(password)) => options = options.basic_auth(user, password),
+        (Err(_), Err(_)) => {}
+        _ => anyhow::bail!("set both {USER_ENV} and {PASSWORD_ENV}, or neither"),
+    }
+    let (release, published) = source::publish(&args.pack, &target, &options)
+        .with_context(|| format!("cannot publish {} to {target}", args.pack.display()))?;
+    let c = &release.config;
+    if published.unchanged {
+        println!(
+            "{} {} (serial {}) is already published at {}",
+            c.name, c.version, c.serial, published.location
+        );
+    } else {
+        println!(
+            "published {} {} (serial {}) to {}: {} bytes, sha256 {}",
+            c.name,
+            c.version,
+            c.serial,
+            published.location,
+            release.bytes.len(),
+            release.sha256
+        );
+    }
+    println!("  signed by {}", release.signers.join(", "));
+    Ok(ExitCode::SUCCESS)
 }
 
 fn refused(target: &Path, reason: &dyn std::fmt::Display) -> ExitCode {

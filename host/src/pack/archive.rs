@@ -76,6 +76,20 @@ impl Default for ExtractLimits {
     }
 }
 
+impl ExtractLimits {
+    /// The most bytes an archive within these limits can take as a plain
+    /// tar stream: the files' data, plus per entry at most three header
+    /// blocks and their padding (a long name, a pax header and the entry's
+    /// own), plus a tar record of trailing zeros. Extraction caps the
+    /// uncompressed stream at this; a download caps the archive itself at
+    /// it (compression only makes an archive smaller than its stream).
+    pub fn max_archive_bytes(&self) -> u64 {
+        self.max_total_bytes
+            .saturating_add(self.max_entries.saturating_add(2).saturating_mul(6 * BLOCK))
+            .saturating_add(20 * BLOCK)
+    }
+}
+
 /// What was written by [`write_archive`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArchiveSummary {
@@ -446,18 +460,7 @@ fn unpack_tar<R: Read>(
     limits: &ExtractLimits,
 ) -> Result<(R, Extracted), ArchiveError> {
     let hit = Rc::new(Cell::new(false));
-    // File data, plus per entry at most three header blocks and their
-    // padding (a long name, a pax header and the entry's own), plus a tar
-    // record of trailing zeros.
-    let stream_cap = limits
-        .max_total_bytes
-        .saturating_add(
-            limits
-                .max_entries
-                .saturating_add(2)
-                .saturating_mul(6 * BLOCK),
-        )
-        .saturating_add(20 * BLOCK);
+    let stream_cap = limits.max_archive_bytes();
     let capped = Capped {
         inner: reader,
         remaining: stream_cap,

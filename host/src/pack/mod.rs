@@ -36,7 +36,9 @@ pub use build::{BuiltPlugin, build_pack};
 pub use errors::{ArchiveError, ArchiveLimit, KeyError, PackError, SignatureError};
 pub use keys::{KeyId, PublicKey, SecretKey};
 pub use manifest::{HistorySettings, Limits, ListEntry, Manifest, PluginEntry};
-pub use signature::{Signer, Statement, TrustConfig, TrustConfigBuilder, Verified, sign_pack};
+pub use signature::{
+    Signer, Statement, TrustConfig, TrustConfigBuilder, Verified, check_signed, sign_pack,
+};
 
 use crate::lists::{List, Lists};
 use crate::transaction::Amount;
@@ -220,7 +222,7 @@ fn parse_version(text: &str) -> Option<(u64, u64, u64)> {
     Some((major, minor, patch))
 }
 
-fn is_kebab(id: &str) -> bool {
+pub(crate) fn is_kebab(id: &str) -> bool {
     !id.is_empty()
         && id
             .bytes()

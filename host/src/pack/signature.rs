@@ -742,6 +742,29 @@ impl TrustConfig {
     }
 }
 
+/// Checks, with no public key at hand, that the pack in `dir` is signed:
+/// it carries at least one well-formed signature, and every signature
+/// covers the pack as it is now (nothing changed after signing). Returns
+/// the statement and the signing keys' ids.
+///
+/// This is the publisher's check before a pack leaves for the hosts. It
+/// says nothing about *who* signed, nor whether a signature holds: only a
+/// [`TrustConfig`], holding the public keys, can say that.
+pub fn check_signed(dir: &Path) -> Result<(Statement, Vec<KeyId>), SignatureError> {
+    let signatures = read_signatures(dir)?;
+    let statement = Statement::of_pack(dir)?;
+    for signature in &signatures {
+        if signature.statement != statement.bytes() {
+            return Err(SignatureError::ChangedSinceSigning {
+                key: signature.key.to_string(),
+                changes: changes(&statement, &signature.statement),
+            });
+        }
+    }
+    let keys = signatures.into_iter().map(|s| s.key).collect();
+    Ok((statement, keys))
+}
+
 /// What differs between the current statement and a signed one.
 fn changes(current: &Statement, signed: &[u8]) -> Vec<String> {
     let signed = String::from_utf8_lossy(signed);

@@ -1,6 +1,7 @@
 //! Why a candidate pack was refused, and why a source could not be polled.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use time::OffsetDateTime;
 
@@ -264,6 +265,166 @@ pub enum SourceError {
         source_name: String,
         /// The error.
         error: std::io::Error,
+    },
+    /// A URL or registry reference that cannot name a pack source.
+    #[error("`{location}` cannot be a pack source: {problem}")]
+    InvalidLocation {
+        /// What was given.
+        location: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The HTTP client or the runtime that drives it could not be set up.
+    #[error("cannot set up the client for {source_name}: {problem}")]
+    Client {
+        /// The source.
+        source_name: String,
+        /// What failed.
+        problem: String,
+    },
+    /// A remote source could not be polled: the server or registry is
+    /// unreachable, answered with an error, or sent too much. The source
+    /// waits `retry_in` before it asks again, doubling the wait with each
+    /// failure in a row up to its cap.
+    #[error(
+        "{source_name}: {problem} (failure {failures} in a row; next attempt in {secs:.1} s)",
+        secs = retry_in.as_secs_f64()
+    )]
+    Unreachable {
+        /// The source.
+        source_name: String,
+        /// What went wrong.
+        problem: RemoteProblem,
+        /// Failures in a row, this one included.
+        failures: u32,
+        /// How long the source waits before it asks again.
+        retry_in: Duration,
+    },
+    /// What a registry holds under the reference is not a qorgan pack
+    /// artifact (see `docs/packs.md`). Reported once per manifest digest:
+    /// the source asks again only when the reference moves.
+    #[error("{source_name}: manifest {digest} is not a qorgan pack: {problem}")]
+    NotAPackArtifact {
+        /// The source.
+        source_name: String,
+        /// The manifest's digest.
+        digest: String,
+        /// What differs from the pack artifact layout.
+        problem: String,
+    },
+}
+
+/// Why a remote server or registry could not give (or take) a pack.
+#[derive(Debug, thiserror::Error)]
+pub enum RemoteProblem {
+    /// No answer: the connection, TLS or the transfer failed, or timed out.
+    #[error("no answer: {0}")]
+    Network(String),
+    /// The server answered with an HTTP status other than the expected
+    /// ones.
+    #[error("the server answered {status}")]
+    Status {
+        /// The status code.
+        status: u16,
+    },
+    /// The registry refused the request or answered something the OCI
+    /// distribution protocol does not allow (including a blob whose digest
+    /// differs from the one its manifest names).
+    #[error("the registry: {0}")]
+    Registry(String),
+    /// The archive is larger than the extraction limits allow.
+    #[error("the archive is larger than {max} bytes, the most this host accepts")]
+    TooLarge {
+        /// The most bytes accepted.
+        max: u64,
+    },
+    /// The downloaded archive could not be written to its private file.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// Why a pack could not be published.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// The destination is neither a directory, an `http(s)://` URL nor an
+    /// `oci://` reference that can be used.
+    #[error("`{target}` cannot be published to: {problem}")]
+    InvalidTarget {
+        /// What was given.
+        target: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The pack carries no signature: no host would accept it.
+    #[error("{pack}: the pack is not signed; sign it with `qorgan pack sign` before publishing")]
+    NotSigned {
+        /// The pack directory or archive.
+        pack: PathBuf,
+    },
+    /// The pack's signatures are malformed, do not cover the pack as it is
+    /// (it changed after signing), or do not satisfy the trust given.
+    #[error("{pack}: {error}")]
+    Signature {
+        /// The pack directory or archive.
+        pack: PathBuf,
+        /// Why.
+        error: SignatureError,
+    },
+    /// The pack's manifest is unreadable or names the pack in a way no
+    /// host accepts.
+    #[error("{pack}: {error}")]
+    Pack {
+        /// The pack directory or archive.
+        pack: PathBuf,
+        /// Why.
+        error: PackError,
+    },
+    /// The pack could not be archived, or the archive given is corrupt or
+    /// unsafe.
+    #[error("{pack}: {error}")]
+    Archive {
+        /// The pack directory or archive.
+        pack: PathBuf,
+        /// Why.
+        error: ArchiveError,
+    },
+    /// The destination directory already holds a different archive of the
+    /// same name and serial: a published serial is never replaced.
+    #[error(
+        "{path} already holds a different archive of this pack and serial; a published release is never replaced: raise the serial"
+    )]
+    AlreadyPublished {
+        /// The archive in the way.
+        path: PathBuf,
+    },
+    /// A file or directory could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The HTTP client or its runtime could not be set up.
+    #[error("cannot set up the client for {target}: {problem}")]
+    Client {
+        /// The destination.
+        target: String,
+        /// What failed.
+        problem: String,
+    },
+    /// The server or registry did not take the pack.
+    #[error("{target}: {problem}")]
+    Remote {
+        /// The destination.
+        target: String,
+        /// What went wrong.
+        problem: RemoteProblem,
     },
 }
 
