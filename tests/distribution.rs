@@ -240,6 +240,12 @@ fn the_http_source_pulls_once_then_gets_304_and_pulls_v2_after_it_changes() {
         "{outcomes:?}"
     );
     assert_eq!(deciding_serial(host.engine()), 2);
+    let origin = host.status().active.map(|a| a.origin).unwrap_or_default();
+    assert_eq!(
+        origin.split(" (sha256 ").next(),
+        Some(format!("pack archive from {}", server.url()).as_str()),
+        "{origin}"
+    );
     assert!(ok(source.poll_once(&host.activator), "fourth poll").is_empty());
 
     let log = server.log();
@@ -662,6 +668,13 @@ fn an_oci_registry_carries_v1_then_v2_to_a_host_under_load_with_no_failed_evalua
     assert!(
         matches!(outcomes.as_slice(), [Ok(a)] if a.pack.serial == 2),
         "{outcomes:?}"
+    );
+    // The active pack says where it came from: the reference and the
+    // digest it resolved to, not the local download.
+    let origin = host.status().active.map(|a| a.origin).unwrap_or_default();
+    assert!(
+        origin.starts_with("pack archive from oci://") && origin.contains("(sha256:"),
+        "{origin}"
     );
     assert_ne!(source.last_digest().map(str::to_owned), digest_1);
     let deadline = Instant::now() + Duration::from_secs(60);

@@ -357,7 +357,9 @@ impl Activator {
     ) -> Result<Activated, RefusalReason> {
         // 1. A private copy that nobody else writes.
         let private = match candidate {
-            Candidate::Archive(path) => archive::extract_to_temp(path, &self.limits),
+            Candidate::Archive(path) | Candidate::Fetched { path, .. } => {
+                archive::extract_to_temp(path, &self.limits)
+            }
             Candidate::Dir(path) => archive::copy_to_temp(path, &self.limits),
         }
         .map_err(RefusalReason::from_archive)?;

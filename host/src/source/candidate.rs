@@ -9,8 +9,11 @@ use crate::pack::archive::EXTENSION;
 /// until the activation pipeline has checked it.
 ///
 /// Sources that fetch packs from elsewhere (HTTP, an OCI registry) store
-/// what they fetched in a local file and offer that; the enum is
-/// non-exhaustive so that kinds of candidates can be added.
+/// what they fetched in a private local file and offer it as
+/// [`Candidate::Fetched`], which remembers where the bytes came from: the
+/// activated pack's `origin` then names the URL or registry reference, not a
+/// temporary file. The enum is non-exhaustive so that kinds of candidates can
+/// be added.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Candidate {
@@ -18,6 +21,14 @@ pub enum Candidate {
     Dir(PathBuf),
     /// A `.qpack` archive of a pack.
     Archive(PathBuf),
+    /// A `.qpack` archive a source downloaded into `path`, from `from` (a
+    /// URL or a registry reference with its digest).
+    Fetched {
+        /// The local copy.
+        path: PathBuf,
+        /// Where it was fetched from.
+        from: String,
+    },
 }
 
 impl Candidate {
@@ -35,7 +46,9 @@ impl Candidate {
     /// Where it is.
     pub fn path(&self) -> &Path {
         match self {
-            Candidate::Dir(path) | Candidate::Archive(path) => path,
+            Candidate::Dir(path) | Candidate::Archive(path) | Candidate::Fetched { path, .. } => {
+                path
+            }
         }
     }
 
@@ -50,6 +63,7 @@ impl fmt::Display for Candidate {
         match self {
             Candidate::Dir(path) => write!(f, "pack directory {}", path.display()),
             Candidate::Archive(path) => write!(f, "pack archive {}", path.display()),
+            Candidate::Fetched { from, .. } => write!(f, "pack archive from {from}"),
         }
     }
 }
@@ -75,6 +89,22 @@ mod tests {
         assert_eq!(
             Candidate::Archive(file.clone()).to_string(),
             format!("pack archive {}", file.display())
+        );
+    }
+
+    #[test]
+    fn a_fetched_archive_names_where_it_came_from_not_its_local_copy() {
+        let fetched = Candidate::Fetched {
+            path: PathBuf::from("/var/tmp/qorgan-download-1.qpack"),
+            from: "oci://127.0.0.1:5000/afm/kz-afm@sha256:ab12".into(),
+        };
+        assert_eq!(
+            fetched.to_string(),
+            "pack archive from oci://127.0.0.1:5000/afm/kz-afm@sha256:ab12"
+        );
+        assert_eq!(
+            fetched.path(),
+            Path::new("/var/tmp/qorgan-download-1.qpack")
         );
     }
 }

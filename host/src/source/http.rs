@@ -135,7 +135,7 @@ pub struct HttpSource {
     /// The archive last offered, kept until the next one arrives.
     offered: Option<PathBuf>,
     /// An archive to offer again at the next poll.
-    retry: Option<PathBuf>,
+    retry: Option<Candidate>,
 }
 
 impl std::fmt::Debug for HttpSource {
@@ -294,12 +294,7 @@ impl Source for HttpSource {
         match self.fetch() {
             Ok(Fetched::NotModified) => {
                 self.backoff.succeeded();
-                Ok(self
-                    .retry
-                    .take()
-                    .map(Candidate::Archive)
-                    .into_iter()
-                    .collect())
+                Ok(self.retry.take().into_iter().collect())
             }
             Ok(Fetched::Archive {
                 path,
@@ -311,19 +306,15 @@ impl Source for HttpSource {
                 if self.last_sha256.as_deref() == Some(sha256.as_str()) {
                     // The same bytes again, from a server without validators.
                     self.downloads.remove_all_but(self.offered.as_deref());
-                    return Ok(self
-                        .retry
-                        .take()
-                        .map(Candidate::Archive)
-                        .into_iter()
-                        .collect());
+                    return Ok(self.retry.take().into_iter().collect());
                 }
                 tracing::info!(source = %self.name, %sha256, "a new pack archive was downloaded");
                 self.downloads.remove_all_but(Some(&path));
+                let from = format!("{} (sha256 {sha256})", shown(&self.url));
                 self.last_sha256 = Some(sha256);
                 self.offered = Some(path.clone());
                 self.retry = None;
-                Ok(vec![Candidate::Archive(path)])
+                Ok(vec![Candidate::Fetched { path, from }])
             }
             Err(problem) => {
                 let retry_in = self.backoff.failed(now);
@@ -339,7 +330,7 @@ impl Source for HttpSource {
 
     fn retry_later(&mut self, candidate: &Candidate) {
         if self.offered.as_deref() == Some(candidate.path()) {
-            self.retry = Some(candidate.path().to_path_buf());
+            self.retry = Some(candidate.clone());
         }
     }
 }

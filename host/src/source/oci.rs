@@ -420,7 +420,7 @@ pub struct OciSource {
     /// The archive last offered, kept until the next one arrives.
     offered: Option<PathBuf>,
     /// An archive to offer again at the next poll.
-    retry: Option<PathBuf>,
+    retry: Option<Candidate>,
 }
 
 impl fmt::Debug for OciSource {
@@ -550,21 +550,17 @@ impl Source for OciSource {
         match self.pull() {
             Ok(Pulled::Unchanged) => {
                 self.backoff.succeeded();
-                Ok(self
-                    .retry
-                    .take()
-                    .map(Candidate::Archive)
-                    .into_iter()
-                    .collect())
+                Ok(self.retry.take().into_iter().collect())
             }
             Ok(Pulled::Pack { digest, path }) => {
                 self.backoff.succeeded();
                 tracing::info!(source = %self.name, %digest, "a new pack artifact was pulled");
                 self.downloads.remove_all_but(Some(&path));
+                let from = format!("{} ({digest})", self.reference);
                 self.last_digest = Some(digest);
                 self.offered = Some(path.clone());
                 self.retry = None;
-                Ok(vec![Candidate::Archive(path)])
+                Ok(vec![Candidate::Fetched { path, from }])
             }
             Ok(Pulled::NotAPack { digest, problem }) => {
                 self.backoff.succeeded();
@@ -590,7 +586,7 @@ impl Source for OciSource {
 
     fn retry_later(&mut self, candidate: &Candidate) {
         if self.offered.as_deref() == Some(candidate.path()) {
-            self.retry = Some(candidate.path().to_path_buf());
+            self.retry = Some(candidate.clone());
         }
     }
 }
