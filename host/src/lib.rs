@@ -39,10 +39,13 @@
 //! - [`harness`]: test cases that prove a pack decides what it should, and
 //!   [`testing`], the same for `cargo test`;
 //! - [`generator`]: seeded, realistic, labelled transaction streams;
-//! - [`backtest`]: a pack run over a labelled stream, scored per typology.
+//! - [`backtest`]: a pack run over a labelled stream, scored per typology;
+//! - [`audit`]: the decision log: durable, hash-chained, verified and
+//!   replayed.
 
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod backtest;
 pub mod build;
 pub mod decision;
