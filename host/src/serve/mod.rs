@@ -72,17 +72,17 @@ pub fn run(
             source,
         })?;
     let engine = Engine::new().map_err(|e| ServeError::Engine(e.to_string()))?;
+    let (origin, files, watcher) = match &config.pack_source {
+        Some(location) => start_source(&engine, &config, location)?,
+        None => load_local(&engine, &config)?,
+    };
+    // Opened once a pack is at hand: a start that fails leaves no log.
     let log_path = config.decision_log_path();
     let writer = LogWriter::builder(&log_path)
         .max_group(config.max_group)
         .spawn()?;
     let log_stats = Arc::clone(writer.stats());
     let metrics = Arc::new(Metrics::default());
-
-    let (origin, files, watcher) = match &config.pack_source {
-        Some(location) => start_source(&engine, &config, location)?,
-        None => load_local(&engine, &config)?,
-    };
 
     let run_id = ulid::Ulid::new().to_string();
     let (decider, decider_thread) =
