@@ -39,10 +39,15 @@
 //! - [`harness`]: test cases that prove a pack decides what it should, and
 //!   [`testing`], the same for `cargo test`;
 //! - [`generator`]: seeded, realistic, labelled transaction streams;
-//! - [`backtest`]: a pack run over a labelled stream, scored per typology.
+//! - [`backtest`]: a pack run over a labelled stream, scored per typology;
+//! - [`serve`]: the HTTP service a bank's other systems call, with hot
+//!   reload, health, metrics and the decision log;
+//! - [`audit`]: the decision log: durable, hash-chained, verified and
+//!   replayed.
 
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod backtest;
 pub mod build;
 pub mod decision;
@@ -53,6 +58,7 @@ pub mod history;
 pub mod jsonl;
 pub mod lists;
 pub mod pack;
+pub mod serve;
 pub mod source;
 pub mod testing;
 pub mod transaction;

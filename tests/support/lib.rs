@@ -2,8 +2,10 @@
 //! built from WAT ([`hostile`]), shared fixtures — the reference plugin
 //! built for real, packs in temporary directories, the CLI ([`fixtures`]) —
 //! and signed releases of the reference pack with a host to offer them to
-//! ([`releases`]).
+//! ([`releases`]); `qorgan serve` as a process and an HTTP client for it
+//! ([`service`]).
 
 pub mod fixtures;
 pub mod hostile;
 pub mod releases;
+pub mod service;

@@ -2,9 +2,11 @@
 //!
 //! Exit codes: 0 success; 65 when `eval` or `backtest` rejected any input
 //! line; 1 when `test` found a failing case or `pack verify` refused a pack;
-//! 2 when nothing could be loaded (a bad pack, a missing file, a failed
+//! 1 when `audit verify` finds the chain broken or `audit replay` a
+//! difference; 2 when nothing could be loaded (a bad pack, a missing file, a failed
 //! build).
 
+mod audit;
 mod backtest;
 mod eval;
 mod generate;
@@ -12,6 +14,7 @@ mod inspect;
 mod key;
 mod new;
 mod pack;
+mod serve;
 mod test;
 
 use std::path::PathBuf;
@@ -81,6 +84,15 @@ enum Command {
         #[command(subcommand)]
         command: key::KeyCommand,
     },
+    /// Run the HTTP service: decisions over HTTP, hot reload of signed
+    /// packs, health, metrics and a durable, tamper-evident decision log.
+    Serve(serve::ServeArgs),
+    /// Check the decision log's hash chain, or decide its transactions
+    /// again with the packs that decided them.
+    Audit {
+        #[command(subcommand)]
+        command: audit::AuditCommand,
+    },
 }
 
 /// Runs the command line and maps the outcome to an exit code.
@@ -129,6 +141,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::New { name, dir, sdk } => new::run(&name, dir.as_deref(), sdk.as_deref()),
         Command::Pack { command } => pack::run(command),
         Command::Key { command } => key::run(command),
+        Command::Serve(args) => serve::run(args),
+        Command::Audit { command } => audit::run(command),
     }
 }
 

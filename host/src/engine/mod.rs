@@ -465,6 +465,7 @@ impl Engine {
         let context = Context {
             history: self.inner.history.clone(),
             tap: None,
+            timer: None,
         };
         let out = run_batch(&pack, &context, &mut worker, txs, true);
         self.checkin(worker);
@@ -482,6 +483,7 @@ impl Engine {
             context: Context {
                 history: self.inner.history.clone(),
                 tap: None,
+                timer: None,
             },
         }
     }
@@ -497,12 +499,21 @@ impl Engine {
     }
 }
 
-/// What an evaluation reads besides its pack: the history, and the tap that
-/// records or replays host calls.
+/// Told how long each plugin took on each batch, e.g. for the service's
+/// latency metrics.
+pub trait PluginTimer: Send + Sync {
+    /// The plugin `plugin` (its id) decided a batch of `transactions` in
+    /// `elapsed`, failures and retries included.
+    fn observe(&self, plugin: &str, transactions: usize, elapsed: Duration);
+}
+
+/// What an evaluation reads besides its pack: the history, the tap that
+/// records or replays host calls, and who is told the plugins' timings.
 #[derive(Clone)]
 pub(crate) struct Context {
     pub(crate) history: Arc<History>,
     pub(crate) tap: Option<Arc<Tap>>,
+    pub(crate) timer: Option<Arc<dyn PluginTimer>>,
 }
 
 /// Decides batches on one thread with instances of its own.
@@ -532,6 +543,12 @@ impl Evaluator {
     pub fn with_tap(mut self, tap: Arc<Tap>) -> Evaluator {
         self.context.tap = Some(tap);
         self.worker = worker::Worker::default();
+        self
+    }
+
+    /// Tells `timer` how long each plugin takes on each batch.
+    pub fn with_timer(mut self, timer: Arc<dyn PluginTimer>) -> Evaluator {
+        self.context.timer = Some(timer);
         self
     }
 

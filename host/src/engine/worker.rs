@@ -105,7 +105,11 @@ impl Worker {
         let batch = build_batch(txs, stamps);
         let mut per_plugin: Vec<Vec<Outcome>> = Vec::with_capacity(pack.plugins.len());
         for (index, plugin) in pack.plugins.iter().enumerate() {
+            let called = Instant::now();
             per_plugin.push(self.outcomes(index, plugin, pack, context, &batch));
+            if let Some(timer) = &context.timer {
+                timer.observe(&plugin.info.id, txs.len(), called.elapsed());
+            }
         }
         let elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX)
             / u64::try_from(txs.len().max(1)).unwrap_or(1);

@@ -219,6 +219,14 @@ impl Activator {
         self.store.root()
     }
 
+    /// The directory in the state directory holding the verified copy of
+    /// the last persisted pack, if there is one: the files that decide, for
+    /// a decision log that keeps each deciding pack.
+    pub fn persisted_dir(&self) -> Option<PathBuf> {
+        let record = self.store.read().ok().flatten()?;
+        self.store.pack_dir(&record).ok()
+    }
+
     /// The pack this activator made active, if any.
     pub fn active(&self) -> Option<ActivePack> {
         self.state().active.clone()
