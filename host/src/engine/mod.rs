@@ -42,6 +42,7 @@ use wasmtime::{Config, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 pub use errors::{EngineError, EvaluationError, LoadError};
 pub use plugin::{CodeInfo, ParamInfo, ParamType, PluginInfo};
+pub use sandbox::{MAX_OUTPUT_BYTES, OUTPUT_BYTES_PER_TRANSACTION, output_budget};
 pub use worker::PluginFailure;
 
 use self::calls::Tap;
