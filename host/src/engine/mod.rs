@@ -55,6 +55,12 @@ use crate::lists::Lists;
 use crate::pack::{Limits, Pack, Rate, sha256_hex};
 use crate::transaction::Transaction;
 
+/// The most transactions one batch may hold. A batch is lowered into every
+/// plugin's memory at once and its verdicts copied out at once; past this,
+/// a caller's mistake (or a client's) becomes a memory spike on the host
+/// rather than a clear refusal. Split longer streams into batches.
+pub const MAX_BATCH: usize = 65_536;
+
 /// Settings of an [`Engine`], fixed when it is built.
 #[derive(Debug, Clone)]
 pub struct EngineBuilder {
@@ -457,7 +463,8 @@ impl Engine {
     }
 
     /// Records a batch in history, in order, and decides it: one result per
-    /// transaction, in order.
+    /// transaction, in order. A batch longer than [`MAX_BATCH`] is refused
+    /// whole with [`EvaluationError::BatchTooLarge`], nothing recorded.
     pub fn evaluate_batch(&self, txs: &[Transaction]) -> Vec<Result<Decision, EvaluationError>> {
         let Some(pack) = self.active() else {
             return txs.iter().map(|_| Err(EvaluationError::NoPack)).collect();
@@ -588,6 +595,13 @@ fn run_batch(
     txs: &[Transaction],
     record: bool,
 ) -> Vec<Result<Decision, EvaluationError>> {
+    if txs.len() > MAX_BATCH {
+        let error = EvaluationError::BatchTooLarge {
+            len: txs.len(),
+            max: MAX_BATCH,
+        };
+        return txs.iter().map(|_| Err(error.clone())).collect();
+    }
     let (priced, accepted) = pack.price(txs);
     let stamps: Vec<Stamp> = if record {
         context.history.record(accepted.iter().copied())
