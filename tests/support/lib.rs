@@ -1,9 +1,11 @@
 //! Support library of qorgan's end-to-end tests: hostile plugin components
 //! built from WAT ([`hostile`]), shared fixtures — the reference plugin
 //! built for real, packs in temporary directories, the CLI ([`fixtures`]) —
-//! and signed releases of the reference pack with a host to offer them to
+//! the entry points of the fuzz targets and the smoke pass over them
+//! ([`fuzzing`]), and signed releases of the reference pack with a host to offer them to
 //! ([`releases`]).
 
 pub mod fixtures;
+pub mod fuzzing;
 pub mod hostile;
 pub mod releases;
