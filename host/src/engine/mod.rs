@@ -20,7 +20,8 @@
 //!   once for the whole batch.
 //!
 //! Each plugin call is sandboxed: a memory cap per instance, an epoch
-//! deadline per call, a stack cap, no WASI. A plugin that fails yields a
+//! deadline per call, a stack cap, a budget for what it hands back
+//! ([`output_budget`]), no WASI. Batches are at most [`MAX_BATCH`] long. A plugin that fails yields a
 //! `PLUGIN_FAILED` finding with the pack's failure action, and its instance
 //! is replaced; the other plugins' verdicts stand.
 

@@ -64,7 +64,7 @@ impl PluginFailure {
     }
 
     /// What happened, in a sentence naming `plugin`.
-    pub(crate) fn describe(&self, plugin: &str) -> String {
+    fn describe(&self, plugin: &str) -> String {
         match self {
             PluginFailure::Timeout { limit_ms } => {
                 format!("plugin {plugin} ran past its {limit_ms} ms limit")
