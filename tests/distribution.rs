@@ -725,3 +725,54 @@ fn an_oci_source_whose_registry_is_down_backs_off_with_a_typed_error() {
     assert!(host.status().last_source_problem.is_some());
     assert!(host.engine().active().is_none());
 }
+
+#[test]
+fn an_unreachable_registry_or_server_is_backed_off_while_the_active_pack_keeps_deciding() {
+    let host = Host::new(trust_both(2));
+    host.activate(&v1(host.packs.path()));
+    assert_eq!(deciding_serial(host.engine()), 1);
+    // A port that was free a moment ago: nothing listens on it.
+    let addr = {
+        let probe = ok(TcpListener::bind("127.0.0.1:0"), "bind");
+        ok(probe.local_addr(), "local address")
+    };
+    let mut oci = ok(
+        OciSource::builder(format!("oci://{addr}/afm/kz-afm:stable"))
+            .backoff(Duration::from_secs(30), Duration::from_secs(60))
+            .build(),
+        "OCI source",
+    );
+    let mut http = http_source(
+        &format!("http://{addr}/kz-afm.qpack"),
+        Duration::from_secs(30),
+    );
+    for round in 0..2 {
+        let polls = [
+            oci.poll_once(&host.activator),
+            http.poll_once(&host.activator),
+        ];
+        for poll in polls {
+            match (round, poll) {
+                (
+                    0,
+                    Err(SourceError::Unreachable {
+                        problem: RemoteProblem::Network(_),
+                        failures: 1,
+                        retry_in,
+                        ..
+                    }),
+                ) => assert_eq!(retry_in, Duration::from_secs(30)),
+                // Within the wait, neither source asks again.
+                (1, Ok(outcomes)) => assert!(outcomes.is_empty()),
+                (_, other) => panic!("round {round}: {other:?}"),
+            }
+        }
+        assert_eq!(deciding_serial(host.engine()), 1, "serial 1 keeps deciding");
+    }
+    let status = host.status();
+    assert!(status.last_source_problem.is_some());
+    assert_eq!(
+        status.refusals, 0,
+        "an unreachable source is not a refused pack"
+    );
+}

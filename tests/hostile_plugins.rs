@@ -5,7 +5,7 @@
 use qorgan::decision::PLUGIN_FAILED;
 use qorgan::{Action, Decision, Engine, LoadError, Pack, Transaction};
 use qorgan_e2e::fixtures::{kz_threshold_component, tempdir, tx, write};
-use qorgan_e2e::hostile::{self, Behaviour};
+use qorgan_e2e::hostile::{self, Behaviour, Smuggled};
 
 /// A pack with a hostile plugin first and the real kz-threshold after it.
 fn pack_with(behaviour: Behaviour, failure_action: &str) -> (tempfile::TempDir, Pack) {
@@ -21,6 +21,17 @@ fn pack_from(
     bytes: &[u8],
     failure_action: &str,
     serial: u64,
+) -> (tempfile::TempDir, Pack) {
+    pack_from_with(id, bytes, failure_action, serial, "")
+}
+
+/// As [`pack_from`], with more lines for the manifest's `[limits]`.
+fn pack_from_with(
+    id: &str,
+    bytes: &[u8],
+    failure_action: &str,
+    serial: u64,
+    more_limits: &str,
 ) -> (tempfile::TempDir, Pack) {
     let dir = tempdir();
     write(&dir.path().join(format!("plugins/{id}.wasm")), bytes);
@@ -39,6 +50,7 @@ failure_action = "{failure_action}"
 [limits]
 call_timeout_ms = 50
 memory_mib = 16
+{more_limits}
 
 [[plugin]]
 id = "{id}"
@@ -221,4 +233,203 @@ fn a_filesystem_import_is_refused_at_load_and_the_active_pack_keeps_deciding() {
     );
     assert_eq!(decisions[0].action, Action::Verify);
     assert!(decisions[2].has("CASH_BIOMETRIC_REQUIRED"));
+}
+
+#[test]
+fn a_score_out_of_range_breaks_the_contract() {
+    contained_and_recovering(Behaviour::ScoreOutOfRange, "contract");
+}
+
+#[test]
+fn a_plugin_returning_hundreds_of_thousands_of_findings_is_contained() {
+    contained_and_recovering(Behaviour::HugeFindingList, "output-too-large");
+}
+
+#[test]
+fn a_plugin_returning_a_huge_string_is_contained() {
+    contained_and_recovering(Behaviour::HugeString, "output-too-large");
+}
+
+#[test]
+fn an_output_failure_names_the_budget_it_exceeded() {
+    let (_dir, pack) = pack_with(Behaviour::HugeString, "review");
+    let engine = engine();
+    if let Err(e) = engine.load(&pack) {
+        panic!("load: {e}");
+    }
+    let decisions = decide(&engine, &batch()[..1]);
+    let Some(failed) = decisions[0]
+        .findings
+        .iter()
+        .find(|f| f.code == PLUGIN_FAILED)
+    else {
+        panic!("no failure: {:?}", decisions[0].findings);
+    };
+    let budget = qorgan::engine::output_budget(1).to_string();
+    assert_eq!(failed.evidence.get("limit_bytes"), Some(budget.as_str()));
+    assert!(failed.message.contains(&budget), "{}", failed.message);
+}
+
+#[test]
+fn a_trap_in_the_middle_of_a_batch_fails_only_its_transaction() {
+    let (_dir, pack) = pack_with(Behaviour::TrapOnCashWithdrawal, "hold");
+    let engine = engine();
+    if let Err(e) = engine.load(&pack) {
+        panic!("load: {e}");
+    }
+    // The cash withdrawal is last; put it in the middle.
+    let mut txs = batch();
+    txs.swap(1, 2);
+    for _ in 0..2 {
+        let decisions = decide(&engine, &txs);
+        assert_eq!(decisions.len(), 3);
+        for (d, poisoned) in decisions.iter().zip([false, true, false]) {
+            let failed: Vec<_> = d
+                .findings
+                .iter()
+                .filter(|f| f.code == PLUGIN_FAILED)
+                .collect();
+            if poisoned {
+                assert_eq!(failed.len(), 1, "{}: {:?}", d.tx, d.findings);
+                assert_eq!(failed[0].evidence.get("reason"), Some("trap"));
+                assert_eq!(failed[0].action, Action::Hold);
+                assert_eq!(d.action, Action::Hold);
+            } else {
+                assert!(failed.is_empty(), "{}: {:?}", d.tx, d.findings);
+            }
+        }
+        assert_eq!(decisions[0].tx, "topup");
+        assert!(decisions[0].has("TOPUP_SENDER_IIN_REQUIRED"));
+        assert_eq!(decisions[0].action, Action::Verify);
+        assert!(decisions[1].has("CASH_BIOMETRIC_REQUIRED"));
+        assert_eq!(decisions[2].action, Action::Allow);
+    }
+}
+
+/// The codes a stateful plugin gave each transaction over `rounds` calls
+/// of the same batch, in a pack that recycles instances after `recycle`
+/// calls.
+fn stateful_rounds(recycle: u64, rounds: usize) -> Vec<Vec<bool>> {
+    let bytes = match hostile::component(Behaviour::Stateful) {
+        Ok(b) => b,
+        Err(e) => panic!("fixture: {e}"),
+    };
+    let (_dir, pack) = pack_from_with(
+        Behaviour::Stateful.rule_id(),
+        &bytes,
+        "review",
+        1,
+        &format!("recycle_after_calls = {recycle}"),
+    );
+    let engine = engine();
+    if let Err(e) = engine.load(&pack) {
+        panic!("load: {e}");
+    }
+    (0..rounds)
+        .map(|_| {
+            decide(&engine, &batch())
+                .iter()
+                .map(|d| d.has(hostile::DECLARED_CODE))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn a_stateful_plugin_decides_identical_transactions_identically_with_a_fresh_instance_per_call() {
+    let rounds = stateful_rounds(1, 4);
+    assert!(
+        rounds.iter().all(|r| r == &[false, false, false]),
+        "the counter never survives a call: {rounds:?}"
+    );
+}
+
+#[test]
+fn a_stateful_plugins_state_never_outlives_recycle_after_calls() {
+    // Recycled after every second call: the counter starts afresh on calls
+    // 1, 3 and 5, so state shows on calls 2, 4 and 6 only.
+    let rounds = stateful_rounds(2, 6);
+    let flagged: Vec<bool> = rounds.iter().map(|r| r.iter().all(|f| *f)).collect();
+    let clean: Vec<bool> = rounds.iter().map(|r| r.iter().all(|f| !*f)).collect();
+    assert_eq!(
+        flagged,
+        [false, true, false, true, false, true],
+        "{rounds:?}"
+    );
+    assert_eq!(clean, [true, false, true, false, true, false], "{rounds:?}");
+}
+
+#[test]
+fn imports_outside_the_contract_are_refused_at_load_naming_the_import() {
+    let engine = engine();
+    let (_good_dir, good) = pack_with(Behaviour::Allow, "review");
+    if let Err(e) = engine.load(&good) {
+        panic!("load: {e}");
+    }
+    for (serial, smuggled) in (2..).zip(Smuggled::ALL) {
+        let bytes = match hostile::importing_component(smuggled) {
+            Ok(b) => b,
+            Err(e) => panic!("fixture {smuggled:?}: {e}"),
+        };
+        let (_bad_dir, bad) = pack_from(smuggled.rule_id(), &bytes, "review", serial);
+        match engine.load(&bad) {
+            Err(LoadError::ForbiddenImport { plugin, import }) => {
+                assert_eq!(plugin, smuggled.rule_id());
+                // The package of the smuggled interface (wasi:filesystem's
+                // `types` comes before `preopens`).
+                let package = |name: &str| name.split('/').next().map(str::to_owned);
+                assert_eq!(package(&import), package(smuggled.interface()), "{import}");
+            }
+            Err(other) => panic!("{smuggled:?} refused for the wrong reason: {other}"),
+            Ok(_) => panic!("a plugin importing {} was loaded", smuggled.interface()),
+        }
+    }
+    let decisions = decide(&engine, &batch());
+    assert!(decisions.iter().all(|d| d.pack.serial == 1));
+    assert_eq!(decisions[0].action, Action::Verify);
+}
+
+/// kz-threshold's findings in `decisions`, as comparable text.
+fn well_behaved_findings(decisions: &[Decision]) -> Vec<Vec<String>> {
+    decisions
+        .iter()
+        .map(|d| {
+            d.findings
+                .iter()
+                .filter(|f| f.rule.starts_with("kz-threshold@"))
+                .map(|f| format!("{f:?}"))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn a_hostile_plugins_failure_leaves_a_well_behaved_plugins_findings_unchanged() {
+    let (_dir, control) = pack_with(Behaviour::Allow, "review");
+    let control_engine = engine();
+    if let Err(e) = control_engine.load(&control) {
+        panic!("load: {e}");
+    }
+    let expected = well_behaved_findings(&decide(&control_engine, &batch()));
+    assert!(expected.iter().any(|f| !f.is_empty()));
+    for behaviour in Behaviour::ALL {
+        if matches!(behaviour, Behaviour::Allow | Behaviour::Stateful) {
+            continue;
+        }
+        let (_dir, pack) = pack_with(behaviour, "block");
+        let engine = engine();
+        if let Err(e) = engine.load(&pack) {
+            panic!("load {behaviour}: {e}");
+        }
+        let decisions = decide(&engine, &batch());
+        assert_eq!(
+            well_behaved_findings(&decisions),
+            expected,
+            "{behaviour} changed kz-threshold's findings"
+        );
+        assert!(
+            decisions.iter().any(|d| d.has(PLUGIN_FAILED)),
+            "{behaviour} failed somewhere"
+        );
+    }
 }

@@ -4,8 +4,8 @@
 //! contain anything; a single line without a newline must not exhaust
 //! memory, and a line that is not UTF-8 must cost only that line. So lines
 //! are read with a length limit, over-long lines are skipped to their end,
-//! and either problem comes back as a [`Line::Bad`] for the caller to
-//! report with the line number, while the stream goes on.
+//! and either problem comes back as a [`Line::Bad`] with a [`LineError`]
+//! for the caller to report with the line number, while the stream goes on.
 
 use std::io::{BufRead, Read};
 
@@ -18,7 +18,21 @@ pub enum Line {
     /// The line's text, without its line ending.
     Text(String),
     /// The line could not be taken: too long, or not UTF-8.
-    Bad(String),
+    Bad(LineError),
+}
+
+/// Why a line could not be taken.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LineError {
+    /// The line is longer than the limit; it was skipped to its end.
+    #[error("line longer than {max} bytes (the maximum line length)")]
+    TooLong {
+        /// The limit, [`MAX_LINE`].
+        max: usize,
+    },
+    /// The line is not UTF-8 text.
+    #[error("not UTF-8 text")]
+    NotText,
 }
 
 /// Reads the next line of at most [`MAX_LINE`] bytes; `None` at the end.
@@ -44,16 +58,14 @@ pub fn next_line(reader: &mut impl BufRead) -> std::io::Result<Option<Line>> {
                 break;
             }
         }
-        return Ok(Some(Line::Bad(format!(
-            "line longer than {MAX_LINE} bytes"
-        ))));
+        return Ok(Some(Line::Bad(LineError::TooLong { max: MAX_LINE })));
     }
     while matches!(buf.last(), Some(b'\n' | b'\r')) {
         buf.pop();
     }
     Ok(Some(match String::from_utf8(buf) {
         Ok(text) => Line::Text(text),
-        Err(_) => Line::Bad("not UTF-8 text".into()),
+        Err(_) => Line::Bad(LineError::NotText),
     }))
 }
 
@@ -66,12 +78,18 @@ mod tests {
         let mut input: &[u8] = b"one\r\ntwo\n\xff\xfe\nlast";
         assert_eq!(next_line(&mut input)?, Some(Line::Text("one".into())));
         assert_eq!(next_line(&mut input)?, Some(Line::Text("two".into())));
-        assert_eq!(
-            next_line(&mut input)?,
-            Some(Line::Bad("not UTF-8 text".into()))
-        );
+        assert_eq!(next_line(&mut input)?, Some(Line::Bad(LineError::NotText)));
         assert_eq!(next_line(&mut input)?, Some(Line::Text("last".into())));
         assert_eq!(next_line(&mut input)?, None);
+        Ok(())
+    }
+
+    #[test]
+    fn a_line_at_the_limit_is_taken_whole() -> std::io::Result<()> {
+        let mut bytes = vec![b'x'; MAX_LINE];
+        bytes.push(b'\n');
+        let mut input: &[u8] = &bytes;
+        assert!(matches!(next_line(&mut input)?, Some(Line::Text(t)) if t.len() == MAX_LINE));
         Ok(())
     }
 
@@ -80,7 +98,11 @@ mod tests {
         let mut bytes = vec![b'x'; MAX_LINE + 10];
         bytes.extend_from_slice(b"\nnext\n");
         let mut input: &[u8] = &bytes;
-        assert!(matches!(next_line(&mut input)?, Some(Line::Bad(_))));
+        let Some(Line::Bad(error)) = next_line(&mut input)? else {
+            panic!("an over-long line is bad");
+        };
+        assert_eq!(error, LineError::TooLong { max: MAX_LINE });
+        assert!(error.to_string().contains(&MAX_LINE.to_string()));
         assert_eq!(next_line(&mut input)?, Some(Line::Text("next".into())));
         Ok(())
     }

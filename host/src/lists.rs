@@ -4,8 +4,14 @@
 //! comments) or a CSV file (a header line, entries in the first column).
 //! Entries are compared without regard to case and surrounding spaces, so
 //! `OKX`, `okx ` and `Okx` are the same entry.
+//!
+//! A list lives in memory for as long as its pack is active, on every host
+//! that activates the pack, so its size is capped twice: the file's bytes
+//! ([`MAX_LIST_BYTES`], checked before the file is read whole) and the
+//! entries ([`MAX_LIST_ENTRIES`]).
 
 use std::collections::{HashMap, HashSet};
+use std::io::Read;
 use std::path::Path;
 
 /// Why a list could not be loaded.
@@ -29,6 +35,16 @@ pub enum ListError {
         /// The file.
         path: String,
     },
+    /// The list's file is bigger than allowed.
+    #[error("list `{name}`: {path} is over the maximum list size of {max} bytes")]
+    TooManyBytes {
+        /// The list's name.
+        name: String,
+        /// The file.
+        path: String,
+        /// The limit.
+        max: u64,
+    },
     /// The list has more entries than allowed.
     #[error("list `{name}` has {entries} entries; at most {max} are accepted")]
     TooLarge {
@@ -43,6 +59,10 @@ pub enum ListError {
 
 /// The most entries one list may have.
 pub const MAX_LIST_ENTRIES: usize = 1_000_000;
+
+/// The most bytes one list file may have: a million entries of up to 64
+/// bytes each.
+pub const MAX_LIST_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Normalises a key or an entry for comparison.
 fn normalise(text: &str) -> String {
@@ -86,11 +106,25 @@ impl List {
 
     /// Reads a list from a file; `.csv` files are read as CSV.
     pub fn read(name: &str, path: &Path) -> Result<List, ListError> {
-        let bytes = std::fs::read(path).map_err(|source| ListError::Read {
+        let read_error = |source| ListError::Read {
             name: name.to_owned(),
             path: path.display().to_string(),
             source,
-        })?;
+        };
+        let file = std::fs::File::open(path).map_err(read_error)?;
+        let mut bytes = Vec::new();
+        // One byte more than allowed tells a file over the cap from one at
+        // it, whatever the file's metadata claims.
+        file.take(MAX_LIST_BYTES.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(read_error)?;
+        if bytes.len() as u64 > MAX_LIST_BYTES {
+            return Err(ListError::TooManyBytes {
+                name: name.to_owned(),
+                path: path.display().to_string(),
+                max: MAX_LIST_BYTES,
+            });
+        }
         let text = String::from_utf8(bytes).map_err(|_| ListError::NotText {
             name: name.to_owned(),
             path: path.display().to_string(),
@@ -156,6 +190,40 @@ mod tests {
         assert!(list.contains(" WHITEBIT"));
         assert!(!list.contains("okx"));
         assert!(!list.contains("licensed"));
+        Ok(())
+    }
+
+    #[test]
+    fn a_list_over_the_maximum_entries_is_refused_naming_the_limit() {
+        let text: String = (0..=MAX_LIST_ENTRIES).map(|i| format!("e{i}\n")).collect();
+        match List::parse("big", &text, false) {
+            Err(e @ ListError::TooLarge { entries, max, .. }) => {
+                assert_eq!(entries, MAX_LIST_ENTRIES + 1);
+                assert_eq!(max, MAX_LIST_ENTRIES);
+                assert!(e.to_string().contains("1000000"), "{e}");
+            }
+            other => panic!("a list over the cap: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_list_file_over_the_maximum_size_is_refused_before_it_is_parsed()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("big.txt");
+        // One line, one entry: only the byte cap can refuse it.
+        let mut bytes = vec![b'x'; usize::try_from(MAX_LIST_BYTES)? + 1];
+        bytes.push(b'\n');
+        std::fs::write(&path, bytes)?;
+        match List::read("big", &path) {
+            Err(e @ ListError::TooManyBytes { max, .. }) => {
+                assert_eq!(max, MAX_LIST_BYTES);
+                assert!(e.to_string().contains(&MAX_LIST_BYTES.to_string()), "{e}");
+            }
+            other => panic!("a file over the cap: {other:?}"),
+        }
+        std::fs::write(&path, b"one\n")?;
+        assert_eq!(List::read("small", &path)?.len(), 1);
         Ok(())
     }
 

@@ -81,11 +81,37 @@ pub enum Behaviour {
     EmitsUndeclaredCode,
     /// Returns no verdicts at all, whatever the size of the batch.
     WrongVerdictCount,
+    /// Returns one verdict per transaction, each with one finding of the
+    /// declared code but a score of 200, outside the contract's 0 to 100.
+    ScoreOutOfRange,
+    /// Returns one verdict per transaction, all naming the same list of
+    /// [`HUGE_FINDING_COUNT`] findings (of the declared code): a few MiB of
+    /// guest memory that a host copying it out eagerly multiplies by the
+    /// batch size.
+    HugeFindingList,
+    /// Returns one verdict per transaction, each with one finding whose
+    /// message is [`HUGE_STRING_BYTES`] bytes long.
+    HugeString,
+    /// Traps when its batch holds a cash withdrawal; otherwise behaves as
+    /// [`Behaviour::Allow`]. A batch with one cash withdrawal in the middle
+    /// traps as a whole.
+    TrapOnCashWithdrawal,
+    /// Keeps a counter of its `evaluate` calls in a global and, from its
+    /// second call on, reports a finding of the declared code on every
+    /// transaction: a rule whose verdicts depend on what it saw before.
+    Stateful,
 }
+
+/// The findings in the one list [`Behaviour::HugeFindingList`] returns for
+/// every transaction.
+pub const HUGE_FINDING_COUNT: u32 = 200_000;
+
+/// The length of [`Behaviour::HugeString`]'s message, in bytes.
+pub const HUGE_STRING_BYTES: u32 = 8 * 1024 * 1024;
 
 impl Behaviour {
     /// Every behaviour, in declaration order.
-    pub const ALL: [Behaviour; 7] = [
+    pub const ALL: [Behaviour; 12] = [
         Behaviour::EndlessLoop,
         Behaviour::MemoryBomb,
         Behaviour::Trap,
@@ -93,6 +119,11 @@ impl Behaviour {
         Behaviour::DeepRecursion,
         Behaviour::EmitsUndeclaredCode,
         Behaviour::WrongVerdictCount,
+        Behaviour::ScoreOutOfRange,
+        Behaviour::HugeFindingList,
+        Behaviour::HugeString,
+        Behaviour::TrapOnCashWithdrawal,
+        Behaviour::Stateful,
     ];
 
     /// The rule id the plugin reports in its metadata, distinct for each
@@ -106,6 +137,11 @@ impl Behaviour {
             Behaviour::DeepRecursion => "hostile-recursion",
             Behaviour::EmitsUndeclaredCode => "hostile-undeclared-code",
             Behaviour::WrongVerdictCount => "hostile-wrong-verdict-count",
+            Behaviour::ScoreOutOfRange => "hostile-score-out-of-range",
+            Behaviour::HugeFindingList => "hostile-huge-finding-list",
+            Behaviour::HugeString => "hostile-huge-string",
+            Behaviour::TrapOnCashWithdrawal => "hostile-trap-on-cash",
+            Behaviour::Stateful => "hostile-stateful",
         }
     }
 
@@ -122,6 +158,17 @@ impl Behaviour {
             }
             Behaviour::WrongVerdictCount => {
                 "Hostile fixture: evaluate returns no verdicts for any batch."
+            }
+            Behaviour::ScoreOutOfRange => "Hostile fixture: evaluate scores a finding 200.",
+            Behaviour::HugeFindingList => {
+                "Hostile fixture: every verdict names the same 200,000 findings."
+            }
+            Behaviour::HugeString => "Hostile fixture: every finding's message is 8 MiB long.",
+            Behaviour::TrapOnCashWithdrawal => {
+                "Hostile fixture: evaluate traps on a batch with a cash withdrawal."
+            }
+            Behaviour::Stateful => {
+                "Hostile fixture: evaluate flags everything from its second call on."
             }
         }
     }
@@ -203,7 +250,7 @@ pub fn write_component(dir: &Path, behaviour: Behaviour) -> Result<PathBuf, Fixt
 /// The WAT text of the core module behind [`component`]`(behaviour)`, for
 /// debugging a fixture or deriving a new one.
 pub fn core_module_wat(behaviour: Behaviour) -> String {
-    CoreModule::new(behaviour.rule_id(), behaviour.description()).wat(behaviour, false)
+    CoreModule::new(behaviour.rule_id(), behaviour.description()).wat(behaviour, None)
 }
 
 /// Builds a well-behaved rule plugin (its `evaluate` is
@@ -220,22 +267,125 @@ pub fn core_module_wat(behaviour: Behaviour) -> String {
 ///
 /// As [`component`].
 pub fn filesystem_importing_component() -> Result<Vec<u8>, FixtureError> {
+    importing_component(Smuggled::Filesystem)
+}
+
+/// An interface outside the `qorgan:rule` contract that a fixture of
+/// [`importing_component`] imports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Smuggled {
+    /// `wasi:filesystem/preopens@0.2.0` (`get-directories`): files.
+    Filesystem,
+    /// `wasi:random/random@0.2.0` (`get-random-u64`): randomness, which
+    /// would make verdicts irreproducible.
+    Random,
+    /// `wasi:clocks/monotonic-clock@0.2.0` (`now`): a clock, which would let
+    /// a rule decide by the time of evaluation rather than the transaction.
+    Clock,
+    /// `exfil:net/send@1.0.0` (`send`): an interface no host offers, e.g. a
+    /// channel out for the transactions a rule sees.
+    Unknown,
+}
+
+impl Smuggled {
+    /// Every smuggled import.
+    pub const ALL: [Smuggled; 4] = [
+        Smuggled::Filesystem,
+        Smuggled::Random,
+        Smuggled::Clock,
+        Smuggled::Unknown,
+    ];
+
+    /// The rule id of the fixture.
+    pub fn rule_id(self) -> &'static str {
+        match self {
+            Smuggled::Filesystem => FILESYSTEM_RULE_ID,
+            Smuggled::Random => "hostile-random",
+            Smuggled::Clock => "hostile-clock",
+            Smuggled::Unknown => "hostile-unknown-import",
+        }
+    }
+
+    /// The imported interface, as the host's refusal should name it.
+    pub fn interface(self) -> &'static str {
+        match self {
+            Smuggled::Filesystem => FORBIDDEN_IMPORT,
+            Smuggled::Random => "wasi:random/random@0.2.0",
+            Smuggled::Clock => "wasi:clocks/monotonic-clock@0.2.0",
+            Smuggled::Unknown => "exfil:net/send@1.0.0",
+        }
+    }
+
+    /// The WIT package declaring the interface (a minimal subset).
+    fn package_wit(self) -> &'static str {
+        match self {
+            Smuggled::Filesystem => WASI_FILESYSTEM_WIT,
+            Smuggled::Random => {
+                "package wasi:random@0.2.0;\ninterface random {\n    get-random-u64: func() -> u64;\n}\n"
+            }
+            Smuggled::Clock => {
+                "package wasi:clocks@0.2.0;\ninterface monotonic-clock {\n    type instant = u64;\n    now: func() -> instant;\n}\n"
+            }
+            Smuggled::Unknown => {
+                "package exfil:net@1.0.0;\ninterface send {\n    send: func(data: list<u8>);\n}\n"
+            }
+        }
+    }
+
+    /// The core import of the function.
+    fn core_import(self) -> String {
+        let (name, signature) = match self {
+            Smuggled::Filesystem => ("get-directories", "(param i32)"),
+            Smuggled::Random => ("get-random-u64", "(result i64)"),
+            Smuggled::Clock => ("now", "(result i64)"),
+            Smuggled::Unknown => ("send", "(param i32 i32)"),
+        };
+        format!(
+            r#"(import "{}" "{name}" (func $smuggled {signature}))"#,
+            self.interface()
+        )
+    }
+
+    /// A call of the imported function, with `scratch` as its scratch space.
+    fn core_call(self, scratch: u32) -> String {
+        match self {
+            Smuggled::Filesystem => format!("(call $smuggled (i32.const {scratch}))"),
+            Smuggled::Random | Smuggled::Clock => "(drop (call $smuggled))".to_owned(),
+            Smuggled::Unknown => "(call $smuggled (i32.const 0) (i32.const 16))".to_owned(),
+        }
+    }
+}
+
+/// Builds a well-behaved rule plugin (its `evaluate` is
+/// [`Behaviour::Allow`], its id [`Smuggled::rule_id`]) that also imports
+/// the interface of `smuggled` and calls it at the start of every
+/// `evaluate`. Apart from that import it is a valid `rule-plugin`, so a host
+/// that refuses it can only be refusing the import.
+///
+/// # Errors
+///
+/// As [`component`].
+pub fn importing_component(smuggled: Smuggled) -> Result<Vec<u8>, FixtureError> {
     let mut resolve = Resolve::default();
     push_rule_package(&mut resolve)?;
     resolve
-        .push_str("wasi-filesystem.wit", WASI_FILESYSTEM_WIT)
-        .map_err(|e| FixtureError::from_anyhow("parsing the wasi:filesystem subset", &e))?;
+        .push_str("smuggled.wit", smuggled.package_wit())
+        .map_err(|e| FixtureError::from_anyhow("parsing the smuggled interface", &e))?;
+    let world_wit = format!(
+        "package qorgan-e2e:hostile;\n\nworld rule-plugin-smuggling {{\n    include qorgan:rule/rule-plugin@0.1.0;\n    import {};\n}}\n",
+        smuggled.interface()
+    );
     let pkg = resolve
-        .push_str("hostile-filesystem.wit", FILESYSTEM_WORLD_WIT)
-        .map_err(|e| FixtureError::from_anyhow("parsing the filesystem world", &e))?;
+        .push_str("hostile-smuggling.wit", &world_wit)
+        .map_err(|e| FixtureError::from_anyhow("parsing the smuggling world", &e))?;
     let world = resolve
-        .select_world(&[pkg], Some("rule-plugin-with-filesystem"))
-        .map_err(|e| FixtureError::from_anyhow("selecting the filesystem world", &e))?;
+        .select_world(&[pkg], Some("rule-plugin-smuggling"))
+        .map_err(|e| FixtureError::from_anyhow("selecting the smuggling world", &e))?;
     let wat = CoreModule::new(
-        FILESYSTEM_RULE_ID,
-        "Hostile fixture: imports wasi:filesystem preopens.",
+        smuggled.rule_id(),
+        "Hostile fixture: imports an interface outside the contract.",
     )
-    .wat(Behaviour::Allow, true);
+    .wat(Behaviour::Allow, Some(smuggled));
     encode(&wat, &resolve, world)
 }
 
@@ -250,16 +400,6 @@ interface types {
 interface preopens {
     use types.{descriptor};
     get-directories: func() -> list<tuple<descriptor, string>>;
-}
-"#;
-
-/// The `rule-plugin` world plus the forbidden WASI import.
-const FILESYSTEM_WORLD_WIT: &str = r#"
-package qorgan-e2e:hostile;
-
-world rule-plugin-with-filesystem {
-    include qorgan:rule/rule-plugin@0.1.0;
-    import wasi:filesystem/preopens@0.2.0;
 }
 "#;
 
@@ -324,6 +464,15 @@ const FINDING_SIZE: u32 = 28;
 const METADATA_SIZE: u32 = 48;
 const VERDICT_SIZE: u32 = 8;
 const ACTION_REVIEW: u8 = 2;
+// transaction { at: cursor @0 (16), kind: tx-kind @16, channel @17,
+//   amount @24, currency @32, sender: party @40 (88), recipient @128 (88),
+//   remittance @216, verified @224, device: option<u64> @232 }
+//   size 248, align 8, where party is { account @0, iin @8, kind @16,
+//   vasp @20, country @28, opened: option<s64> @40, holder @56, income @72 }
+//   size 88, align 8.
+const TRANSACTION_SIZE: u32 = 248;
+const TX_KIND_OFFSET: u32 = 16;
+const KIND_CASH_WITHDRAWAL: u32 = 2;
 
 /// The static data of a plugin's core module, laid out from address 0, and
 /// the addresses the code refers to.
@@ -334,6 +483,8 @@ struct CoreModule {
     scratch: u32,
     metadata: u32,
     finding: u32,
+    declared_finding: u32,
+    out_of_range_finding: u32,
 }
 
 impl CoreModule {
@@ -346,6 +497,8 @@ impl CoreModule {
         let metadata = image.reserve(METADATA_SIZE);
         let code_spec = image.reserve(CODE_SPEC_SIZE);
         let finding = image.reserve(FINDING_SIZE);
+        let declared_finding = image.reserve(FINDING_SIZE);
+        let out_of_range_finding = image.reserve(FINDING_SIZE);
 
         let id = image.string(id);
         let version = image.string(VERSION);
@@ -354,6 +507,7 @@ impl CoreModule {
         let code_description = image.string("Raised by a hostile test fixture.");
         let undeclared = image.string(UNDECLARED_CODE);
         let message = image.string("A code the rule never declared.");
+        let declared_message = image.string("A finding of a hostile fixture.");
 
         // metadata
         image.put_pair(metadata, id);
@@ -373,6 +527,15 @@ impl CoreModule {
         image.put_u8(finding + 10, 0); // requirements: none
         image.put_pair(finding + 12, message);
         image.put_pair(finding + 20, (0, 0)); // evidence: none
+        // findings with the declared code: one in range, one not
+        for (at, score) in [(declared_finding, 50), (out_of_range_finding, 200)] {
+            image.put_pair(at, code);
+            image.put_u8(at + 8, ACTION_REVIEW);
+            image.put_u8(at + 9, score);
+            image.put_u8(at + 10, 0); // requirements: none
+            image.put_pair(at + 12, declared_message);
+            image.put_pair(at + 20, (0, 0)); // evidence: none
+        }
 
         CoreModule {
             image: image.bytes,
@@ -381,28 +544,50 @@ impl CoreModule {
             scratch,
             metadata,
             finding,
+            declared_finding,
+            out_of_range_finding,
         }
     }
 
-    /// The core module's WAT; with `import_preopens`, it also imports
-    /// `get-directories` and calls it at the start of `evaluate`.
-    fn wat(&self, behaviour: Behaviour, import_preopens: bool) -> String {
+    /// The core module's WAT; with `smuggled`, it also imports that
+    /// function and calls it at the start of `evaluate`.
+    fn wat(&self, behaviour: Behaviour, smuggled: Option<Smuggled>) -> String {
         let heap_base = (self.image.len() as u32).next_multiple_of(16);
         let data = wat_string(&self.image);
         let ret = self.evaluate_ret;
         let finding = self.finding;
-        let preopens_import = if import_preopens {
-            format!(
-                r#"(import "{FORBIDDEN_IMPORT}" "get-directories" (func $get_directories (param i32)))"#
-            )
-        } else {
-            String::new()
+        let (smuggled_import, smuggled_call) = match smuggled {
+            Some(s) => (s.core_import(), s.core_call(self.scratch)),
+            None => (String::new(), String::new()),
         };
-        let preopens_call = if import_preopens {
-            format!("(call $get_directories (i32.const {}))", self.scratch)
-        } else {
-            String::new()
-        };
+        let declared = self.declared_finding;
+        let out_of_range = self.out_of_range_finding;
+        let empty_verdicts = format!(
+            r#"(local.set $n (local.get $tx_len))
+    (local.set $list (call $verdicts (local.get $n)))
+    (memory.fill (local.get $list) (i32.const 0) (i32.mul (local.get $n) (i32.const {VERDICT_SIZE})))
+    (i32.store (i32.const {ret}) (local.get $list))
+    (i32.store offset=4 (i32.const {ret}) (local.get $n))
+    (i32.const {ret})"#
+        );
+        // One verdict per transaction, each naming the `$count` findings at
+        // `$f`; leaves the result's address on the stack.
+        let verdicts_naming_f = format!(
+            r#"(local.set $n (local.get $tx_len))
+    (local.set $list (call $verdicts (local.get $n)))
+    (local.set $i (i32.const 0))
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $at (i32.add (local.get $list) (i32.mul (local.get $i) (i32.const {VERDICT_SIZE}))))
+        (i32.store (local.get $at) (local.get $f))
+        (i32.store offset=4 (local.get $at) (local.get $count))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $each)))
+    (i32.store (i32.const {ret}) (local.get $list))
+    (i32.store offset=4 (i32.const {ret}) (local.get $n))
+    (i32.const {ret})"#
+        );
         let body = match behaviour {
             Behaviour::EndlessLoop => "(loop $forever (br $forever))\n    unreachable".to_owned(),
             Behaviour::MemoryBomb => r#"(loop $more
@@ -417,14 +602,7 @@ impl CoreModule {
     unreachable"#
                 .to_owned(),
             Behaviour::Trap => "unreachable".to_owned(),
-            Behaviour::Allow => format!(
-                r#"(local.set $n (local.get $tx_len))
-    (local.set $list (call $verdicts (local.get $n)))
-    (memory.fill (local.get $list) (i32.const 0) (i32.mul (local.get $n) (i32.const {VERDICT_SIZE})))
-    (i32.store (i32.const {ret}) (local.get $list))
-    (i32.store offset=4 (i32.const {ret}) (local.get $n))
-    (i32.const {ret})"#
-            ),
+            Behaviour::Allow => empty_verdicts,
             Behaviour::DeepRecursion => "(call $recurse (i32.const 0))".to_owned(),
             Behaviour::EmitsUndeclaredCode => format!(
                 r#"(local.set $n (local.get $tx_len))
@@ -446,6 +624,57 @@ impl CoreModule {
     (i32.store offset=4 (i32.const {ret}) (i32.const 0))
     (i32.const {ret})"#
             ),
+            Behaviour::ScoreOutOfRange => format!(
+                r#"(local.set $f (i32.const {out_of_range}))
+    (local.set $count (i32.const 1))
+    {verdicts_naming_f}"#
+            ),
+            Behaviour::HugeFindingList => format!(
+                r#"(local.set $count (i32.const {HUGE_FINDING_COUNT}))
+    (local.set $f (call $alloc (i32.const 4) (i32.mul (local.get $count) (i32.const {FINDING_SIZE}))))
+    (block $filled
+      (loop $fill
+        (br_if $filled (i32.ge_u (local.get $i) (local.get $count)))
+        (memory.copy
+          (i32.add (local.get $f) (i32.mul (local.get $i) (i32.const {FINDING_SIZE})))
+          (i32.const {declared})
+          (i32.const {FINDING_SIZE}))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $fill)))
+    {verdicts_naming_f}"#
+            ),
+            Behaviour::HugeString => format!(
+                r#";; Fresh pages are zeroed, and zero bytes are valid UTF-8.
+    (local.set $old (call $alloc (i32.const 1) (i32.const {HUGE_STRING_BYTES})))
+    (local.set $f (call $alloc (i32.const 4) (i32.const {FINDING_SIZE})))
+    (memory.copy (local.get $f) (i32.const {declared}) (i32.const {FINDING_SIZE}))
+    (i32.store offset=12 (local.get $f) (local.get $old))
+    (i32.store offset=16 (local.get $f) (i32.const {HUGE_STRING_BYTES}))
+    (local.set $count (i32.const 1))
+    {verdicts_naming_f}"#
+            ),
+            Behaviour::TrapOnCashWithdrawal => format!(
+                r#"(block $scanned
+      (loop $scan
+        (br_if $scanned (i32.ge_u (local.get $i) (local.get $tx_len)))
+        (if (i32.eq
+              (i32.load8_u offset={TX_KIND_OFFSET}
+                (i32.add (local.get $tx) (i32.mul (local.get $i) (i32.const {TRANSACTION_SIZE}))))
+              (i32.const {KIND_CASH_WITHDRAWAL}))
+          (then unreachable))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $scan)))
+    {empty_verdicts}"#
+            ),
+            Behaviour::Stateful => format!(
+                r#"(global.set $calls (i32.add (global.get $calls) (i32.const 1)))
+    (if (i32.gt_u (global.get $calls) (i32.const 1))
+      (then
+        (local.set $f (i32.const {declared}))
+        (local.set $count (i32.const 1))
+        (return {verdicts_naming_f})))
+    {empty_verdicts}"#
+            ),
         };
 
         let mut wat = String::new();
@@ -453,9 +682,10 @@ impl CoreModule {
         let _ = write!(
             wat,
             r#"(module
-  {preopens_import}
+  {smuggled_import}
   (memory (export "memory") 1)
   (global $heap (mut i32) (i32.const {heap_base}))
+  (global $calls (mut i32) (i32.const 0))
   (data (i32.const 0) "{data}")
 
   ;; Bump allocator: never frees, grows memory when needed, traps when it
@@ -519,7 +749,8 @@ impl CoreModule {
     (param $tx i32) (param $tx_len i32) (param $text i32) (param $text_len i32)
     (result i32)
     (local $n i32) (local $list i32) (local $i i32) (local $at i32) (local $old i32)
-    {preopens_call}
+    (local $f i32) (local $count i32)
+    {smuggled_call}
     {body})
 )
 "#,

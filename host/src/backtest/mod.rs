@@ -409,7 +409,7 @@ pub fn run(
     );
     let mut evaluator = engine.evaluator();
     let mut scorer = Scorer::new();
-    let batch = batch.max(1);
+    let batch = batch.clamp(1, crate::engine::MAX_BATCH);
     let mut line_no: u64 = 0;
     let mut done = false;
     while !done {
@@ -425,7 +425,7 @@ pub fn run(
                 Line::Text(text) if text.trim().is_empty() => continue,
                 Line::Text(text) => text,
                 Line::Bad(problem) => {
-                    scorer.reject(line_no, problem);
+                    scorer.reject(line_no, problem.to_string());
                     continue;
                 }
             };

@@ -56,7 +56,7 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let mut reader = BufReader::new(input);
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let batch_size = args.batch.max(1);
+    let batch_size = args.batch.clamp(1, qorgan::engine::MAX_BATCH);
     let mut evaluator = engine.evaluator();
     let mut line_no = 0usize;
     let mut rejected = 0usize;
@@ -81,7 +81,7 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
                     }
                     Err(e) => Some(e.to_string()),
                 },
-                Line::Bad(problem) => Some(problem),
+                Line::Bad(problem) => Some(problem.to_string()),
             };
             lines.push((line_no, problem));
         }

@@ -136,4 +136,13 @@ pub enum EvaluationError {
         /// The amount as given.
         amount: String,
     },
+    /// The batch holds more transactions than one batch may; none of them
+    /// was recorded or decided.
+    #[error("a batch of {len} transactions is over the maximum batch of {max}; split it")]
+    BatchTooLarge {
+        /// The batch's length.
+        len: usize,
+        /// The limit, [`MAX_BATCH`](super::MAX_BATCH).
+        max: usize,
+    },
 }

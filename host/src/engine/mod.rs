@@ -20,7 +20,8 @@
 //!   once for the whole batch.
 //!
 //! Each plugin call is sandboxed: a memory cap per instance, an epoch
-//! deadline per call, a stack cap, no WASI. A plugin that fails yields a
+//! deadline per call, a stack cap, a budget for what it hands back
+//! ([`output_budget`]), no WASI. Batches are at most [`MAX_BATCH`] long. A plugin that fails yields a
 //! `PLUGIN_FAILED` finding with the pack's failure action, and its instance
 //! is replaced; the other plugins' verdicts stand.
 
@@ -42,6 +43,7 @@ use wasmtime::{Config, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 pub use errors::{EngineError, EvaluationError, LoadError};
 pub use plugin::{CodeInfo, ParamInfo, ParamType, PluginInfo};
+pub use sandbox::{MAX_OUTPUT_BYTES, OUTPUT_BYTES_PER_TRANSACTION, output_budget};
 pub use worker::PluginFailure;
 
 use self::calls::Tap;
@@ -53,6 +55,12 @@ use crate::history::{History, HistoryLimits, Stamp};
 use crate::lists::Lists;
 use crate::pack::{Limits, Pack, Rate, sha256_hex};
 use crate::transaction::Transaction;
+
+/// The most transactions one batch may hold. A batch is lowered into every
+/// plugin's memory at once and its verdicts copied out at once; past this,
+/// a caller's mistake (or a client's) becomes a memory spike on the host
+/// rather than a clear refusal. Split longer streams into batches.
+pub const MAX_BATCH: usize = 65_536;
 
 /// Settings of an [`Engine`], fixed when it is built.
 #[derive(Debug, Clone)]
@@ -456,7 +464,8 @@ impl Engine {
     }
 
     /// Records a batch in history, in order, and decides it: one result per
-    /// transaction, in order.
+    /// transaction, in order. A batch longer than [`MAX_BATCH`] is refused
+    /// whole with [`EvaluationError::BatchTooLarge`], nothing recorded.
     pub fn evaluate_batch(&self, txs: &[Transaction]) -> Vec<Result<Decision, EvaluationError>> {
         let Some(pack) = self.active() else {
             return txs.iter().map(|_| Err(EvaluationError::NoPack)).collect();
@@ -604,6 +613,13 @@ fn run_batch(
     txs: &[Transaction],
     record: bool,
 ) -> Vec<Result<Decision, EvaluationError>> {
+    if txs.len() > MAX_BATCH {
+        let error = EvaluationError::BatchTooLarge {
+            len: txs.len(),
+            max: MAX_BATCH,
+        };
+        return txs.iter().map(|_| Err(error.clone())).collect();
+    }
     let (priced, accepted) = pack.price(txs);
     let stamps: Vec<Stamp> = if record {
         context.history.record(accepted.iter().copied())

@@ -185,6 +185,9 @@ pub(crate) fn instantiate(
     let mut store = Store::new(pre.engine(), state);
     store.limiter(|state| &mut state.limiter);
     store.set_epoch_deadline(deadline_ticks);
+    // `metadata` and `configure` hand back a few KiB; bound them as a call
+    // on an empty batch. Each `evaluate` sets its own budget.
+    store.set_hostcall_fuel(super::sandbox::output_budget(0));
     let plugin = pre.instantiate(&mut store)?;
     Ok((store, plugin))
 }

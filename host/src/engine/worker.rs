@@ -13,7 +13,7 @@ use wasmtime::Store;
 
 use super::bindings::{HostState, RulePlugin, wit};
 use super::plugin::{PreparedPlugin, action_from_wit, instantiate};
-use super::sandbox::PluginLimiter;
+use super::sandbox::{PluginLimiter, is_output_exhausted, output_budget};
 use super::{Context, PreparedPack};
 use crate::decision::{self, Decision, Evidence, Finding, PLUGIN_FAILED};
 use crate::history::Stamp;
@@ -41,6 +41,12 @@ pub enum PluginFailure {
     Instantiate(String),
     /// The plugin returned something the contract forbids.
     Contract(String),
+    /// The call tried to hand the host more data than the host copies out
+    /// of one call (see [`output_budget`](super::output_budget)).
+    OutputTooLarge {
+        /// The budget of the call, in bytes.
+        limit_bytes: u64,
+    },
 }
 
 impl PluginFailure {
@@ -53,9 +59,11 @@ impl PluginFailure {
             PluginFailure::Trap(_) => "trap",
             PluginFailure::Instantiate(_) => "instantiate",
             PluginFailure::Contract(_) => "contract",
+            PluginFailure::OutputTooLarge { .. } => "output-too-large",
         }
     }
 
+    /// What happened, in a sentence naming `plugin`.
     fn describe(&self, plugin: &str) -> String {
         match self {
             PluginFailure::Timeout { limit_ms } => {
@@ -68,6 +76,9 @@ impl PluginFailure {
             PluginFailure::Trap(m) => format!("plugin {plugin} trapped: {m}"),
             PluginFailure::Instantiate(m) => format!("plugin {plugin} could not start: {m}"),
             PluginFailure::Contract(m) => format!("plugin {plugin} broke the contract: {m}"),
+            PluginFailure::OutputTooLarge { limit_bytes } => format!(
+                "plugin {plugin} tried to hand the host more than its {limit_bytes} bytes of output"
+            ),
         }
     }
 }
@@ -172,7 +183,7 @@ impl Worker {
                 .into_iter()
                 .map(|v| check_verdict(plugin, v))
                 .collect(),
-            Err(PluginFailure::Trap(_)) if n > 1 => batch
+            Err(PluginFailure::Trap(_) | PluginFailure::OutputTooLarge { .. }) if n > 1 => batch
                 .transactions
                 .iter()
                 .map(|tx| {
@@ -211,6 +222,8 @@ impl Worker {
             return Err(PluginFailure::Instantiate("instance vanished".into()));
         };
         live.store.set_epoch_deadline(pack.deadline_ticks);
+        live.store
+            .set_hostcall_fuel(output_budget(batch.transactions.len()));
         let result = live
             .plugin
             .qorgan_rule_rule()
@@ -278,6 +291,11 @@ fn classify(
     if store.data().limiter.memory_exceeded {
         return PluginFailure::MemoryExceeded {
             limit_mib: pack.limits.memory_mib,
+        };
+    }
+    if is_output_exhausted(error) {
+        return PluginFailure::OutputTooLarge {
+            limit_bytes: u64::try_from(store.hostcall_fuel()).unwrap_or(u64::MAX),
         };
     }
     match error.downcast_ref::<wasmtime::Trap>() {
@@ -364,6 +382,9 @@ fn failure_finding(
         }
         PluginFailure::MemoryExceeded { limit_mib } => {
             evidence.push(("limit_mib".into(), limit_mib.to_string()));
+        }
+        PluginFailure::OutputTooLarge { limit_bytes } => {
+            evidence.push(("limit_bytes".into(), limit_bytes.to_string()));
         }
         _ => {}
     }

@@ -108,17 +108,13 @@ impl Pack {
         let manifest_path = dir.join(MANIFEST);
         let manifest_bytes =
             std::fs::read(&manifest_path).map_err(|e| PackError::io(&manifest_path, e))?;
-        let manifest_text =
-            String::from_utf8(manifest_bytes.clone()).map_err(|_| PackError::Manifest {
+        let manifest = parse_manifest(&manifest_bytes, now).map_err(|e| match e {
+            PackError::Manifest { message, .. } => PackError::Manifest {
                 path: manifest_path.clone(),
-                message: "not UTF-8 text".into(),
-            })?;
-        let manifest: Manifest =
-            toml::from_str(&manifest_text).map_err(|e| PackError::Manifest {
-                path: manifest_path.clone(),
-                message: e.to_string(),
-            })?;
-        check_manifest(&manifest, now)?;
+                message,
+            },
+            other => other,
+        })?;
 
         let mut plugins = Vec::with_capacity(manifest.plugins.len());
         for entry in &manifest.plugins {
@@ -178,6 +174,23 @@ impl Pack {
             fx,
         })
     }
+}
+
+/// Parses and checks the bytes of a `pack.toml`, judging expiry at `now`:
+/// UTF-8 text, valid TOML, the manifest format with no unknown keys, and
+/// every value within its bounds. Errors name the manifest as
+/// [`MANIFEST`]; [`Pack::read`] names the file it read.
+pub fn parse_manifest(bytes: &[u8], now: OffsetDateTime) -> Result<Manifest, PackError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| PackError::Manifest {
+        path: PathBuf::from(MANIFEST),
+        message: "not UTF-8 text".into(),
+    })?;
+    let manifest: Manifest = toml::from_str(text).map_err(|e| PackError::Manifest {
+        path: PathBuf::from(MANIFEST),
+        message: e.to_string(),
+    })?;
+    check_manifest(&manifest, now)?;
+    Ok(manifest)
 }
 
 /// Resolves `relative` inside `dir`, refusing absolute paths and `..`.

@@ -1,0 +1,6 @@
+qorgan-signature-v1
+key-id 0123456789abcdef
+algorithm rsa
+signature zz
+
+not a statement
