@@ -39,11 +39,14 @@
 //! - [`harness`]: test cases that prove a pack decides what it should, and
 //!   [`testing`], the same for `cargo test`;
 //! - [`generator`]: seeded, realistic, labelled transaction streams;
-//! - [`backtest`]: a pack run over a labelled stream, scored per typology.
+//! - [`backtest`]: a pack run over a labelled stream, scored per typology;
+//! - [`bench`]: a pack's throughput and latency, against the same rules
+//!   natively, in Rego (regorus) and a no-op plugin.
 
 #![forbid(unsafe_code)]
 
 pub mod backtest;
+pub mod bench;
 pub mod build;
 pub mod decision;
 pub mod engine;
