@@ -164,7 +164,8 @@ impl NativePack {
     /// the reference rules.
     pub fn new(pack: &PreparedPack) -> Result<NativePack, BenchError> {
         let mut plugins = Vec::new();
-        for (id, params, weight_pct) in pack.plugin_settings() {
+        for settings in pack.plugin_settings() {
+            let (id, params, weight_pct) = (settings.id, settings.params, settings.weight_pct);
             let (rule, rule_ref) = match id.as_str() {
                 "kz-threshold" => configure::<kz_threshold::KzThreshold>(&id, &params)?,
                 "kz-exchanger" => configure::<kz_exchanger::KzExchanger>(&id, &params)?,

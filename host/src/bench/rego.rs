@@ -189,8 +189,8 @@ struct Params {
 impl Params {
     fn of(pack: &PreparedPack) -> Result<Params, BenchError> {
         let mut by_plugin = BTreeMap::new();
-        for ((id, values, _), info) in pack.plugin_settings().into_iter().zip(&pack.info().plugins)
-        {
+        for (settings, info) in pack.plugin_settings().into_iter().zip(&pack.info().plugins) {
+            let (id, values) = (settings.id, settings.params);
             let mut converted = BTreeMap::new();
             for (name, value) in values {
                 let ty = info

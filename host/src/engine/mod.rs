@@ -188,16 +188,17 @@ impl PreparedPack {
     /// declared defaults, as `configure` receives them) and weight in
     /// hundredths, in evaluation order: what a native run of the same rules
     /// needs to configure them identically.
-    pub(crate) fn plugin_settings(&self) -> Vec<(String, Vec<(String, String)>, u32)> {
+    pub(crate) fn plugin_settings(&self) -> Vec<PluginSettings> {
         self.plugins
             .iter()
-            .map(|p| {
-                let params = p
+            .map(|p| PluginSettings {
+                id: p.info.id.clone(),
+                params: p
                     .params
                     .iter()
                     .map(|param| (param.name.clone(), param.value.clone()))
-                    .collect();
-                (p.info.id.clone(), params, p.weight_pct)
+                    .collect(),
+                weight_pct: p.weight_pct,
             })
             .collect()
     }
@@ -254,6 +255,14 @@ impl PreparedPack {
                 amount: tx.amount.to_string(),
             })
     }
+}
+
+/// A plugin of a prepared pack as `configure` sees it: its id, resolved
+/// parameters (name, value) and weight in hundredths.
+pub(crate) struct PluginSettings {
+    pub(crate) id: String,
+    pub(crate) params: Vec<(String, String)>,
+    pub(crate) weight_pct: u32,
 }
 
 /// What a prepared or active pack is.
