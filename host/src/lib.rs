@@ -44,11 +44,14 @@
 //!   reload, health, metrics and the decision log;
 //! - [`audit`]: the decision log: durable, hash-chained, verified and
 //!   replayed.
+//! - [`bench`]: a pack's throughput and latency, against the same rules
+//!   natively, in Rego (regorus) and a no-op plugin.
 
 #![forbid(unsafe_code)]
 
 pub mod audit;
 pub mod backtest;
+pub mod bench;
 pub mod build;
 pub mod decision;
 pub mod engine;

@@ -140,6 +140,11 @@ impl List {
         self.entries.contains(&normalise(key))
     }
 
+    /// The entries, normalised (trimmed, lower-case), in no order.
+    pub fn entries(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(String::as_str)
+    }
+
     /// How many entries the list has.
     pub fn len(&self) -> usize {
         self.entries.len()

@@ -8,6 +8,7 @@
 
 mod audit;
 mod backtest;
+mod bench;
 mod eval;
 mod generate;
 mod inspect;
@@ -60,6 +61,9 @@ enum Command {
     /// Run a pack over a labelled stream and score it: precision and recall
     /// per typology, legitimate customers flagged, alerts, throughput.
     Backtest(backtest::BacktestArgs),
+    /// Measure a pack's throughput and latency; with --compare, against the
+    /// same rules natively, in Rego (regorus) and a no-op plugin.
+    Bench(bench::BenchArgs),
     /// Run test cases against a pack or a component; exit 0 all pass, 1 a
     /// case failed, 2 nothing could be loaded.
     Test(test::TestArgs),
@@ -137,6 +141,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval(args) => eval::run(args),
         Command::Gen(args) => generate::run(args),
         Command::Backtest(args) => backtest::run(args),
+        Command::Bench(args) => bench::run(args),
         Command::Test(args) => test::run(args),
         Command::New { name, dir, sdk } => new::run(&name, dir.as_deref(), sdk.as_deref()),
         Command::Pack { command } => pack::run(command),

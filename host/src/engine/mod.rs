@@ -192,6 +192,50 @@ impl PreparedPack {
         &self.info
     }
 
+    /// Each plugin's id, resolved parameters (the pack's values and the
+    /// declared defaults, as `configure` receives them) and weight in
+    /// hundredths, in evaluation order: what a native run of the same rules
+    /// needs to configure them identically.
+    pub(crate) fn plugin_settings(&self) -> Vec<PluginSettings> {
+        self.plugins
+            .iter()
+            .map(|p| PluginSettings {
+                id: p.info.id.clone(),
+                params: p
+                    .params
+                    .iter()
+                    .map(|param| (param.name.clone(), param.value.clone()))
+                    .collect(),
+                weight_pct: p.weight_pct,
+            })
+            .collect()
+    }
+
+    /// The pack's reference lists.
+    pub(crate) fn lists(&self) -> &Lists {
+        &self.lists
+    }
+
+    /// How long history is kept for this pack, in seconds.
+    pub(crate) fn retention_secs(&self) -> i64 {
+        self.retention_secs
+    }
+
+    /// The score thresholds decisions escalate at.
+    pub(crate) fn thresholds(&self) -> &ScoreThresholds {
+        &self.thresholds
+    }
+
+    /// What decisions name as their pack.
+    pub(crate) fn pack_ref(&self) -> &PackRef {
+        &self.pack_ref
+    }
+
+    /// A transaction's amount in tiyn, with the pack's exchange rates.
+    pub(crate) fn amount_tiyn(&self, tx: &Transaction) -> Result<i64, EvaluationError> {
+        self.to_tiyn(tx)
+    }
+
     /// Each transaction's amount in tiyn (or why it has none), and the
     /// transactions that have one, paired with it, in order.
     fn price<'t>(&self, txs: &'t [Transaction]) -> Priced<'t> {
@@ -219,6 +263,14 @@ impl PreparedPack {
                 amount: tx.amount.to_string(),
             })
     }
+}
+
+/// A plugin of a prepared pack as `configure` sees it: its id, resolved
+/// parameters (name, value) and weight in hundredths.
+pub(crate) struct PluginSettings {
+    pub(crate) id: String,
+    pub(crate) params: Vec<(String, String)>,
+    pub(crate) weight_pct: u32,
 }
 
 /// What a prepared or active pack is.
@@ -559,6 +611,13 @@ impl Evaluator {
     pub fn with_timer(mut self, timer: Arc<dyn PluginTimer>) -> Evaluator {
         self.context.timer = Some(timer);
         self
+    }
+
+    /// Nanoseconds this evaluator has spent inside each plugin's calls
+    /// (instantiation included), in pack order, since it last switched
+    /// packs: the per-plugin split that `qorgan bench` reports.
+    pub fn plugin_nanos(&self) -> &[u64] {
+        self.worker.spent_ns()
     }
 
     fn pack(&self) -> Option<Arc<PreparedPack>> {

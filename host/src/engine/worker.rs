@@ -94,6 +94,10 @@ struct Live {
 pub(crate) struct Worker {
     generation: u64,
     live: Vec<Option<Live>>,
+    /// Nanoseconds spent in each plugin's calls (index as in the pack),
+    /// since the worker last switched packs: what `qorgan bench` reports
+    /// per plugin. Two clock reads per plugin and batch.
+    spent_ns: Vec<u64>,
 }
 
 type Outcome = Result<wit::Verdict, PluginFailure>;
@@ -112,14 +116,20 @@ impl Worker {
         if self.generation != pack.generation || self.live.len() != pack.plugins.len() {
             self.generation = pack.generation;
             self.live = pack.plugins.iter().map(|_| None).collect();
+            self.spent_ns = vec![0; pack.plugins.len()];
         }
         let batch = build_batch(txs, stamps);
         let mut per_plugin: Vec<Vec<Outcome>> = Vec::with_capacity(pack.plugins.len());
         for (index, plugin) in pack.plugins.iter().enumerate() {
             let called = Instant::now();
             per_plugin.push(self.outcomes(index, plugin, pack, context, &batch));
+            let elapsed = called.elapsed();
             if let Some(timer) = &context.timer {
-                timer.observe(&plugin.info.id, txs.len(), called.elapsed());
+                timer.observe(&plugin.info.id, txs.len(), elapsed);
+            }
+            let spent = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+            if let Some(total) = self.spent_ns.get_mut(index) {
+                *total = total.saturating_add(spent);
             }
         }
         let elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX)
@@ -164,6 +174,12 @@ impl Worker {
                 }
             })
             .collect()
+    }
+
+    /// Nanoseconds spent in each plugin's calls, in pack order, since this
+    /// worker last switched packs.
+    pub(crate) fn spent_ns(&self) -> &[u64] {
+        &self.spent_ns
     }
 
     /// One plugin's verdicts on a batch, one per transaction. When the
