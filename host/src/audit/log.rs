@@ -10,6 +10,13 @@
 //! serves every decision that arrived during the previous commit (group
 //! commit): under load the groups grow and the cost per decision falls.
 //!
+//! A group that cannot be committed (a full disk, a read-only file system,
+//! an I/O error) is rolled back whole and each of its jobs is told why; the
+//! thread goes on. The log is then marked failing ([`CommitStats::failing`])
+//! until a commit succeeds again: while idle and failing, the writer tries
+//! a small commit every second, so it notices by itself when space or
+//! writability returns.
+//!
 //! ```text
 //! decisions(seq, decision_id, tx_id, run, decided_at, action,
 //!           pack_name, pack_version, pack_serial, pack_digest, plugins,
