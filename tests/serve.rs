@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use qorgan::pack::archive::{Compression, write_archive};
 use qorgan_e2e::fixtures::{tempdir, tx_json, write};
 use qorgan_e2e::releases::{built_base, keys, ok, v1, v2};
-use qorgan_e2e::service::{Service, get, post, qorgan};
+use qorgan_e2e::service::{Service, Tmpfs, get, post, qorgan};
 
 const READY: Duration = Duration::from_secs(300);
 
@@ -534,5 +534,115 @@ fn sigterm_under_load_drains_exits_0_and_keeps_every_acknowledged_decision() {
             ids.contains(id),
             "{id} was acknowledged but is not in the log"
         );
+    }
+}
+
+/// Transaction ids in the log at `log`.
+fn logged_tx_ids(log: &Path) -> HashSet<String> {
+    let conn = ok(rusqlite::Connection::open(log), "open the log");
+    let mut stmt = ok(conn.prepare("SELECT tx_id FROM decisions"), "prepare");
+    let rows = ok(stmt.query_map([], |r| r.get::<_, String>(0)), "query");
+    rows.filter_map(Result::ok).collect()
+}
+
+#[test]
+fn a_full_decision_log_disk_acknowledges_nothing_fails_readyz_and_recovers_when_space_returns() {
+    let Some(disk) = Tmpfs::mount("32m") else {
+        return;
+    };
+    let state = tempdir();
+    let log = disk.path().join("decisions.sqlite");
+    let mut args = local_args(state.path());
+    args.extend(["--decision-log".into(), log.display().to_string()]);
+    let service = start(&args, &[], &state.path().join("stderr"));
+    service.wait_ready(READY);
+
+    // Acknowledged decision ids, and the transactions refused.
+    let mut acknowledged = Vec::new();
+    let mut refused = Vec::new();
+    let mut send = |id: String| {
+        let response = ok(post(service.address, "/v1/evaluate", &topup(&id)), "post");
+        match response.status {
+            200 => {
+                let decision_id = response.json()["decision_id"].as_str().map(str::to_owned);
+                match decision_id {
+                    Some(d) => acknowledged.push(d),
+                    None => panic!("a decision without an id: {}", response.body),
+                }
+                None
+            }
+            503 => {
+                refused.push(id);
+                Some(
+                    response.json()["error"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                )
+            }
+            other => panic!("{other}: {}", response.body),
+        }
+    };
+    for i in 0..3 {
+        assert_eq!(send(format!("before-{i}")), None);
+    }
+
+    disk.fill("filler");
+    // The log fails as soon as a commit needs space the disk no longer has.
+    let mut problem = None;
+    for i in 0..200 {
+        problem = send(format!("full-{i}"));
+        if problem.is_some() {
+            break;
+        }
+    }
+    let problem = match problem {
+        Some(p) => p,
+        None => panic!("200 decisions acknowledged on a full disk"),
+    };
+    assert!(problem.contains("SQLITE_FULL"), "{problem}");
+    assert!(problem.contains(&log.display().to_string()), "{problem}");
+    assert!(send("still-full".into()).is_some());
+    let ready = ok(get(service.address, "/readyz"), "readyz");
+    assert_eq!(ready.status, 503, "{}", ready.body);
+    assert!(ready.body.contains("SQLITE_FULL"), "{}", ready.body);
+    let metrics = ok(get(service.address, "/metrics"), "metrics").body;
+    assert!(metrics.contains("qorgan_log_failing 1"), "{metrics}");
+    assert!(
+        !metrics.contains("qorgan_log_failures_total 0\n"),
+        "{metrics}"
+    );
+
+    ok(
+        std::fs::remove_file(disk.path().join("filler")),
+        "remove the filler",
+    );
+    // Not ready until the log is written again: the writer finds out alone.
+    service.wait_ready(READY);
+    for i in 0..3 {
+        assert_eq!(send(format!("after-{i}")), None);
+    }
+    let metrics = ok(get(service.address, "/metrics"), "metrics").body;
+    assert!(metrics.contains("qorgan_log_failing 0"), "{metrics}");
+
+    let status = service.terminate();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    let (code, out) = audit_verify(&log);
+    assert_eq!(code, 0, "{out}");
+    let ids = logged_ids(&log);
+    assert_eq!(
+        ids.len(),
+        acknowledged.len(),
+        "only acknowledged decisions are logged"
+    );
+    for id in &acknowledged {
+        assert!(
+            ids.contains(id),
+            "{id} was acknowledged but is not in the log"
+        );
+    }
+    let txs = logged_tx_ids(&log);
+    for tx in &refused {
+        assert!(!txs.contains(tx), "{tx} was refused but is in the log");
     }
 }

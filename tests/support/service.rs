@@ -256,3 +256,52 @@ pub fn qorgan(args: &[&str]) -> (i32, String, String) {
         Err(e) => panic!("cannot run qorgan {args:?}: {e}"),
     }
 }
+
+/// A tmpfs mounted on a fresh directory, unmounted (lazily, so even with
+/// a file still open) when dropped: a real file system that really fills.
+pub struct Tmpfs {
+    dir: tempfile::TempDir,
+}
+
+impl Tmpfs {
+    /// Mounts a tmpfs of `size` (as `mount -o size=` takes it); `None`
+    /// when not root, as only root can mount.
+    pub fn mount(size: &str) -> Option<Tmpfs> {
+        let uid = Command::new("id").arg("-u").output();
+        if !uid.is_ok_and(|o| o.stdout.trim_ascii() == b"0") {
+            eprintln!("skipped: mounting a tmpfs needs root");
+            return None;
+        }
+        let dir = crate::fixtures::tempdir();
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .status();
+        assert!(
+            status.is_ok_and(|s| s.success()),
+            "mount -t tmpfs failed as root"
+        );
+        Some(Tmpfs { dir })
+    }
+
+    /// The mounted directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes the file `name` until the file system is full.
+    pub fn fill(&self, name: &str) {
+        let mut file = match std::fs::File::create(self.path().join(name)) {
+            Ok(f) => f,
+            Err(e) => panic!("cannot create the filler: {e}"),
+        };
+        let chunk = vec![0u8; 4096];
+        while file.write_all(&chunk).is_ok() {}
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(self.path()).status();
+    }
+}

@@ -60,6 +60,25 @@ pub enum AuditError {
 }
 
 impl AuditError {
+    /// The SQLite result code naming why the log could not be written, for
+    /// the faults an operator must act on: `SQLITE_FULL` (the disk is
+    /// full), `SQLITE_READONLY` (the file or its file system is read-only),
+    /// `SQLITE_IOERR` (the disk failed), `SQLITE_CANTOPEN`; `None` for
+    /// any other error.
+    pub fn fault(&self) -> Option<&'static str> {
+        use rusqlite::ErrorCode;
+        let AuditError::Sqlite { source, .. } = self else {
+            return None;
+        };
+        match source.sqlite_error_code()? {
+            ErrorCode::DiskFull => Some("SQLITE_FULL"),
+            ErrorCode::ReadOnly => Some("SQLITE_READONLY"),
+            ErrorCode::SystemIoFailure => Some("SQLITE_IOERR"),
+            ErrorCode::CannotOpen => Some("SQLITE_CANTOPEN"),
+            _ => None,
+        }
+    }
+
     /// Wraps a SQLite error on the log at `path`.
     pub(crate) fn sqlite(path: &std::path::Path, source: rusqlite::Error) -> AuditError {
         AuditError::Sqlite {

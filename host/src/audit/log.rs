@@ -10,6 +10,13 @@
 //! serves every decision that arrived during the previous commit (group
 //! commit): under load the groups grow and the cost per decision falls.
 //!
+//! A group that cannot be committed (a full disk, a read-only file system,
+//! an I/O error) is rolled back whole and each of its jobs is told why; the
+//! thread goes on. The log is then marked failing ([`CommitStats::failing`])
+//! until a commit succeeds again: while idle and failing, the writer tries
+//! a small commit every second, so it notices by itself when space or
+//! writability returns.
+//!
 //! ```text
 //! decisions(seq, decision_id, tx_id, run, decided_at, action,
 //!           pack_name, pack_version, pack_serial, pack_digest, plugins,
@@ -21,10 +28,11 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
@@ -36,6 +44,12 @@ pub const FORMAT: &str = "1";
 
 /// The most decisions one group commits, by default.
 pub const DEFAULT_MAX_GROUP: usize = 4096;
+
+/// While the log cannot be written, how often the idle writer probes it.
+const PROBE_EVERY: Duration = Duration::from_secs(1);
+
+/// The bytes a probe commits (then removes): enough to need fresh space.
+const PROBE_BYTES: usize = 64 * 1024;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (
@@ -129,6 +143,9 @@ pub struct CommitStats {
     rows: AtomicU64,
     largest: AtomicU64,
     failures: AtomicU64,
+    /// Why the last commit failed, while no commit or probe has succeeded
+    /// since.
+    failing: Mutex<Option<String>>,
 }
 
 impl CommitStats {
@@ -150,6 +167,20 @@ impl CommitStats {
     /// Groups that failed to commit.
     pub fn failures(&self) -> u64 {
         self.failures.load(Ordering::Relaxed)
+    }
+
+    /// Why the log cannot be written, while it cannot: set when a group
+    /// fails to commit, cleared once a group or the writer's probe (a
+    /// small commit tried every second while idle) commits again.
+    pub fn failing(&self) -> Option<String> {
+        self.failing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn set_failing(&self, problem: Option<String>) {
+        *self.failing.lock().unwrap_or_else(|p| p.into_inner()) = problem;
     }
 }
 
@@ -367,7 +398,22 @@ struct WriterState {
 
 impl WriterState {
     fn run(&mut self, queue: &Receiver<Job>) {
-        while let Ok(first) = queue.recv() {
+        loop {
+            let first = if self.stats.failing().is_some() {
+                match queue.recv_timeout(PROBE_EVERY) {
+                    Ok(job) => job,
+                    Err(RecvTimeoutError::Timeout) => {
+                        self.probe();
+                        continue;
+                    }
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+            } else {
+                match queue.recv() {
+                    Ok(job) => job,
+                    Err(_) => break,
+                }
+            };
             let mut rows = first.entries.len();
             let mut group = vec![first];
             while rows < self.max_group {
@@ -381,6 +427,7 @@ impl WriterState {
             }
             match self.commit(&group) {
                 Ok(firsts) => {
+                    self.recovered();
                     self.stats.groups.fetch_add(1, Ordering::Relaxed);
                     self.stats.rows.fetch_add(rows as u64, Ordering::Relaxed);
                     self.stats.largest.fetch_max(rows as u64, Ordering::Relaxed);
@@ -394,12 +441,61 @@ impl WriterState {
                     }
                 }
                 Err(error) => {
+                    // The transaction was rolled back when it was dropped;
+                    // the chain's head did not move.
                     self.stats.failures.fetch_add(1, Ordering::Relaxed);
-                    tracing::error!(%error, decisions = rows, "a group of decisions could not be committed");
-                    let message = error.to_string();
+                    let message = describe(&error);
+                    tracing::error!(error = %message, decisions = rows, "a group of decisions could not be committed; none of them is acknowledged");
+                    if error.fault().is_some() {
+                        self.stats.set_failing(Some(message.clone()));
+                    }
                     for job in group {
                         (job.done)(Err(AuditError::NotDurable(message.clone())));
                     }
+                }
+            }
+        }
+    }
+
+    /// Clears a failure once the log is written again.
+    fn recovered(&self) {
+        if let Some(problem) = self.stats.failing() {
+            tracing::info!(was = %problem, "the decision log can be written again");
+            self.stats.set_failing(None);
+        }
+    }
+
+    /// Tries whether the log can be written again: commits a row of
+    /// [`PROBE_BYTES`] to `meta` (so that the commit needs fresh space),
+    /// then removes it.
+    fn probe(&mut self) {
+        let path = self.path.clone();
+        let sql = |e| AuditError::sqlite(&path, e);
+        let write = |conn: &Connection, statement: &str| -> Result<(), AuditError> {
+            conn.execute_batch(statement).map_err(sql)
+        };
+        let filler = "0".repeat(PROBE_BYTES);
+        let result = write(&self.conn, "BEGIN IMMEDIATE")
+            .and_then(|()| {
+                self.conn
+                    .execute(
+                        "INSERT OR REPLACE INTO meta (key, value) VALUES ('probe', ?1)",
+                        [&filler],
+                    )
+                    .map_err(sql)
+            })
+            .and_then(|_| write(&self.conn, "COMMIT"))
+            .and_then(|()| write(&self.conn, "DELETE FROM meta WHERE key = 'probe'"));
+        match result {
+            Ok(()) => self.recovered(),
+            Err(error) => {
+                if !self.conn.is_autocommit() {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                }
+                let message = describe(&error);
+                tracing::debug!(error = %message, "the decision log still cannot be written");
+                if error.fault().is_some() {
+                    self.stats.set_failing(Some(message));
                 }
             }
         }
@@ -486,6 +582,15 @@ impl WriterState {
         self.seq = seq;
         self.hash = hash;
         Ok(firsts)
+    }
+}
+
+/// An error of the log as an operator reads it: the SQLite fault, if
+/// it is one, then what SQLite said, naming the log's file.
+fn describe(error: &AuditError) -> String {
+    match error.fault() {
+        Some(code) => format!("{code}: {error}"),
+        None => error.to_string(),
     }
 }
 
@@ -578,5 +683,136 @@ mod tests {
         assert!(matches!(told.recv(), Ok(Err(AuditError::NotDurable(_)))));
         assert_eq!(append(&writer, &["2"]).first_seq, 2);
         assert_eq!(writer.stats().failures(), 1);
+    }
+
+    /// A tmpfs of a few MiB mounted on a fresh directory, unmounted when
+    /// dropped: a real file system that really fills up.
+    struct Tmpfs {
+        dir: tempfile::TempDir,
+    }
+
+    impl Tmpfs {
+        /// `None` when not root: only root can mount.
+        fn mount(size: &str) -> Option<Tmpfs> {
+            let uid = std::process::Command::new("id").arg("-u").output();
+            if !uid.is_ok_and(|o| o.stdout.trim_ascii() == b"0") {
+                eprintln!("skipped: mounting a tmpfs needs root");
+                return None;
+            }
+            let dir = tempdir();
+            let status = std::process::Command::new("mount")
+                .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+                .arg(dir.path())
+                .status();
+            assert!(
+                status.is_ok_and(|s| s.success()),
+                "mount -t tmpfs failed as root"
+            );
+            Some(Tmpfs { dir })
+        }
+
+        /// Writes a file until the file system is full.
+        fn fill(&self, name: &str) {
+            use std::io::Write as _;
+            let mut file = match std::fs::File::create(self.dir.path().join(name)) {
+                Ok(f) => f,
+                Err(e) => panic!("filler: {e}"),
+            };
+            let chunk = vec![0u8; 4096];
+            while file.write_all(&chunk).is_ok() {}
+        }
+    }
+
+    impl Drop for Tmpfs {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount")
+                .arg("-l")
+                .arg(self.dir.path())
+                .status();
+        }
+    }
+
+    fn outcome(writer: &LogWriter, ids: &[&str]) -> Outcome {
+        let (tell, told) = mpsc::channel();
+        let job = Job {
+            packs: Vec::new(),
+            entries: ids.iter().map(|id| entry(id)).collect(),
+            done: Box::new(move |outcome| {
+                let _ = tell.send(outcome);
+            }),
+        };
+        assert!(writer.submit(job).is_ok(), "writer stopped");
+        match told.recv() {
+            Ok(outcome) => outcome,
+            Err(e) => panic!("no outcome: {e}"),
+        }
+    }
+
+    #[test]
+    fn a_full_disk_acknowledges_nothing_and_the_chain_continues_when_space_returns() {
+        let Some(disk) = Tmpfs::mount("2m") else {
+            return;
+        };
+        let path = disk.dir.path().join("decisions.sqlite");
+        let writer = match LogWriter::builder(&path).spawn() {
+            Ok(w) => w,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(append(&writer, &["1", "2"]).first_seq, 1);
+
+        disk.fill("filler");
+        let many: Vec<String> = (3..60).map(|i| format!("full-{i}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        match outcome(&writer, &many) {
+            Err(AuditError::NotDurable(problem)) => {
+                assert!(problem.contains("SQLITE_FULL"), "{problem}");
+                assert!(problem.contains(&path.display().to_string()), "{problem}");
+            }
+            other => panic!("a full disk acknowledged: {other:?}"),
+        }
+        assert!(writer.stats().failing().is_some());
+        assert!(writer.stats().failures() >= 1);
+        assert!(outcome(&writer, &["still-full"]).is_err());
+
+        if let Err(e) = std::fs::remove_file(disk.dir.path().join("filler")) {
+            panic!("{e}");
+        }
+        assert_eq!(append(&writer, &["3"]).first_seq, 3);
+        assert_eq!(writer.stats().failing(), None);
+        writer.close();
+
+        let verified = match crate::audit::verify(&path, None) {
+            Ok(v) => v,
+            Err(e) => panic!("the log does not verify after a full disk: {e}"),
+        };
+        assert_eq!(verified.rows, 3);
+    }
+
+    #[test]
+    fn an_idle_writer_finds_out_when_a_full_disk_has_room_again() {
+        let Some(disk) = Tmpfs::mount("2m") else {
+            return;
+        };
+        let path = disk.dir.path().join("decisions.sqlite");
+        let writer = match LogWriter::builder(&path).spawn() {
+            Ok(w) => w,
+            Err(e) => panic!("{e}"),
+        };
+        append(&writer, &["1"]);
+        disk.fill("filler");
+        let many: Vec<String> = (2..60).map(|i| format!("full-{i}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert!(outcome(&writer, &many).is_err());
+        assert!(writer.stats().failing().is_some());
+        if let Err(e) = std::fs::remove_file(disk.dir.path().join("filler")) {
+            panic!("{e}");
+        }
+        // No decision arrives: only the writer's probe can notice.
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while writer.stats().failing().is_some() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert_eq!(writer.stats().failing(), None);
+        assert_eq!(append(&writer, &["2"]).first_seq, 2);
     }
 }

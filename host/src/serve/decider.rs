@@ -221,6 +221,15 @@ impl Decider {
     }
 
     fn decide(&mut self, request: Request) {
+        // While the log cannot be written, nothing is decided: a decision
+        // enters the history later decisions read, so one that could not
+        // be logged would make them differ from what replay finds.
+        if let Some(problem) = self.writer.stats().failing() {
+            let _ = request.reply.send(Reply::NotLogged(format!(
+                "the decision log could not commit: {problem}"
+            )));
+            return;
+        }
         if !self.follow_active() {
             let _ = request.reply.send(Reply::NoPack);
             return;

@@ -84,6 +84,10 @@ pub struct Gauges {
     pub log_rows: u64,
     /// The most decisions one commit held.
     pub log_largest_group: u64,
+    /// Groups the decision log failed to commit.
+    pub log_failures: u64,
+    /// Whether the decision log cannot be written now.
+    pub log_failing: bool,
 }
 
 impl Metrics {
@@ -239,6 +243,18 @@ impl Metrics {
         );
         let _ = writeln!(out, "# TYPE qorgan_log_largest_group gauge");
         let _ = writeln!(out, "qorgan_log_largest_group {}", gauges.log_largest_group);
+        counter(
+            &mut out,
+            "qorgan_log_failures_total",
+            "Groups the decision log failed to commit (full disk, read-only, I/O error); none of their decisions was acknowledged.",
+            gauges.log_failures,
+        );
+        let _ = writeln!(
+            out,
+            "# HELP qorgan_log_failing 1 while the decision log cannot be written (and /readyz fails), else 0."
+        );
+        let _ = writeln!(out, "# TYPE qorgan_log_failing gauge");
+        let _ = writeln!(out, "qorgan_log_failing {}", u8::from(gauges.log_failing));
         out
     }
 }

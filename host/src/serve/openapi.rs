@@ -48,7 +48,7 @@ pub fn document() -> Value {
             }},
             "/healthz": {"get": {"summary": "The process is up", "responses": {"200": json_body(json!({"type": "object"}))}}},
             "/readyz": {"get": {
-                "summary": "Ready: an active, unexpired pack, issued no longer ago than max_pack_age_secs",
+                "summary": "Ready: an active, unexpired pack, issued no longer ago than max_pack_age_secs, and a decision log that can be written",
                 "responses": {"200": json_body(json!({"type": "object"})), "503": json_body(error)}
             }},
             "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text exposition format", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},

@@ -337,6 +337,12 @@ async fn healthz() -> Response {
 
 /// Why the service is not ready, if it is not.
 fn not_ready(shared: &Shared) -> Option<String> {
+    if let Some(problem) = shared.log_stats.failing() {
+        return Some(format!(
+            "the decision log {} cannot be written, so no decision can be acknowledged: {problem}",
+            shared.log_path
+        ));
+    }
     let Some(active) = shared.engine.active() else {
         return Some("no pack is active".into());
     };
@@ -415,6 +421,8 @@ async fn metrics(State(shared): State<AppState>) -> Response {
         log_commits: shared.log_stats.groups(),
         log_rows: shared.log_stats.rows(),
         log_largest_group: shared.log_stats.largest_group(),
+        log_failures: shared.log_stats.failures(),
+        log_failing: shared.log_stats.failing().is_some(),
     };
     (
         StatusCode::OK,
