@@ -711,6 +711,18 @@ mod tests {
             Some(Tmpfs { dir })
         }
 
+        /// Remounts the file system with `mode` (`ro` or `rw`).
+        fn remount(&self, mode: &str) {
+            let status = std::process::Command::new("mount")
+                .args(["-o", &format!("remount,{mode}")])
+                .arg(self.dir.path())
+                .status();
+            assert!(
+                status.is_ok_and(|s| s.success()),
+                "mount -o remount,{mode} failed"
+            );
+        }
+
         /// Writes a file until the file system is full.
         fn fill(&self, name: &str) {
             use std::io::Write as _;
@@ -784,6 +796,47 @@ mod tests {
         let verified = match crate::audit::verify(&path, None) {
             Ok(v) => v,
             Err(e) => panic!("the log does not verify after a full disk: {e}"),
+        };
+        assert_eq!(verified.rows, 3);
+    }
+
+    #[test]
+    fn a_log_on_a_read_only_file_system_is_refused_at_opening_and_continues_when_writable() {
+        let Some(disk) = Tmpfs::mount("8m") else {
+            return;
+        };
+        let path = disk.dir.path().join("decisions.sqlite");
+        let writer = match LogWriter::builder(&path).spawn() {
+            Ok(w) => w,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(append(&writer, &["1", "2"]).first_seq, 1);
+        writer.close();
+
+        // Nothing holds the file system open for writing now, so it can be
+        // made read-only, as the kernel does to a failing disk.
+        disk.remount("ro");
+        // A log in WAL mode needs to write its shared-memory file even to
+        // read, so SQLite refuses to open it: the error names the fault and
+        // the file, and no writer runs without a durable log behind it.
+        match LogWriter::builder(&path).spawn() {
+            Err(e) => {
+                assert_eq!(e.fault(), Some("SQLITE_CANTOPEN"), "{e}");
+                assert!(e.to_string().contains(&path.display().to_string()), "{e}");
+            }
+            Ok(_) => panic!("a log on a read-only file system was opened for writing"),
+        }
+
+        disk.remount("rw");
+        let writer = match LogWriter::builder(&path).spawn() {
+            Ok(w) => w,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(append(&writer, &["3"]).first_seq, 3);
+        writer.close();
+        let verified = match crate::audit::verify(&path, None) {
+            Ok(v) => v,
+            Err(e) => panic!("the log does not verify after a read-only spell: {e}"),
         };
         assert_eq!(verified.rows, 3);
     }
