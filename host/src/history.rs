@@ -16,8 +16,9 @@
 //! known to rules by handles; a handle is never reused, so a forgotten
 //! account's handle simply answers with empty history.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -27,6 +28,27 @@ const SHARD_BITS: u32 = 6;
 const SHARDS: usize = 1 << SHARD_BITS;
 /// How many appends a shard takes between sweeps for idle accounts.
 const SWEEP_EVERY: u32 = 4096;
+
+thread_local! {
+    /// The counterparties an aggregate gathers, kept between calls so that
+    /// answering a question allocates nothing.
+    static PARTIES: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
+}
+
+/// How many of `events` (in stream order) come before position `seq`.
+/// Questions are asked at the transactions just recorded, so the answer is
+/// almost always within a few events of the end: look there first.
+fn before(events: &VecDeque<Event>, seq: u64) -> usize {
+    let mut end = events.len();
+    for _ in 0..8 {
+        match events.get(end.wrapping_sub(1)) {
+            Some(e) if e.seq >= seq => end -= 1,
+            Some(_) => return end,
+            None => return 0,
+        }
+    }
+    events.partition_point(|e| e.seq < seq)
+}
 
 /// Where a transaction stands in the stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -128,11 +150,28 @@ struct Event {
     inbound: bool,
 }
 
+/// What a handle stands for. Each space has its own names, so an account
+/// called `device:1` is not the device `1`, and interning a device or a
+/// holder needs no prefixed copy of its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Space {
+    Account = 0,
+    Device = 1,
+    Holder = 2,
+}
+
 #[derive(Debug)]
 struct Account {
-    name: Arc<str>,
+    /// The key within its space: an account id, a device id, or an IIN/BIN.
+    key: Arc<str>,
+    space: Space,
     /// Events in stream order.
     events: VecDeque<Event>,
+    /// The times of the first and the last of `events`, kept here so that
+    /// recording reads nothing from the events' own memory (meaningless
+    /// while `events` is empty).
+    front_time: i64,
+    back_time: i64,
     /// The first time the account was seen, and at which position.
     first_seen: Option<(u64, i64)>,
     /// The newest time the account was involved in anything.
@@ -143,11 +182,15 @@ struct Account {
     ordered: bool,
 }
 
-type FixedState = BuildHasherDefault<DefaultHasher>;
+/// The hasher of history's maps and shards: foldhash with a fixed seed, so
+/// handles are the same from run to run. Keys are the bank's account ids,
+/// device ids and IINs; SipHash showed at the top of recording's profile.
+type FixedState = foldhash::fast::FixedState;
 
 #[derive(Debug, Default)]
 struct Shard {
-    by_name: HashMap<Arc<str>, u64, FixedState>,
+    /// Handles by key, one map per [`Space`].
+    by_name: [HashMap<Arc<str>, u64, FixedState>; 3],
     accounts: HashMap<u64, Account, FixedState>,
     next_local: u64,
     appends_since_sweep: u32,
@@ -201,8 +244,10 @@ impl History {
         self.retention_secs.store(secs.max(1), Ordering::Relaxed);
     }
 
-    fn shard_of(&self, key: &str) -> usize {
-        (self.hasher.hash_one(key) as usize) & (SHARDS - 1)
+    /// The shard of a key: the hash's top bits, because the maps inside a
+    /// shard place keys by the low bits, which must not all be the same.
+    fn shard_of(&self, space: Space, key: &str) -> usize {
+        (self.hasher.hash_one((space as u8, key)) >> (u64::BITS - SHARD_BITS)) as usize
     }
 
     fn shard(&self, index: usize) -> std::sync::RwLockReadGuard<'_, Shard> {
@@ -222,39 +267,44 @@ impl History {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The handle of `key`, creating it if needed.
-    fn intern(&self, key: &str, time: i64) -> u64 {
-        let index = self.shard_of(key);
-        if let Some(&handle) = self.shard(index).by_name.get(key) {
+    /// The handle of `key` in `space`, creating it if needed.
+    fn intern(&self, space: Space, key: &str, time: i64) -> u64 {
+        let index = self.shard_of(space, key);
+        let names = space as usize;
+        if let Some(&handle) = self
+            .shard(index)
+            .by_name
+            .get(names)
+            .and_then(|m| m.get(key))
+        {
             return handle;
         }
         let mut shard = self.shard_mut(index);
-        if let Some(&handle) = shard.by_name.get(key) {
+        let shard = &mut *shard;
+        let Some(by_name) = shard.by_name.get_mut(names) else {
+            return 0;
+        };
+        if let Some(&handle) = by_name.get(key) {
             return handle;
         }
         shard.next_local += 1;
         let handle = (shard.next_local << SHARD_BITS) | index as u64;
-        let name: Arc<str> = Arc::from(key);
-        shard.by_name.insert(name.clone(), handle);
+        let key: Arc<str> = Arc::from(key);
+        by_name.insert(key.clone(), handle);
         shard.accounts.insert(
             handle,
             Account {
-                name,
+                key,
+                space,
                 events: VecDeque::new(),
                 first_seen: None,
+                front_time: time,
+                back_time: time,
                 last_touch: time,
                 ordered: true,
             },
         );
         handle
-    }
-
-    fn device_key(id: &str) -> String {
-        format!("device:{id}")
-    }
-
-    fn holder_key(iin: &str) -> String {
-        format!("iin:{}", iin.trim())
     }
 
     /// The handles of a transaction's device and holders, created if needed.
@@ -265,18 +315,24 @@ impl History {
             .as_ref()
             .and_then(|d| d.id.as_deref())
             .filter(|id| !id.trim().is_empty())
-            .map(|id| self.intern(&Self::device_key(id), time));
+            .map(|id| self.intern(Space::Device, id, time));
         let holder = |iin: &Option<String>| {
             iin.as_deref()
-                .map(|iin| self.intern(&Self::holder_key(iin), time))
+                .map(|iin| self.intern(Space::Holder, iin.trim(), time))
         };
         (device, holder(&tx.sender.iin), holder(&tx.recipient.iin))
     }
 
-    /// The account (or device key) a handle stands for, while it is kept.
+    /// The account a handle stands for, while it is kept; a device's handle
+    /// is named `device:ID` and a holder's `iin:IIN`.
     pub fn name_of(&self, handle: u64) -> Option<Arc<str>> {
         let shard = self.shard(handle as usize);
-        shard.accounts.get(&handle).map(|a| a.name.clone())
+        let account = shard.accounts.get(&handle)?;
+        Some(match account.space {
+            Space::Account => account.key.clone(),
+            Space::Device => Arc::from(format!("device:{}", account.key)),
+            Space::Holder => Arc::from(format!("iin:{}", account.key)),
+        })
     }
 
     /// Records transactions in order, each with its amount in tiyn, so later
@@ -296,8 +352,8 @@ impl History {
             .newest_time
             .fetch_max(time, Ordering::Relaxed)
             .max(time);
-        let sender = self.intern(&tx.sender.account, time);
-        let recipient = self.intern(&tx.recipient.account, time);
+        let sender = self.intern(Space::Account, &tx.sender.account, time);
+        let recipient = self.intern(Space::Account, &tx.recipient.account, time);
         let (device, sender_holder, recipient_holder) = self.link_handles(tx);
         self.push(sender, seq, time, amount, recipient, tx.kind, false, newest);
         if recipient != sender {
@@ -345,9 +401,12 @@ impl History {
                 acct.first_seen = Some((seq, time));
             }
             acct.last_touch = acct.last_touch.max(time);
-            if acct.events.back().is_some_and(|last| last.time > time) {
+            if acct.events.is_empty() {
+                acct.front_time = time;
+            } else if acct.back_time > time {
                 acct.ordered = false;
             }
+            acct.back_time = time;
             acct.events.push_back(Event {
                 seq,
                 time,
@@ -357,9 +416,13 @@ impl History {
                 inbound,
             });
             while acct.events.len() > self.limits.max_events_per_account
-                || acct.events.front().is_some_and(|e| e.time < horizon)
+                || acct.front_time < horizon
             {
                 acct.events.pop_front();
+                match acct.events.front() {
+                    Some(front) => acct.front_time = front.time,
+                    None => break,
+                }
             }
         }
         shard.appends_since_sweep += 1;
@@ -370,8 +433,8 @@ impl History {
             } = &mut *shard;
             accounts.retain(|_, a| {
                 let keep = a.last_touch >= horizon;
-                if !keep {
-                    by_name.remove(&a.name);
+                if !keep && let Some(names) = by_name.get_mut(a.space as usize) {
+                    names.remove(&a.key);
                 }
                 keep
             });
@@ -390,8 +453,8 @@ impl History {
                         seq,
                         time: tx.timestamp,
                     },
-                    sender: self.intern(&tx.sender.account, tx.timestamp),
-                    recipient: self.intern(&tx.recipient.account, tx.timestamp),
+                    sender: self.intern(Space::Account, &tx.sender.account, tx.timestamp),
+                    recipient: self.intern(Space::Account, &tx.recipient.account, tx.timestamp),
                     device,
                     sender_holder,
                     recipient_holder,
@@ -408,12 +471,29 @@ impl History {
             return Aggregate::default();
         };
         let since = at.time.saturating_sub(i64::from(q.window));
-        let end = acct.events.partition_point(|e| e.seq < at.seq);
+        let mut out = Aggregate::default();
+        PARTIES.with_borrow_mut(|parties| {
+            parties.clear();
+            out.counterparties = Self::fold(acct, at, since, q, &mut out, parties);
+        });
+        out
+    }
+
+    /// Folds the events of `acct` before `at` in `(since, at.time]` that
+    /// match `q` into `out`, gathering their counterparties in `parties`,
+    /// and returns how many distinct counterparties there were.
+    fn fold(
+        acct: &Account,
+        at: Cursor,
+        since: i64,
+        q: &Query,
+        out: &mut Aggregate,
+        parties: &mut Vec<u64>,
+    ) -> u32 {
         // Walk back from the cursor; with ordered times the walk stops at
         // the window's start, so the cost is the window's events, not the
         // account's whole history.
-        let mut out = Aggregate::default();
-        let mut parties: Vec<u64> = Vec::new();
+        let end = before(&acct.events, at.seq);
         for e in acct.events.range(..end).rev() {
             if e.time <= since {
                 if acct.ordered {
@@ -442,8 +522,7 @@ impl History {
         }
         parties.sort_unstable();
         parties.dedup();
-        out.counterparties = u32::try_from(parties.len()).unwrap_or(u32::MAX);
-        out
+        u32::try_from(parties.len()).unwrap_or(u32::MAX)
     }
 
     /// When the account was first seen before `at`.
@@ -458,7 +537,7 @@ impl History {
         let horizon = at
             .time
             .saturating_sub(self.retention_secs.load(Ordering::Relaxed));
-        let end = acct.events.partition_point(|e| e.seq < at.seq);
+        let end = before(&acct.events, at.seq);
         let recent = |e: &Event| e.time > horizon && e.time <= at.time;
         // With ordered times the newest event not after the cursor's time
         // decides, found by walking back from the cursor.

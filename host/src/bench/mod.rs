@@ -108,6 +108,7 @@ pub struct BenchBuilder {
     compare: bool,
     latency_count: usize,
     rego_count: usize,
+    perf_map: bool,
 }
 
 impl Default for BenchBuilder {
@@ -118,6 +119,7 @@ impl Default for BenchBuilder {
             compare: false,
             latency_count: 10_000,
             rego_count: 20_000,
+            perf_map: false,
         }
     }
 }
@@ -153,6 +155,13 @@ impl BenchBuilder {
         self
     }
 
+    /// Whether the engine writes a perf map naming the plugins' compiled
+    /// functions, for profiling a run with `perf record`.
+    pub fn perf_map(mut self, on: bool) -> Self {
+        self.perf_map = on;
+        self
+    }
+
     /// Measures `pack` on `workload`.
     pub fn run(&self, pack: &Pack, workload: &Workload) -> Result<Report, BenchError> {
         let txs = workload.transactions.as_slice();
@@ -164,6 +173,7 @@ impl BenchBuilder {
                     .saturating_mul(u32::try_from(self.threads).unwrap_or(u32::MAX))
                     .saturating_add(2 * plugins + 8),
             )
+            .perf_map(self.perf_map)
             .build()
             .map_err(|e| BenchError::Load(e.to_string()))?;
         let prepared = Arc::new(

@@ -42,6 +42,10 @@ pub(super) struct BenchArgs {
     /// Print the report as one JSON object, as the last line.
     #[arg(long)]
     json: bool,
+    /// Write /tmp/perf-PID.map so that `perf record` on this run names the
+    /// plugins' compiled functions.
+    #[arg(long)]
+    perf_map: bool,
 }
 
 pub(super) fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
@@ -54,7 +58,8 @@ pub(super) fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         .batch(args.batch)
         .compare(args.compare)
         .latency_count(args.latency_count)
-        .rego_count(args.rego_count);
+        .rego_count(args.rego_count)
+        .perf_map(args.perf_map);
     if let Some(threads) = args.threads {
         builder = builder.threads(threads);
     }

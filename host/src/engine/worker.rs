@@ -98,6 +98,11 @@ pub(crate) struct Worker {
     /// since the worker last switched packs: what `qorgan bench` reports
     /// per plugin. Two clock reads per plugin and batch.
     spent_ns: Vec<u64>,
+    /// The last batch's buffers, kept for the next batch so that a steady
+    /// stream does not allocate (and the allocator does not return) them
+    /// batch after batch.
+    records: Vec<wit::Transaction>,
+    text: Vec<u8>,
 }
 
 type Outcome = Result<wit::Verdict, PluginFailure>;
@@ -118,11 +123,19 @@ impl Worker {
             self.live = pack.plugins.iter().map(|_| None).collect();
             self.spent_ns = vec![0; pack.plugins.len()];
         }
-        let batch = build_batch(txs, stamps);
-        let mut per_plugin: Vec<Vec<Outcome>> = Vec::with_capacity(pack.plugins.len());
+        let batch = build_batch(
+            txs,
+            stamps,
+            std::mem::take(&mut self.records),
+            std::mem::take(&mut self.text),
+        );
+        let mut per_plugin = Vec::with_capacity(pack.plugins.len());
         for (index, plugin) in pack.plugins.iter().enumerate() {
             let called = Instant::now();
-            per_plugin.push(self.outcomes(index, plugin, pack, context, &batch));
+            per_plugin.push(
+                self.outcomes(index, plugin, pack, context, &batch)
+                    .into_iter(),
+            );
             let elapsed = called.elapsed();
             if let Some(timer) = &context.timer {
                 timer.observe(&plugin.info.id, txs.len(), elapsed);
@@ -132,43 +145,45 @@ impl Worker {
                 *total = total.saturating_add(spent);
             }
         }
+        let wit::Batch { transactions, text } = batch;
+        self.records = transactions;
+        self.text = text;
         let elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX)
             / u64::try_from(txs.len().max(1)).unwrap_or(1);
+        let mut ids = DecisionIds::new();
         txs.iter()
-            .enumerate()
-            .map(|(i, (tx, _))| {
-                let mut findings = Vec::new();
-                let mut weights = Vec::new();
-                for (plugin, outcomes) in pack.plugins.iter().zip(&per_plugin) {
-                    match outcomes.get(i) {
-                        Some(Ok(verdict)) => {
-                            for f in &verdict.findings {
-                                findings.push(finding_from_wit(plugin, f));
-                                weights.push(plugin.weight_pct);
-                            }
-                        }
+            .map(|(tx, _)| {
+                // Findings are moved out of the lifted verdicts, not copied.
+                let mut findings: Vec<(Finding, u32)> = Vec::new();
+                for (plugin, outcomes) in pack.plugins.iter().zip(per_plugin.iter_mut()) {
+                    let weight = plugin.weight_pct;
+                    match outcomes.next() {
+                        Some(Ok(verdict)) => findings.extend(
+                            verdict
+                                .findings
+                                .into_iter()
+                                .map(|f| (finding_from_wit(plugin, f), weight)),
+                        ),
                         Some(Err(failure)) => {
-                            findings.push(failure_finding(plugin, pack, failure));
-                            weights.push(plugin.weight_pct);
+                            findings.push((failure_finding(plugin, pack, &failure), weight));
                         }
                         None => {
                             let failure = PluginFailure::Contract("no verdict".into());
-                            findings.push(failure_finding(plugin, pack, &failure));
-                            weights.push(plugin.weight_pct);
+                            findings.push((failure_finding(plugin, pack, &failure), weight));
                         }
                     }
                 }
                 let (action, score, requirements) = decision::aggregate(
-                    findings.iter().zip(weights.iter().copied()),
+                    findings.iter().map(|(f, weight)| (f, *weight)),
                     &pack.thresholds,
                 );
                 Decision {
                     tx: tx.id.clone(),
-                    decision_id: ulid::Ulid::new().to_string(),
+                    decision_id: ids.next(),
                     action,
                     score,
                     requirements,
-                    findings,
+                    findings: findings.into_iter().map(|(f, _)| f).collect(),
                     pack: pack.pack_ref.clone(),
                     elapsed_us,
                 }
@@ -369,20 +384,37 @@ fn checks_to_wit(checks: Checks) -> wit::Checks {
     })
 }
 
-fn finding_from_wit(plugin: &PreparedPlugin, f: &wit::Finding) -> Finding {
+fn finding_from_wit(plugin: &PreparedPlugin, f: wit::Finding) -> Finding {
     Finding {
-        code: f.code.clone(),
+        code: f.code,
         rule: plugin.rule_ref.to_string(),
         action: action_from_wit(f.action),
         score: u32::from(f.score),
         requirements: checks_from_wit(f.requirements),
-        message: f.message.clone(),
-        evidence: Evidence(
-            f.evidence
-                .iter()
-                .map(|e| (e.name.clone(), e.value.clone()))
-                .collect(),
-        ),
+        message: f.message,
+        evidence: Evidence(f.evidence.into_iter().map(|e| (e.name, e.value)).collect()),
+    }
+}
+
+/// Decision ids for one batch: a fresh ULID for the first decision and its
+/// successor for each next one, so ids stay unique and time-ordered while a
+/// batch reads the clock and the random source once.
+struct DecisionIds {
+    last: Option<ulid::Ulid>,
+}
+
+impl DecisionIds {
+    fn new() -> DecisionIds {
+        DecisionIds { last: None }
+    }
+
+    fn next(&mut self) -> String {
+        let id = self
+            .last
+            .and_then(|last| last.increment())
+            .unwrap_or_else(ulid::Ulid::new);
+        self.last = Some(id);
+        id.to_string()
     }
 }
 
@@ -455,49 +487,59 @@ fn party(
 }
 
 /// Lowers transactions into the WIT batch: records of scalars, with their
-/// text gathered into one buffer.
-fn build_batch(txs: &[(&Transaction, i64)], stamps: &[Stamp]) -> wit::Batch {
-    let mut text = Vec::with_capacity(txs.len() * 48);
-    let transactions = txs
-        .iter()
-        .zip(stamps)
-        .map(|((tx, amount), stamp)| wit::Transaction {
-            at: wit::Cursor {
-                seq: stamp.at.seq,
-                time: stamp.at.time,
-            },
-            kind: match tx.kind {
-                TxKind::CardTopup => wit::TxKind::CardTopup,
-                TxKind::Transfer => wit::TxKind::Transfer,
-                TxKind::CashWithdrawal => wit::TxKind::CashWithdrawal,
-                TxKind::CashDeposit => wit::TxKind::CashDeposit,
-                TxKind::CardPayment => wit::TxKind::CardPayment,
-                TxKind::CryptoPurchase => wit::TxKind::CryptoPurchase,
-                TxKind::CryptoSale => wit::TxKind::CryptoSale,
-                TxKind::Other => wit::TxKind::Other,
-            },
-            channel: match tx.channel {
-                Channel::MobileApp => wit::Channel::MobileApp,
-                Channel::InternetBanking => wit::Channel::InternetBanking,
-                Channel::Branch => wit::Channel::Branch,
-                Channel::Atm => wit::Channel::Atm,
-                Channel::Pos => wit::Channel::Pos,
-                Channel::Api => wit::Channel::Api,
-                Channel::Other => wit::Channel::Other,
-            },
-            amount: *amount,
-            currency: span(&mut text, Some(&tx.amount.currency)),
-            sender: party(&mut text, &tx.sender, stamp.sender, stamp.sender_holder),
-            recipient: party(
-                &mut text,
-                &tx.recipient,
-                stamp.recipient,
-                stamp.recipient_holder,
-            ),
-            remittance: span(&mut text, Some(&tx.remittance)),
-            verified: checks_to_wit(tx.verified),
-            device: stamp.device,
-        })
-        .collect();
-    wit::Batch { transactions, text }
+/// text gathered into one buffer. The batch is built in `records` and
+/// `text`, emptied first, so their capacity is reused.
+fn build_batch(
+    txs: &[(&Transaction, i64)],
+    stamps: &[Stamp],
+    mut records: Vec<wit::Transaction>,
+    mut text: Vec<u8>,
+) -> wit::Batch {
+    records.clear();
+    text.clear();
+    records.extend(
+        txs.iter()
+            .zip(stamps)
+            .map(|((tx, amount), stamp)| wit::Transaction {
+                at: wit::Cursor {
+                    seq: stamp.at.seq,
+                    time: stamp.at.time,
+                },
+                kind: match tx.kind {
+                    TxKind::CardTopup => wit::TxKind::CardTopup,
+                    TxKind::Transfer => wit::TxKind::Transfer,
+                    TxKind::CashWithdrawal => wit::TxKind::CashWithdrawal,
+                    TxKind::CashDeposit => wit::TxKind::CashDeposit,
+                    TxKind::CardPayment => wit::TxKind::CardPayment,
+                    TxKind::CryptoPurchase => wit::TxKind::CryptoPurchase,
+                    TxKind::CryptoSale => wit::TxKind::CryptoSale,
+                    TxKind::Other => wit::TxKind::Other,
+                },
+                channel: match tx.channel {
+                    Channel::MobileApp => wit::Channel::MobileApp,
+                    Channel::InternetBanking => wit::Channel::InternetBanking,
+                    Channel::Branch => wit::Channel::Branch,
+                    Channel::Atm => wit::Channel::Atm,
+                    Channel::Pos => wit::Channel::Pos,
+                    Channel::Api => wit::Channel::Api,
+                    Channel::Other => wit::Channel::Other,
+                },
+                amount: *amount,
+                currency: span(&mut text, Some(&tx.amount.currency)),
+                sender: party(&mut text, &tx.sender, stamp.sender, stamp.sender_holder),
+                recipient: party(
+                    &mut text,
+                    &tx.recipient,
+                    stamp.recipient,
+                    stamp.recipient_holder,
+                ),
+                remittance: span(&mut text, Some(&tx.remittance)),
+                verified: checks_to_wit(tx.verified),
+                device: stamp.device,
+            }),
+    );
+    wit::Batch {
+        transactions: records,
+        text,
+    }
 }
