@@ -23,6 +23,9 @@ use qorgan_benches::{
 };
 use std::time::{Duration, Instant};
 
+/// Builds the `i`th transaction of a feed.
+type Shape = fn(u64) -> Transaction;
+
 const BATCH: usize = 256;
 /// Transactions in one lap of each feed.
 const LAP: u64 = 4_096;
@@ -90,8 +93,7 @@ fn payload(c: &mut Criterion) {
     let prepared = prepare(&engine, &pack);
     let mut group = c.benchmark_group("payload/noop");
     group.throughput(Throughput::Elements(BATCH as u64));
-    let shapes: [(&str, fn(u64) -> Transaction); 2] = [("minimal", minimal), ("large", large)];
-    for (shape, make) in shapes {
+    for (shape, make) in [("minimal", minimal as Shape), ("large", large)] {
         let txs: Vec<Transaction> = (0..LAP).map(make).collect();
         let bytes = txs
             .first()
