@@ -1,5 +1,13 @@
-//! Criterion benchmarks of the qorgan host; the benchmarks are in `benches/`.
-//! This library only holds the fixtures they share.
+//! Criterion benchmarks of the qorgan host; the benchmarks are in `benches/`,
+//! one file per concern, each saying what it measures and why. This library
+//! only holds the fixtures they share: transactions (hand-made and from the
+//! seeded generator), the reference and no-op packs, engines and evaluators,
+//! and a [`Feed`] that replays a stream so that every measured batch meets a
+//! history in its steady state.
+//!
+//! The engine benchmarks need the reference pack's plugins built first:
+//! `cargo qorgan pack build examples/packs/kz-afm` from the repository root
+//! ([`reference_pack`] panics naming that command otherwise).
 
 #![forbid(unsafe_code)]
 

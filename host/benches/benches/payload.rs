@@ -14,6 +14,10 @@
 //! recording in history, building the batch, the call, decisions); `call`
 //! is only the time inside the plugin call as the engine's own per-plugin
 //! clock sees it (`Evaluator::plugin_nanos`): lowering, the guest, lifting.
+//!
+//! The no-op pack takes the reference pack's rates, limits and retention,
+//! so it needs that pack built: `cargo qorgan pack build
+//! examples/packs/kz-afm` from the repository root.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use qorgan::transaction::Transaction;
