@@ -768,4 +768,49 @@ mod tests {
         assert_eq!(h.name_of(s[0].recipient).as_deref(), Some("KZ02"));
         assert_ne!(s[0].sender, s[0].recipient);
     }
+
+    #[test]
+    fn an_account_named_like_a_device_is_not_that_device() {
+        let h = History::default();
+        let s = record(
+            &h,
+            &[
+                linked("1", "A", "061211600012", "d-1", "2025-03-01T10:00:00Z"),
+                tx(
+                    "2",
+                    "device:d-1",
+                    "iin:061211600012",
+                    "1.00",
+                    "2025-03-01T10:01:00Z",
+                ),
+            ],
+        );
+        let device = s[0].device.unwrap_or(0);
+        let holder = s[0].sender_holder.unwrap_or(0);
+        assert_ne!(s[1].sender, device);
+        assert_ne!(s[1].recipient, holder);
+        assert_eq!(h.name_of(device).as_deref(), Some("device:d-1"));
+        assert_eq!(h.name_of(holder).as_deref(), Some("iin:061211600012"));
+        let later = Cursor {
+            seq: u64::MAX,
+            time: s[1].at.time,
+        };
+        assert_eq!(h.linked_accounts(later, device, 3600), 1, "only A used d-1");
+    }
+
+    #[test]
+    fn questions_at_any_cursor_in_a_long_run_see_exactly_the_events_before_it() {
+        let h = History::default();
+        let txs: Vec<Transaction> = (0..40)
+            .map(|i| {
+                let time = format!("2025-03-01T10:{:02}:00Z", i);
+                tx(&i.to_string(), &format!("S{}", i % 3), "M", "1.00", &time)
+            })
+            .collect();
+        let stamps = record(&h, &txs);
+        let m = stamps[0].recipient;
+        for (i, s) in stamps.iter().enumerate() {
+            assert_eq!(h.aggregate(s.at, &inbound(m)).count as usize, i);
+        }
+    }
 }

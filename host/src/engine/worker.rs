@@ -543,3 +543,22 @@ fn build_batch(
         text,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::DecisionIds;
+
+    #[test]
+    fn decision_ids_of_a_batch_are_distinct_ulids_in_ascending_order() {
+        let mut ids = DecisionIds::new();
+        let batch: Vec<String> = (0..1000).map(|_| ids.next()).collect();
+        assert!(batch.windows(2).all(|w| w[0] < w[1]));
+        assert!(
+            batch
+                .iter()
+                .all(|id| id.len() == 26 && id.parse::<ulid::Ulid>().is_ok())
+        );
+        let mut other = DecisionIds::new();
+        assert!(!batch.contains(&other.next()), "a new batch starts afresh");
+    }
+}
