@@ -175,7 +175,8 @@ pub struct PreparedPack {
     pack_ref: PackRef,
     plugins: Vec<PreparedPlugin>,
     lists: Arc<Lists>,
-    fx: HashMap<String, Rate>,
+    /// Rates by currency, on foldhash: one lookup per transaction.
+    fx: HashMap<String, Rate, foldhash::fast::FixedState>,
     thresholds: ScoreThresholds,
     failure_action: Action,
     limits: Limits,
@@ -473,7 +474,7 @@ impl Engine {
             info,
             plugins,
             lists: pack.lists.clone(),
-            fx: pack.fx.clone(),
+            fx: pack.fx.iter().map(|(c, r)| (c.clone(), *r)).collect(),
             thresholds: m.thresholds,
             failure_action: m.failure_action,
             limits: m.limits,

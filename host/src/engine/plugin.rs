@@ -126,7 +126,7 @@ pub(crate) struct PreparedPlugin {
     pub(crate) pre: RulePluginPre<HostState>,
     pub(crate) params: Vec<wit::Param>,
     pub(crate) weight_pct: u32,
-    pub(crate) declared_codes: HashSet<String>,
+    pub(crate) declared_codes: HashSet<String, foldhash::fast::FixedState>,
     pub(crate) declared_lists: Arc<[String]>,
 }
 

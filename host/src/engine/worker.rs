@@ -412,7 +412,8 @@ impl DecisionIds {
         let id = self
             .last
             .and_then(|last| last.increment())
-            .unwrap_or_else(ulid::Ulid::new);
+            // Not `unwrap_or_default`: a default ULID is nil.
+            .unwrap_or_else(|| ulid::Ulid::from_datetime(std::time::SystemTime::now()));
         self.last = Some(id);
         id.to_string()
     }
