@@ -470,26 +470,15 @@ impl History {
         let Some(acct) = shard.accounts.get(&q.account) else {
             return Aggregate::default();
         };
-        let since = at.time.saturating_sub(i64::from(q.window));
-        let mut out = Aggregate::default();
-        PARTIES.with_borrow_mut(|parties| {
-            parties.clear();
-            out.counterparties = Self::fold(acct, at, since, q, &mut out, parties);
-        });
-        out
+        PARTIES.with_borrow_mut(|parties| Self::fold(acct, at, q, parties))
     }
 
-    /// Folds the events of `acct` before `at` in `(since, at.time]` that
-    /// match `q` into `out`, gathering their counterparties in `parties`,
-    /// and returns how many distinct counterparties there were.
-    fn fold(
-        acct: &Account,
-        at: Cursor,
-        since: i64,
-        q: &Query,
-        out: &mut Aggregate,
-        parties: &mut Vec<u64>,
-    ) -> u32 {
+    /// Totals of the events of `acct` that `q` counts as of `at`, using
+    /// `parties` (emptied first) to count distinct counterparties.
+    fn fold(acct: &Account, at: Cursor, q: &Query, parties: &mut Vec<u64>) -> Aggregate {
+        let since = at.time.saturating_sub(i64::from(q.window));
+        let mut out = Aggregate::default();
+        parties.clear();
         // Walk back from the cursor; with ordered times the walk stops at
         // the window's start, so the cost is the window's events, not the
         // account's whole history.
@@ -522,7 +511,8 @@ impl History {
         }
         parties.sort_unstable();
         parties.dedup();
-        u32::try_from(parties.len()).unwrap_or(u32::MAX)
+        out.counterparties = u32::try_from(parties.len()).unwrap_or(u32::MAX);
+        out
     }
 
     /// When the account was first seen before `at`.
