@@ -27,10 +27,10 @@ if ! command -v wrk >/dev/null; then
 fi
 
 if [ "$PROFILE" = release ]; then
-    cargo build -q --release -p qorgan
+    cargo build -q --release -p qorgan-cli
     bin="$target/release/qorgan"
 else
-    cargo build -q -p qorgan
+    cargo build -q -p qorgan-cli
     bin="$target/debug/qorgan"
 fi
 

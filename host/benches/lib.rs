@@ -14,10 +14,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use qorgan::bench::Workload;
+use qorgan_lab::bench::Workload;
 use qorgan::decision::PLUGIN_FAILED;
 use qorgan::engine::PreparedPack;
-use qorgan::generator::{Generator, GeneratorConfig};
+use qorgan_lab::generator::{Generator, GeneratorConfig};
 use qorgan::history::{History, HistoryLimits};
 use qorgan::transaction::Transaction;
 use qorgan::{Engine, Evaluator, Pack, PackError};
@@ -99,14 +99,14 @@ pub fn reference_pack() -> Pack {
 }
 
 /// A pack of one no-op plugin with `like`'s rates, lists, limits and
-/// thresholds ([`qorgan::bench::noop::pack`]): the floor of the boundary.
+/// thresholds ([`qorgan_lab::bench::noop::pack`]): the floor of the boundary.
 ///
 /// # Panics
 ///
 /// If the no-op component cannot be assembled, a bug in the host.
 #[must_use]
 pub fn noop_pack(like: &Pack) -> Pack {
-    match qorgan::bench::noop::pack(like) {
+    match qorgan_lab::bench::noop::pack(like) {
         Ok(pack) => pack,
         Err(e) => panic!("cannot build the no-op pack: {e}"),
     }

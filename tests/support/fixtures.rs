@@ -27,7 +27,7 @@ pub fn sample_transactions() -> PathBuf {
 pub fn kz_threshold_component() -> &'static [u8] {
     static BUILT: OnceLock<Vec<u8>> = OnceLock::new();
     BUILT.get_or_init(|| {
-        match qorgan::build::build_component(&workspace().join("plugins/kz-threshold")) {
+        match qorgan_lab::build::build_component(&workspace().join("plugins/kz-threshold")) {
             Ok(built) => built.component,
             Err(e) => panic!("cannot build plugins/kz-threshold: {e}"),
         }
@@ -88,7 +88,7 @@ pub fn reference_pack_copy() -> tempfile::TempDir {
 /// (components compiled, digests recorded), ready for `Pack::read`.
 pub fn reference_pack_built() -> tempfile::TempDir {
     let dir = reference_pack_copy();
-    if let Err(e) = qorgan::pack::build_pack(dir.path()) {
+    if let Err(e) = qorgan_lab::build::build_pack(dir.path()) {
         panic!("cannot build the reference pack: {e}");
     }
     dir
@@ -98,25 +98,42 @@ pub fn reference_pack_built() -> tempfile::TempDir {
 pub fn qorgan_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "--quiet", "--package", "qorgan", "--bin", "qorgan"])
-            .current_dir(workspace())
-            .status();
-        match status {
-            Ok(s) if s.success() => {}
-            other => panic!("cannot build the qorgan binary: {other:?}"),
-        }
-        // The test executable lives in target/<profile>/deps/.
-        let exe = std::env::current_exe().unwrap_or_default();
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
-        profile_dir.join(format!("qorgan{}", std::env::consts::EXE_SUFFIX))
+        cargo_build(&["--package", "qorgan-cli", "--bin", "qorgan"]);
+        profile_dir().join(format!("qorgan{}", std::env::consts::EXE_SUFFIX))
     })
     .clone()
+}
+
+/// The example program `name` of `examples/`, built on first use with the
+/// test profile.
+pub fn example_bin(name: &str) -> PathBuf {
+    cargo_build(&["--package", "qorgan-examples", "--example", name]);
+    profile_dir()
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// `cargo build --quiet ARGS` in the workspace, with the test profile.
+fn cargo_build(args: &[&str]) {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--quiet"])
+        .args(args)
+        .current_dir(workspace())
+        .status();
+    match status {
+        Ok(s) if s.success() => {}
+        other => panic!("cannot build {args:?}: {other:?}"),
+    }
+}
+
+/// `target/<profile>`: the test executable lives in its `deps/`.
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_default();
+    exe.parent()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }
 
 /// A transaction as JSON, with the fields tests vary.

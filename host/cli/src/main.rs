@@ -1,0 +1,179 @@
+//! The `qorgan` command: build, inspect, test, sign, publish and run rule packs.
+//!
+//! Exit codes: 0 success; 65 when `eval` or `backtest` rejected any input
+//! line; 1 when `test` found a failing case or `pack verify` refused a pack;
+//! 1 when `audit verify` finds the chain broken or `audit replay` a
+//! difference; 2 when nothing could be loaded (a bad pack, a missing file, a failed
+//! build).
+
+#![forbid(unsafe_code)]
+
+mod audit;
+mod backtest;
+mod bench;
+mod eval;
+mod generate;
+mod inspect;
+mod key;
+mod new;
+mod pack;
+mod serve;
+mod test;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use qorgan::engine::Engine;
+
+/// qorgan: WebAssembly rule packs for anti-money-laundering monitoring.
+#[derive(Parser)]
+#[command(name = "qorgan", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile a Rust plugin crate to a rule component.
+    Build {
+        /// The plugin crate's directory.
+        crate_dir: PathBuf,
+        /// Where to write the component (default: `<package>.wasm` in the
+        /// crate's directory).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Show a component's or a pack's metadata, parameters, codes, imports
+    /// and digests.
+    Inspect {
+        /// A `.wasm` component or a pack directory.
+        target: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Decide transactions: JSON Lines in, decision JSON Lines out.
+    Eval(eval::EvalArgs),
+    /// Generate a seeded, labelled stream of realistic transactions.
+    Gen(generate::GenArgs),
+    /// Run a pack over a labelled stream and score it: precision and recall
+    /// per typology, legitimate customers flagged, alerts, throughput.
+    Backtest(backtest::BacktestArgs),
+    /// Measure a pack's throughput and latency; with --compare, against the
+    /// same rules natively, in Rego (regorus) and a no-op plugin.
+    Bench(bench::BenchArgs),
+    /// Run test cases against a pack or a component; exit 0 all pass, 1 a
+    /// case failed, 2 nothing could be loaded.
+    Test(test::TestArgs),
+    /// Create a new rule-plugin crate that builds and passes its cases.
+    New {
+        /// The rule's id, in kebab-case (e.g. `demo-rule`).
+        name: String,
+        /// Where to create it (default: `./<name>`).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// The plugin SDK to depend on (default: the SDK of this source tree).
+        #[arg(long)]
+        sdk: Option<PathBuf>,
+    },
+    /// Work with rule packs: build, sign, verify, archive, extract, publish.
+    Pack {
+        #[command(subcommand)]
+        command: pack::PackCommand,
+    },
+    /// Manage the keys that sign rule packs.
+    Key {
+        #[command(subcommand)]
+        command: key::KeyCommand,
+    },
+    /// Run the HTTP service: decisions over HTTP, hot reload of signed
+    /// packs, health, metrics and a durable, tamper-evident decision log.
+    Serve(serve::ServeArgs),
+    /// Check the decision log's hash chain, or decide its transactions
+    /// again with the packs that decided them.
+    Audit {
+        #[command(subcommand)]
+        command: audit::AuditCommand,
+    },
+}
+
+/// Runs the command line and maps the outcome to an exit code.
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("QORGAN_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", message(&e));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The error and its causes, each cause once: library errors already
+/// print their source (`{path}: {source}`), which `{:#}` would repeat.
+fn message(e: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            if !message.is_empty() {
+                message.push_str(": ");
+            }
+            message.push_str(&text);
+        }
+    }
+    message
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Build { crate_dir, output } => build(&crate_dir, output),
+        Command::Inspect { target, json } => inspect::run(&target, json),
+        Command::Eval(args) => eval::run(args),
+        Command::Gen(args) => generate::run(args),
+        Command::Backtest(args) => backtest::run(args),
+        Command::Bench(args) => bench::run(args),
+        Command::Test(args) => test::run(args),
+        Command::New { name, dir, sdk } => new::run(&name, dir.as_deref(), sdk.as_deref()),
+        Command::Pack { command } => pack::run(command),
+        Command::Key { command } => key::run(command),
+        Command::Serve(args) => serve::run(args),
+        Command::Audit { command } => audit::run(command),
+    }
+}
+
+fn build(crate_dir: &std::path::Path, output: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let built = qorgan_lab::build::build_component(crate_dir)?;
+    let output = output.unwrap_or_else(|| crate_dir.join(format!("{}.wasm", built.package)));
+    let engine = Engine::new()?;
+    let info = engine
+        .inspect(&built.package, &built.component)
+        .with_context(|| {
+            format!(
+                "the component built from {} does not load",
+                crate_dir.display()
+            )
+        })?;
+    std::fs::write(&output, &built.component)
+        .with_context(|| format!("cannot write {}", output.display()))?;
+    println!(
+        "built {} {} -> {} ({} bytes, sha256 {})",
+        info.id,
+        info.version,
+        output.display(),
+        built.component.len(),
+        info.sha256
+    );
+    Ok(ExitCode::SUCCESS)
+}

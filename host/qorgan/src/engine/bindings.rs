@@ -1,0 +1,260 @@
+//! The host side of the `qorgan:rule` WIT world, and what a plugin may ask.
+//!
+//! `bindgen!` turns `wit/` into Rust types and traits; this module implements
+//! the three imported interfaces (`history`, `lists`, `log`) for the data of
+//! a plugin's store, [`HostState`]. Everything a plugin can reach outside its
+//! own memory goes through the functions below.
+
+#![allow(
+    missing_docs,
+    reason = "generated from the WIT, which carries the documentation"
+)]
+
+use std::sync::Arc;
+
+use wasmtime::component::HasSelf;
+
+use crate::history::{self, History};
+use crate::lists::Lists;
+
+use super::calls::{Answer, QueryRecord, Question, Tap};
+use super::sandbox::PluginLimiter;
+
+wasmtime::component::bindgen!({
+    path: "../../wit",
+    world: "rule-plugin",
+    imports: {
+        // Trappable: a replayed case must fail when its recording has no
+        // answer, and asking about an undeclared list is a contract breach.
+        "qorgan:rule/history": trappable,
+        "qorgan:rule/lists": trappable,
+    },
+});
+
+pub(crate) use exports::qorgan::rule::rule as guest;
+pub(crate) use qorgan::rule::types as wit;
+
+/// The most bytes of one log message a plugin may write.
+const MAX_LOG_MESSAGE: usize = 2048;
+
+/// What a plugin instance's store holds: its limits, and the host services
+/// its imports answer from.
+pub(crate) struct HostState {
+    pub(crate) limiter: PluginLimiter,
+    pub(crate) history: Arc<History>,
+    pub(crate) lists: Arc<Lists>,
+    /// The lists the plugin declared in its metadata; asking about any other
+    /// list traps.
+    pub(crate) declared_lists: Arc<[String]>,
+    /// The plugin's id, for log lines.
+    pub(crate) plugin: Arc<str>,
+    /// Records or replays the plugin's questions, when set.
+    pub(crate) tap: Option<Arc<Tap>>,
+}
+
+impl HostState {
+    /// Answers `question` live, through the tap if there is one.
+    fn ask(
+        &self,
+        question: impl FnOnce() -> Question,
+        live: impl FnOnce() -> Answer,
+    ) -> wasmtime::Result<Answer> {
+        match &self.tap {
+            None => Ok(live()),
+            Some(tap) => tap
+                .answer(&self.plugin, question(), live)
+                .map_err(|e| wasmtime::format_err!("plugin `{}`: {e}", self.plugin)),
+        }
+    }
+
+    fn account_name(&self, account: wit::Account) -> String {
+        self.history
+            .name_of(account)
+            .map(|n| n.to_string())
+            .unwrap_or_else(|| format!("#{account}"))
+    }
+
+    fn declared(&self, name: &str) -> wasmtime::Result<&crate::lists::List> {
+        if !self.declared_lists.iter().any(|l| l == name) {
+            return Err(wasmtime::format_err!(
+                "plugin `{}` asked about list `{name}`, which its metadata does not declare",
+                self.plugin
+            ));
+        }
+        self.lists.get(name).ok_or_else(|| {
+            wasmtime::format_err!(
+                "plugin `{}` asked about list `{name}`, which the pack lacks",
+                self.plugin
+            )
+        })
+    }
+}
+
+/// Adds the host's implementations of the imports to `linker`.
+pub(crate) fn add_to_linker(
+    linker: &mut wasmtime::component::Linker<HostState>,
+) -> wasmtime::Result<()> {
+    RulePlugin::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)
+}
+
+impl wit::Host for HostState {}
+
+fn cursor(at: wit::Cursor) -> history::Cursor {
+    history::Cursor {
+        seq: at.seq,
+        time: at.time,
+    }
+}
+
+impl qorgan::rule::history::Host for HostState {
+    fn aggregate(
+        &mut self,
+        at: wit::Cursor,
+        q: qorgan::rule::history::Query,
+    ) -> wasmtime::Result<qorgan::rule::history::Totals> {
+        use qorgan::rule::history::{Direction, Kinds};
+        let direction = match q.direction {
+            Direction::Inbound => history::Direction::Inbound,
+            Direction::Outbound => history::Direction::Outbound,
+            Direction::Both => history::Direction::Both,
+        };
+        // The WIT flags and TxKind::ALL share one order.
+        let all = [
+            Kinds::CARD_TOPUP,
+            Kinds::TRANSFER,
+            Kinds::CASH_WITHDRAWAL,
+            Kinds::CASH_DEPOSIT,
+            Kinds::CARD_PAYMENT,
+            Kinds::CRYPTO_PURCHASE,
+            Kinds::CRYPTO_SALE,
+            Kinds::OTHER,
+        ];
+        let kinds = all
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| q.kinds.contains(**k))
+            .fold(0u8, |acc, (i, _)| acc | (1 << i));
+        let query = history::Query {
+            account: q.account,
+            window: q.window,
+            direction,
+            kinds,
+            min_amount: q.min_amount,
+            max_amount: q.max_amount,
+        };
+        let answer = self.ask(
+            || Question::Aggregate {
+                account: self.account_name(q.account),
+                query: QueryRecord::from_query(&query),
+            },
+            || Answer::Totals(self.history.aggregate(cursor(at), &query)),
+        )?;
+        let Answer::Totals(answer) = answer else {
+            return Err(wasmtime::format_err!(
+                "recorded answer to aggregate is not totals"
+            ));
+        };
+        Ok(qorgan::rule::history::Totals {
+            count: answer.count,
+            sum: answer.sum,
+            max: answer.max,
+            counterparties: answer.counterparties,
+            first: answer.first,
+            last: answer.last,
+        })
+    }
+
+    fn first_seen(
+        &mut self,
+        at: wit::Cursor,
+        account: wit::Account,
+    ) -> wasmtime::Result<Option<wit::Timestamp>> {
+        let answer = self.ask(
+            || Question::FirstSeen {
+                account: self.account_name(account),
+            },
+            || Answer::Time(self.history.first_seen(cursor(at), account)),
+        )?;
+        match answer {
+            Answer::Time(t) => Ok(t),
+            _ => Err(wasmtime::format_err!(
+                "recorded answer to first-seen is not a time"
+            )),
+        }
+    }
+
+    fn linked_accounts(&mut self, at: wit::Cursor, key: u64, window: u32) -> wasmtime::Result<u32> {
+        let answer = self.ask(
+            || Question::LinkedAccounts {
+                key: self.account_name(key),
+                window,
+            },
+            || Answer::Count(self.history.linked_accounts(cursor(at), key, window)),
+        )?;
+        match answer {
+            Answer::Count(n) => Ok(n),
+            _ => Err(wasmtime::format_err!(
+                "recorded answer to linked-accounts is not a count"
+            )),
+        }
+    }
+}
+
+impl qorgan::rule::lists::Host for HostState {
+    fn contains(&mut self, name: String, key: String) -> wasmtime::Result<bool> {
+        let list = self.declared(&name)?;
+        let answer = self.ask(
+            || Question::Contains {
+                list: name.clone(),
+                key: key.clone(),
+            },
+            || Answer::Member(list.contains(&key)),
+        )?;
+        member(answer)
+    }
+
+    fn contains_account(&mut self, name: String, account: wit::Account) -> wasmtime::Result<bool> {
+        let list = self.declared(&name)?;
+        let account_name = self.account_name(account);
+        let answer = self.ask(
+            || Question::ContainsAccount {
+                list: name.clone(),
+                account: account_name.clone(),
+            },
+            || Answer::Member(list.contains(&account_name)),
+        )?;
+        member(answer)
+    }
+}
+
+fn member(answer: Answer) -> wasmtime::Result<bool> {
+    match answer {
+        Answer::Member(b) => Ok(b),
+        _ => Err(wasmtime::format_err!(
+            "recorded answer to a list question is not a yes or no"
+        )),
+    }
+}
+
+impl qorgan::rule::log::Host for HostState {
+    fn log(&mut self, level: qorgan::rule::log::Level, message: String) {
+        use qorgan::rule::log::Level;
+        let mut message = message;
+        if message.len() > MAX_LOG_MESSAGE {
+            let mut cut = MAX_LOG_MESSAGE;
+            while !message.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            message.truncate(cut);
+            message.push('…');
+        }
+        let plugin = &*self.plugin;
+        match level {
+            Level::Trace => tracing::trace!(target: "qorgan::plugin", plugin, "{message}"),
+            Level::Debug => tracing::debug!(target: "qorgan::plugin", plugin, "{message}"),
+            Level::Info => tracing::info!(target: "qorgan::plugin", plugin, "{message}"),
+            Level::Warn => tracing::warn!(target: "qorgan::plugin", plugin, "{message}"),
+            Level::Error => tracing::error!(target: "qorgan::plugin", plugin, "{message}"),
+        }
+    }
+}

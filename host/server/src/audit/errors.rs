@@ -1,0 +1,90 @@
+//! What can go wrong with the decision log.
+
+use std::path::PathBuf;
+
+/// An error of the decision log: opening it, writing it, verifying it or
+/// replaying it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuditError {
+    /// SQLite refused an operation on the log.
+    #[error("decision log {path}: {source}")]
+    Sqlite {
+        /// The log's file.
+        path: PathBuf,
+        /// SQLite's error.
+        source: rusqlite::Error,
+    },
+    /// A file or directory around the log could not be used.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not a decision log of a format this host reads.
+    #[error("{path} is not a decision log this host reads: {problem}")]
+    Format {
+        /// The log's file.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The group holding this decision could not be committed: the
+    /// decision is not in the log and must not be acknowledged.
+    #[error("the decision log could not commit: {0}")]
+    NotDurable(String),
+    /// The writer has stopped: nothing more can be appended.
+    #[error("the decision log's writer has stopped")]
+    WriterStopped,
+    /// The writer's thread could not be started.
+    #[error("cannot start the decision log's writer: {0}")]
+    Thread(std::io::Error),
+    /// A row breaks the hash chain: it, or a row before it, was edited,
+    /// inserted or deleted.
+    #[error("row {seq}: {problem}")]
+    Broken {
+        /// The row's sequence number.
+        seq: i64,
+        /// What does not hold.
+        problem: String,
+    },
+    /// A pack that decided logged rows cannot be rebuilt for replay.
+    #[error("pack {digest}: {problem}")]
+    Pack {
+        /// The pack's manifest sha256.
+        digest: String,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+impl AuditError {
+    /// The SQLite result code naming why the log could not be written, for
+    /// the faults an operator must act on: `SQLITE_FULL` (the disk is
+    /// full), `SQLITE_READONLY` (the file or its file system is read-only),
+    /// `SQLITE_IOERR` (the disk failed), `SQLITE_CANTOPEN`; `None` for
+    /// any other error.
+    pub fn fault(&self) -> Option<&'static str> {
+        use rusqlite::ErrorCode;
+        let AuditError::Sqlite { source, .. } = self else {
+            return None;
+        };
+        match source.sqlite_error_code()? {
+            ErrorCode::DiskFull => Some("SQLITE_FULL"),
+            ErrorCode::ReadOnly => Some("SQLITE_READONLY"),
+            ErrorCode::SystemIoFailure => Some("SQLITE_IOERR"),
+            ErrorCode::CannotOpen => Some("SQLITE_CANTOPEN"),
+            _ => None,
+        }
+    }
+
+    /// Wraps a SQLite error on the log at `path`.
+    pub(crate) fn sqlite(path: &std::path::Path, source: rusqlite::Error) -> AuditError {
+        AuditError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}

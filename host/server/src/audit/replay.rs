@@ -1,0 +1,290 @@
+//! Replay: every logged transaction decided again by the pack that decided
+//! it, in the order it was logged, and any difference reported.
+//!
+//! Rules read history, so a transaction's decision depends on everything
+//! decided before it in the same run of the service. Replay rebuilds that
+//! history as it goes: a fresh, empty history at each run (the service
+//! starts with none), each row's transaction recorded in log order. The
+//! service decides in that same order (one deciding thread feeds the log),
+//! so an untouched log replays without a difference; a difference means
+//! the log, a pack or the host's behaviour changed.
+//!
+//! Each deciding pack is rebuilt from the archive kept in the log, checked
+//! to be the very pack the rows name (its manifest's sha256), and judged
+//! valid at the time it decided, not today. The decision's id and the time
+//! it took are not compared.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use rusqlite::OptionalExtension;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::errors::AuditError;
+use super::log::open_for_reading;
+use super::verify::{LoggedRow, for_each_row};
+use qorgan::engine::{Engine, Evaluator, PreparedPack};
+use qorgan::history::{History, HistoryLimits};
+use qorgan::pack::Pack;
+use qorgan::pack::archive::{ExtractLimits, extract_from};
+use qorgan::transaction::Transaction;
+
+/// The most rows replayed in one batch.
+const BATCH: usize = 256;
+
+/// A logged decision that replay decided differently.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Difference {
+    /// The row's sequence number.
+    pub seq: i64,
+    /// The logged decision's id.
+    pub decision_id: String,
+    /// The transaction's id.
+    pub tx_id: String,
+    /// What differs, in words.
+    pub what: String,
+}
+
+/// What a replay found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReplayReport {
+    /// Rows replayed.
+    pub rows: u64,
+    /// Distinct packs rebuilt.
+    pub packs: usize,
+    /// Service runs (each starting with an empty history).
+    pub runs: usize,
+    /// Every row decided differently.
+    pub differences: Vec<Difference>,
+}
+
+/// Replays the log at `path` on `engine` (whose active pack is not used).
+pub fn replay(path: &Path, engine: &Engine) -> Result<ReplayReport, AuditError> {
+    let conn = open_for_reading(path)?;
+    let mut packs: HashMap<String, (Arc<PreparedPack>, i64)> = HashMap::new();
+    let mut report = ReplayReport::default();
+    let mut current: Option<Segment> = None;
+    let mut pending: Vec<LoggedRow> = Vec::with_capacity(BATCH);
+    let mut history: Option<(String, Arc<History>)> = None;
+
+    for_each_row(&conn, path, 1, |row| {
+        let same = current
+            .as_ref()
+            .is_some_and(|s| s.run == row.entry.run && s.digest == row.entry.pack.digest);
+        if !same || pending.len() >= BATCH {
+            if let Some(segment) = current.as_mut() {
+                segment.decide(&pending, &mut report);
+            }
+            pending.clear();
+        }
+        if !same {
+            if history
+                .as_ref()
+                .is_none_or(|(run, _)| *run != row.entry.run)
+            {
+                history = Some((
+                    row.entry.run.clone(),
+                    Arc::new(History::new(HistoryLimits::default())),
+                ));
+                report.runs += 1;
+            }
+            let (prepared, retention) = match packs.get(&row.entry.pack.digest) {
+                Some(hit) => hit.clone(),
+                None => {
+                    let built = rebuild(&conn, path, engine, &row)?;
+                    packs.insert(row.entry.pack.digest.clone(), built.clone());
+                    built
+                }
+            };
+            let history = history
+                .as_ref()
+                .map(|(_, h)| Arc::clone(h))
+                .unwrap_or_else(|| Arc::new(History::new(HistoryLimits::default())));
+            history.set_retention(retention);
+            current = Some(Segment {
+                run: row.entry.run.clone(),
+                digest: row.entry.pack.digest.clone(),
+                evaluator: engine.evaluator().with_pack(prepared).with_history(history),
+            });
+        }
+        pending.push(row);
+        Ok(())
+    })?;
+    if let Some(segment) = current.as_mut() {
+        segment.decide(&pending, &mut report);
+    }
+    report.packs = packs.len();
+    Ok(report)
+}
+
+/// Consecutive rows of one run decided by one pack.
+struct Segment {
+    run: String,
+    digest: String,
+    evaluator: Evaluator,
+}
+
+impl Segment {
+    fn decide(&mut self, rows: &[LoggedRow], report: &mut ReplayReport) {
+        if rows.is_empty() {
+            return;
+        }
+        let mut parsed = Vec::with_capacity(rows.len());
+        let mut txs = Vec::with_capacity(rows.len());
+        for row in rows {
+            match Transaction::from_json(&row.entry.tx) {
+                Ok(tx) => {
+                    txs.push(tx);
+                    parsed.push(Ok(()));
+                }
+                Err(e) => parsed.push(Err(e.to_string())),
+            }
+        }
+        let mut decided = self.evaluator.evaluate_batch(&txs).into_iter();
+        for (row, parse) in rows.iter().zip(parsed) {
+            report.rows += 1;
+            let replayed = match parse {
+                Err(problem) => Err(format!(
+                    "the logged transaction no longer parses: {problem}"
+                )),
+                Ok(()) => match decided.next() {
+                    Some(Ok(decision)) => serde_json::to_value(&decision)
+                        .map_err(|e| format!("cannot serialise the replayed decision: {e}")),
+                    Some(Err(e)) => Err(format!("replay could not decide it: {e}")),
+                    None => Err("replay produced no decision".to_owned()),
+                },
+            };
+            let what = match replayed {
+                Err(problem) => Some(problem),
+                Ok(replayed) => compare(&row.entry.decision, replayed),
+            };
+            if let Some(what) = what {
+                report.differences.push(Difference {
+                    seq: row.seq,
+                    decision_id: row.entry.decision_id.clone(),
+                    tx_id: row.entry.tx_id.clone(),
+                    what,
+                });
+            }
+        }
+    }
+}
+
+/// What differs between the logged decision and the replayed one, if
+/// anything, ignoring the decision id and the time taken.
+fn compare(logged: &str, mut replayed: serde_json::Value) -> Option<String> {
+    let mut logged: serde_json::Value = match serde_json::from_str(logged) {
+        Ok(v) => v,
+        Err(e) => return Some(format!("the logged decision is not JSON: {e}")),
+    };
+    for value in [&mut logged, &mut replayed] {
+        if let Some(object) = value.as_object_mut() {
+            object.remove("decision_id");
+            object.remove("elapsed_us");
+        }
+    }
+    if logged == replayed {
+        return None;
+    }
+    let field = |v: &serde_json::Value, name: &str| v.get(name).cloned().unwrap_or_default();
+    let mut what = Vec::new();
+    for name in ["action", "score", "requirements", "pack"] {
+        let (a, b) = (field(&logged, name), field(&replayed, name));
+        if a != b {
+            what.push(format!("{name}: logged {a}, replayed {b}"));
+        }
+    }
+    let codes = |v: &serde_json::Value| -> Vec<String> {
+        v.get("findings")
+            .and_then(|f| f.as_array())
+            .map(|f| {
+                f.iter()
+                    .filter_map(|x| x.get("code").and_then(|c| c.as_str()).map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (a, b) = (codes(&logged), codes(&replayed));
+    if a != b {
+        what.push(format!("findings: logged {a:?}, replayed {b:?}"));
+    }
+    if what.is_empty() {
+        what.push("the findings' messages or evidence differ".to_owned());
+    }
+    Some(what.join("; "))
+}
+
+/// The pack `row` names, rebuilt from the log's archive, checked and
+/// prepared; with its history retention in seconds.
+fn rebuild(
+    conn: &rusqlite::Connection,
+    path: &Path,
+    engine: &Engine,
+    row: &LoggedRow,
+) -> Result<(Arc<PreparedPack>, i64), AuditError> {
+    let digest = row.entry.pack.digest.clone();
+    let problem = |problem: String| AuditError::Pack {
+        digest: digest.clone(),
+        problem,
+    };
+    let archive: Option<Option<Vec<u8>>> = conn
+        .query_row(
+            "SELECT archive FROM packs WHERE digest = ?1",
+            [&row.entry.pack.digest],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(|e| AuditError::sqlite(path, e))?;
+    let archive = match archive {
+        None => return Err(problem("the log does not hold this pack".into())),
+        Some(None) => return Err(problem("the log holds no archive of this pack".into())),
+        Some(Some(bytes)) => bytes,
+    };
+    let temp = tempfile::tempdir().map_err(|source| AuditError::Io {
+        path: std::env::temp_dir(),
+        source,
+    })?;
+    let dir = temp.path().join("pack");
+    extract_from(archive.as_slice(), &dir, &ExtractLimits::default())
+        .map_err(|e| problem(format!("cannot unpack its archive: {e}")))?;
+    let at = OffsetDateTime::parse(&row.entry.decided_at, &Rfc3339)
+        .map_err(|e| problem(format!("row {}: decided_at: {e}", row.seq)))?;
+    let pack = Pack::read_at(&dir, at).map_err(|e| problem(format!("cannot read it: {e}")))?;
+    if pack.digest != row.entry.pack.digest {
+        return Err(problem(format!(
+            "the archive holds the pack whose manifest is {}, not the one that decided",
+            pack.digest
+        )));
+    }
+    let retention = i64::from(pack.manifest.history.retention_days) * 24 * 3600;
+    let prepared = engine
+        .prepare(&pack)
+        .map_err(|e| problem(format!("cannot load it: {e}")))?;
+    Ok((Arc::new(prepared), retention))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_decision_id_and_time_are_not_compared() {
+        let logged = r#"{"tx":"t","decision_id":"A","action":"allow","score":0,"elapsed_us":3}"#;
+        let replayed = serde_json::json!({"tx":"t","decision_id":"B","action":"allow","score":0,"elapsed_us":9});
+        assert_eq!(compare(logged, replayed), None);
+    }
+
+    #[test]
+    fn a_different_action_is_named() {
+        let logged = r#"{"tx":"t","action":"allow","score":0,"findings":[]}"#;
+        let replayed = serde_json::json!({"tx":"t","action":"hold","score":60,"findings":[{"code":"MULE_SCORE_HIGH"}]});
+        let what = compare(logged, replayed).unwrap_or_default();
+        assert!(
+            what.contains(r#"action: logged "allow", replayed "hold""#),
+            "{what}"
+        );
+        assert!(what.contains("MULE_SCORE_HIGH"), "{what}");
+    }
+}

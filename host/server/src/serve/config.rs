@@ -1,0 +1,337 @@
+//! The service's configuration: defaults, a TOML file, the environment and
+//! flags, each overriding the one before.
+//!
+//! Every setting is a [`ConfigLayer`] field, all optional; a layer is read
+//! from a TOML file ([`ConfigLayer::from_toml`]), from `QORGAN_*`
+//! variables ([`ConfigLayer::from_env`]) or built from command-line flags,
+//! and [`ServeConfig::apply`] lays it over the settings so far. Applying
+//! file, then environment, then flags gives the precedence
+//! flags > environment > file > defaults.
+//!
+//! | TOML key / variable | meaning | default |
+//! |---|---|---|
+//! | `listen` / `QORGAN_LISTEN` | address to listen on | `127.0.0.1:8377` |
+//! | `pack` / `QORGAN_PACK` | an unsigned local pack, used when no source is set | the reference pack `examples/packs/kz-afm` |
+//! | `pack_source` / `QORGAN_PACK_SOURCE` | a directory, `http(s)://` URL or `oci://` reference to watch for signed packs | none |
+//! | `trust` / `QORGAN_TRUST` | public key files trusted for signatures (`,`-separated in the variable) | none |
+//! | `require` / `QORGAN_REQUIRE` | signatures required (M of N) | 1 |
+//! | `state_dir` / `QORGAN_STATE_DIR` | where the active pack and the log are kept | `$XDG_STATE_HOME/qorgan`, else `~/.local/state/qorgan` |
+//! | `decision_log` / `QORGAN_DECISION_LOG` | the decision log's file | `<state_dir>/decisions.sqlite` |
+//! | `poll_interval_ms` / `QORGAN_POLL_INTERVAL_MS` | how often the source is polled | 5000 |
+//! | `max_body_bytes` / `QORGAN_MAX_BODY_BYTES` | the largest request body | 4194304 |
+//! | `max_batch` / `QORGAN_MAX_BATCH` | the most transactions in one batch request | 1000 |
+//! | `max_pack_age_secs` / `QORGAN_MAX_PACK_AGE_SECS` | `/readyz` fails when the active pack was issued longer ago | none |
+//! | `max_group` / `QORGAN_MAX_GROUP` | the most decisions one log commit holds | 4096 |
+//! | `threads` / `QORGAN_THREADS` | HTTP worker threads | 2 |
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::errors::ServeError;
+
+/// The address the service listens on by default.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8377";
+
+/// The prefix of the service's environment variables.
+pub const ENV_PREFIX: &str = "QORGAN_";
+
+/// The service's settings, complete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServeConfig {
+    /// The address to listen on (port 0: any free port, printed at start).
+    pub listen: SocketAddr,
+    /// The unsigned local pack used when there is no `pack_source`.
+    pub pack: PathBuf,
+    /// Where signed packs come from: a directory, a URL, an OCI reference.
+    pub pack_source: Option<String>,
+    /// Public key files trusted to sign packs.
+    pub trust: Vec<PathBuf>,
+    /// How many trusted signatures a pack needs.
+    pub require: usize,
+    /// The state directory.
+    pub state_dir: PathBuf,
+    /// The decision log's file, if not the default in the state directory.
+    pub decision_log: Option<PathBuf>,
+    /// How often the pack source is polled.
+    pub poll_interval: Duration,
+    /// The largest request body, in bytes.
+    pub max_body_bytes: usize,
+    /// The most transactions in one batch request.
+    pub max_batch: usize,
+    /// How long ago the active pack may have been issued for `/readyz`.
+    pub max_pack_age: Option<Duration>,
+    /// The most decisions one commit of the log holds.
+    pub max_group: usize,
+    /// HTTP worker threads.
+    pub threads: usize,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8377)),
+            pack: default_pack(),
+            pack_source: None,
+            trust: Vec::new(),
+            require: 1,
+            state_dir: default_state_dir(),
+            decision_log: None,
+            poll_interval: Duration::from_secs(5),
+            max_body_bytes: 4 * 1024 * 1024,
+            max_batch: 1000,
+            max_pack_age: None,
+            max_group: crate::audit::log::DEFAULT_MAX_GROUP,
+            threads: 2,
+        }
+    }
+}
+
+impl ServeConfig {
+    /// Lays `layer` over these settings: what it sets wins.
+    pub fn apply(mut self, layer: ConfigLayer) -> ServeConfig {
+        if let Some(v) = layer.listen {
+            self.listen = v;
+        }
+        if let Some(v) = layer.pack {
+            self.pack = v;
+        }
+        if let Some(v) = layer.pack_source {
+            self.pack_source = Some(v);
+        }
+        if let Some(v) = layer.trust {
+            self.trust = v;
+        }
+        if let Some(v) = layer.require {
+            self.require = v.max(1);
+        }
+        if let Some(v) = layer.state_dir {
+            self.state_dir = v;
+        }
+        if let Some(v) = layer.decision_log {
+            self.decision_log = Some(v);
+        }
+        if let Some(v) = layer.poll_interval_ms {
+            self.poll_interval = Duration::from_millis(v.max(10));
+        }
+        if let Some(v) = layer.max_body_bytes {
+            self.max_body_bytes = v.max(1024);
+        }
+        if let Some(v) = layer.max_batch {
+            self.max_batch = v.max(1);
+        }
+        if let Some(v) = layer.max_pack_age_secs {
+            self.max_pack_age = Some(Duration::from_secs(v));
+        }
+        if let Some(v) = layer.max_group {
+            self.max_group = v.max(1);
+        }
+        if let Some(v) = layer.threads {
+            self.threads = v.clamp(1, 256);
+        }
+        self
+    }
+
+    /// The decision log's file.
+    pub fn decision_log_path(&self) -> PathBuf {
+        self.decision_log
+            .clone()
+            .unwrap_or_else(|| self.state_dir.join("decisions.sqlite"))
+    }
+
+    /// The directory the activator keeps the active signed pack in.
+    pub fn pack_state_dir(&self) -> PathBuf {
+        self.state_dir.join("pack")
+    }
+}
+
+/// Some settings: a TOML file's, the environment's or the flags'.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigLayer {
+    /// See [`ServeConfig::listen`].
+    pub listen: Option<SocketAddr>,
+    /// See [`ServeConfig::pack`].
+    pub pack: Option<PathBuf>,
+    /// See [`ServeConfig::pack_source`].
+    pub pack_source: Option<String>,
+    /// See [`ServeConfig::trust`].
+    pub trust: Option<Vec<PathBuf>>,
+    /// See [`ServeConfig::require`].
+    pub require: Option<usize>,
+    /// See [`ServeConfig::state_dir`].
+    pub state_dir: Option<PathBuf>,
+    /// See [`ServeConfig::decision_log`].
+    pub decision_log: Option<PathBuf>,
+    /// See [`ServeConfig::poll_interval`], in milliseconds.
+    pub poll_interval_ms: Option<u64>,
+    /// See [`ServeConfig::max_body_bytes`].
+    pub max_body_bytes: Option<usize>,
+    /// See [`ServeConfig::max_batch`].
+    pub max_batch: Option<usize>,
+    /// See [`ServeConfig::max_pack_age`], in seconds.
+    pub max_pack_age_secs: Option<u64>,
+    /// See [`ServeConfig::max_group`].
+    pub max_group: Option<usize>,
+    /// See [`ServeConfig::threads`].
+    pub threads: Option<usize>,
+}
+
+impl ConfigLayer {
+    /// The settings of a TOML document; an unknown key is an error.
+    pub fn from_toml(text: &str) -> Result<ConfigLayer, ServeError> {
+        toml::from_str(text).map_err(|e| ServeError::Config(e.to_string()))
+    }
+
+    /// The settings of the TOML file at `path`.
+    pub fn from_file(path: &Path) -> Result<ConfigLayer, ServeError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ServeError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        ConfigLayer::from_toml(&text)
+            .map_err(|e| ServeError::Config(format!("{}: {e}", path.display())))
+    }
+
+    /// The settings of the `QORGAN_*` variables among `vars` (e.g.
+    /// `std::env::vars()`); other variables are ignored.
+    pub fn from_env(
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<ConfigLayer, ServeError> {
+        let mut layer = ConfigLayer::default();
+        for (name, value) in vars {
+            let Some(key) = name.strip_prefix(ENV_PREFIX) else {
+                continue;
+            };
+            let bad = |e: &dyn std::fmt::Display| ServeError::Config(format!("{name}: {e}"));
+            let number = |v: &str| v.trim().parse::<u64>().map_err(|e| bad(&e));
+            let size = |v: &str| v.trim().parse::<usize>().map_err(|e| bad(&e));
+            match key {
+                "LISTEN" => layer.listen = Some(value.trim().parse().map_err(|e| bad(&e))?),
+                "PACK" => layer.pack = Some(PathBuf::from(value)),
+                "PACK_SOURCE" => layer.pack_source = Some(value),
+                "TRUST" => {
+                    layer.trust = Some(
+                        value
+                            .split(',')
+                            .map(str::trim)
+                            .filter(|s| !s.is_empty())
+                            .map(PathBuf::from)
+                            .collect(),
+                    );
+                }
+                "REQUIRE" => layer.require = Some(size(&value)?),
+                "STATE_DIR" => layer.state_dir = Some(PathBuf::from(value)),
+                "DECISION_LOG" => layer.decision_log = Some(PathBuf::from(value)),
+                "POLL_INTERVAL_MS" => layer.poll_interval_ms = Some(number(&value)?),
+                "MAX_BODY_BYTES" => layer.max_body_bytes = Some(size(&value)?),
+                "MAX_BATCH" => layer.max_batch = Some(size(&value)?),
+                "MAX_PACK_AGE_SECS" => layer.max_pack_age_secs = Some(number(&value)?),
+                "MAX_GROUP" => layer.max_group = Some(size(&value)?),
+                "THREADS" => layer.threads = Some(size(&value)?),
+                // QORGAN_LOG (the log filter) and others are not the
+                // service's settings.
+                _ => {}
+            }
+        }
+        Ok(layer)
+    }
+}
+
+/// The reference pack: `examples/packs/kz-afm` under the current
+/// directory if it is there, else in the source tree this host was built
+/// from.
+fn default_pack() -> PathBuf {
+    let here = PathBuf::from("examples/packs/kz-afm");
+    if here.join(qorgan::pack::MANIFEST).is_file() {
+        return here;
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .map(|root| root.join("examples/packs/kz-afm"))
+        .unwrap_or(here)
+}
+
+/// `$XDG_STATE_HOME/qorgan`, else `$HOME/.local/state/qorgan`, else
+/// `.qorgan-state` in the current directory.
+fn default_state_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("XDG_STATE_HOME").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir).join("qorgan");
+    }
+    if let Some(home) = std::env::var_os("HOME").filter(|d| !d.is_empty()) {
+        return PathBuf::from(home).join(".local/state/qorgan");
+    }
+    PathBuf::from(".qorgan-state")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn flags_beat_the_environment_which_beats_the_file_which_beats_defaults() {
+        let file = match ConfigLayer::from_toml(
+            "listen = \"127.0.0.1:9000\"\nmax_batch = 10\nmax_group = 7\ntrust = [\"a.pub\"]\n",
+        ) {
+            Ok(l) => l,
+            Err(e) => panic!("{e}"),
+        };
+        let env = match ConfigLayer::from_env(vars(&[
+            ("QORGAN_MAX_BATCH", "20"),
+            ("QORGAN_LISTEN", "127.0.0.1:9001"),
+            ("QORGAN_TRUST", "b.pub, c.pub"),
+            ("QORGAN_LOG", "debug"),
+            ("HOME", "/root"),
+        ])) {
+            Ok(l) => l,
+            Err(e) => panic!("{e}"),
+        };
+        let flags = ConfigLayer {
+            listen: Some(SocketAddr::from(([127, 0, 0, 1], 9002))),
+            ..ConfigLayer::default()
+        };
+        let config = ServeConfig::default().apply(file).apply(env).apply(flags);
+        assert_eq!(config.listen.port(), 9002);
+        assert_eq!(config.max_batch, 20);
+        assert_eq!(config.max_group, 7);
+        assert_eq!(
+            config.trust,
+            vec![PathBuf::from("b.pub"), PathBuf::from("c.pub")]
+        );
+        assert_eq!(config.max_body_bytes, ServeConfig::default().max_body_bytes);
+    }
+
+    #[test]
+    fn an_unknown_key_or_a_malformed_variable_is_an_error_naming_it() {
+        match ConfigLayer::from_toml("listen_on = \"x\"\n") {
+            Err(e) => assert!(e.to_string().contains("listen_on"), "{e}"),
+            Ok(l) => panic!("accepted {l:?}"),
+        }
+        match ConfigLayer::from_env(vars(&[("QORGAN_MAX_BATCH", "many")])) {
+            Err(e) => assert!(e.to_string().contains("QORGAN_MAX_BATCH"), "{e}"),
+            Ok(l) => panic!("accepted {l:?}"),
+        }
+    }
+
+    #[test]
+    fn the_log_lives_in_the_state_directory_unless_named() {
+        let config = ServeConfig::default().apply(ConfigLayer {
+            state_dir: Some(PathBuf::from("/var/lib/qorgan")),
+            ..ConfigLayer::default()
+        });
+        assert_eq!(
+            config.decision_log_path(),
+            PathBuf::from("/var/lib/qorgan/decisions.sqlite")
+        );
+    }
+}

@@ -1,0 +1,341 @@
+//! Prometheus metrics, written by hand in the text exposition format.
+//!
+//! A handful of counters and one histogram family do not need a metrics
+//! framework: atomics for counters, fixed microsecond buckets for the
+//! per-plugin latency. Decisions are counted once acknowledged, that is
+//! once they are in the log.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use qorgan::decision::{Action, PLUGIN_FAILED};
+use qorgan::engine::PluginTimer;
+
+/// Upper bounds of the latency buckets, in microseconds.
+pub const BUCKETS_US: [u64; 14] = [
+    5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000,
+];
+
+const ACTIONS: [Action; 5] = [
+    Action::Allow,
+    Action::Verify,
+    Action::Review,
+    Action::Hold,
+    Action::Block,
+];
+
+/// A histogram of durations in microseconds.
+#[derive(Debug, Default, Clone)]
+struct Histogram {
+    /// Counts per bucket of [`BUCKETS_US`], not cumulative; the last is
+    /// above every bound.
+    counts: [u64; BUCKETS_US.len() + 1],
+    sum_us: u64,
+}
+
+impl Histogram {
+    fn observe(&mut self, us: u64) {
+        let bucket = BUCKETS_US
+            .iter()
+            .position(|bound| us <= *bound)
+            .unwrap_or(BUCKETS_US.len());
+        if let Some(count) = self.counts.get_mut(bucket) {
+            *count += 1;
+        }
+        self.sum_us = self.sum_us.saturating_add(us);
+    }
+
+    fn count(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+}
+
+/// One plugin's latency and failures.
+#[derive(Debug, Default, Clone)]
+struct PluginStats {
+    latency: Histogram,
+    failures: u64,
+}
+
+/// The service's metrics.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    decisions: [AtomicU64; 5],
+    rejected: AtomicU64,
+    not_logged: AtomicU64,
+    plugins: Mutex<BTreeMap<String, PluginStats>>,
+}
+
+/// What the service reports besides its own counters, read at scrape time.
+#[derive(Debug, Clone, Default)]
+pub struct Gauges {
+    /// The active pack's serial, if any.
+    pub active_serial: Option<u64>,
+    /// Packs activated since start.
+    pub activations: u64,
+    /// Candidate packs refused since start.
+    pub refused: u64,
+    /// Groups the decision log committed.
+    pub log_commits: u64,
+    /// Decisions the decision log committed.
+    pub log_rows: u64,
+    /// The most decisions one commit held.
+    pub log_largest_group: u64,
+    /// Groups the decision log failed to commit.
+    pub log_failures: u64,
+    /// Whether the decision log cannot be written now.
+    pub log_failing: bool,
+}
+
+impl Metrics {
+    /// Counts an acknowledged decision.
+    pub fn decided(&self, action: Action, findings: &[qorgan::decision::Finding]) {
+        let index = ACTIONS.iter().position(|a| *a == action).unwrap_or(0);
+        if let Some(counter) = self.decisions.get(index) {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+        let failed: Vec<&str> = findings
+            .iter()
+            .filter(|f| f.code == PLUGIN_FAILED)
+            .map(|f| f.rule.split('@').next().unwrap_or(&f.rule))
+            .collect();
+        if !failed.is_empty() {
+            let mut plugins = self.plugins.lock().unwrap_or_else(|p| p.into_inner());
+            for plugin in failed {
+                plugins.entry(plugin.to_owned()).or_default().failures += 1;
+            }
+        }
+    }
+
+    /// Counts a transaction rejected before deciding (malformed, or
+    /// undecidable).
+    pub fn rejected(&self, count: u64) {
+        self.rejected.fetch_add(count, Ordering::Relaxed);
+    }
+
+    /// Counts decisions that were made but could not be logged, and so
+    /// were not acknowledged.
+    pub fn not_logged(&self, count: u64) {
+        self.not_logged.fetch_add(count, Ordering::Relaxed);
+    }
+
+    /// Acknowledged decisions with `action`.
+    pub fn decisions(&self, action: Action) -> u64 {
+        ACTIONS
+            .iter()
+            .position(|a| *a == action)
+            .and_then(|i| self.decisions.get(i))
+            .map_or(0, |c| c.load(Ordering::Relaxed))
+    }
+
+    /// The exposition text.
+    pub fn render(&self, gauges: &Gauges) -> String {
+        let mut out = String::with_capacity(4096);
+        let _ = writeln!(
+            out,
+            "# HELP qorgan_decisions_total Decisions acknowledged (durable in the log), by action."
+        );
+        let _ = writeln!(out, "# TYPE qorgan_decisions_total counter");
+        for action in ACTIONS {
+            let _ = writeln!(
+                out,
+                "qorgan_decisions_total{{action=\"{action}\"}} {}",
+                self.decisions(action)
+            );
+        }
+        counter(
+            &mut out,
+            "qorgan_transactions_rejected_total",
+            "Transactions rejected without a decision (malformed or undecidable).",
+            self.rejected.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "qorgan_decisions_not_logged_total",
+            "Decisions made but not acknowledged because the log could not commit them.",
+            self.not_logged.load(Ordering::Relaxed),
+        );
+        let plugins = self
+            .plugins
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let _ = writeln!(
+            out,
+            "# HELP qorgan_plugin_call_duration_us Time of one plugin call on one batch, in microseconds."
+        );
+        let _ = writeln!(out, "# TYPE qorgan_plugin_call_duration_us histogram");
+        for (plugin, stats) in &plugins {
+            let mut cumulative = 0u64;
+            for (bound, count) in BUCKETS_US.iter().zip(stats.latency.counts.iter()) {
+                cumulative += count;
+                let _ = writeln!(
+                    out,
+                    "qorgan_plugin_call_duration_us_bucket{{plugin=\"{plugin}\",le=\"{bound}\"}} {cumulative}"
+                );
+            }
+            let _ = writeln!(
+                out,
+                "qorgan_plugin_call_duration_us_bucket{{plugin=\"{plugin}\",le=\"+Inf\"}} {}",
+                stats.latency.count()
+            );
+            let _ = writeln!(
+                out,
+                "qorgan_plugin_call_duration_us_sum{{plugin=\"{plugin}\"}} {}",
+                stats.latency.sum_us
+            );
+            let _ = writeln!(
+                out,
+                "qorgan_plugin_call_duration_us_count{{plugin=\"{plugin}\"}} {}",
+                stats.latency.count()
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP qorgan_plugin_failures_total Decisions in which a plugin failed (PLUGIN_FAILED)."
+        );
+        let _ = writeln!(out, "# TYPE qorgan_plugin_failures_total counter");
+        for (plugin, stats) in &plugins {
+            let _ = writeln!(
+                out,
+                "qorgan_plugin_failures_total{{plugin=\"{plugin}\"}} {}",
+                stats.failures
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP qorgan_active_pack_serial The serial of the pack deciding now."
+        );
+        let _ = writeln!(out, "# TYPE qorgan_active_pack_serial gauge");
+        if let Some(serial) = gauges.active_serial {
+            let _ = writeln!(out, "qorgan_active_pack_serial {serial}");
+        }
+        counter(
+            &mut out,
+            "qorgan_pack_activations_total",
+            "Signed packs activated (or restored) since start.",
+            gauges.activations,
+        );
+        counter(
+            &mut out,
+            "qorgan_pack_activations_refused_total",
+            "Candidate packs refused since start.",
+            gauges.refused,
+        );
+        counter(
+            &mut out,
+            "qorgan_log_commits_total",
+            "Groups the decision log committed.",
+            gauges.log_commits,
+        );
+        counter(
+            &mut out,
+            "qorgan_log_decisions_total",
+            "Decisions the decision log committed.",
+            gauges.log_rows,
+        );
+        let _ = writeln!(
+            out,
+            "# HELP qorgan_log_largest_group The most decisions one commit held."
+        );
+        let _ = writeln!(out, "# TYPE qorgan_log_largest_group gauge");
+        let _ = writeln!(out, "qorgan_log_largest_group {}", gauges.log_largest_group);
+        counter(
+            &mut out,
+            "qorgan_log_failures_total",
+            "Groups the decision log failed to commit (full disk, read-only, I/O error); none of their decisions was acknowledged.",
+            gauges.log_failures,
+        );
+        let _ = writeln!(
+            out,
+            "# HELP qorgan_log_failing 1 while the decision log cannot be written (and /readyz fails), else 0."
+        );
+        let _ = writeln!(out, "# TYPE qorgan_log_failing gauge");
+        let _ = writeln!(out, "qorgan_log_failing {}", u8::from(gauges.log_failing));
+        out
+    }
+}
+
+fn counter(out: &mut String, name: &str, help: &str, value: u64) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} counter");
+    let _ = writeln!(out, "{name} {value}");
+}
+
+impl PluginTimer for Metrics {
+    fn observe(&self, plugin: &str, _transactions: usize, elapsed: Duration) {
+        let us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+        let mut plugins = self.plugins.lock().unwrap_or_else(|p| p.into_inner());
+        match plugins.get_mut(plugin) {
+            Some(stats) => stats.latency.observe(us),
+            None => {
+                let mut stats = PluginStats::default();
+                stats.latency.observe(us);
+                plugins.insert(plugin.to_owned(), stats);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latencies_fall_in_cumulative_microsecond_buckets() {
+        let metrics = Metrics::default();
+        metrics.observe("kz-mule", 1, Duration::from_micros(7));
+        metrics.observe("kz-mule", 1, Duration::from_micros(300));
+        metrics.observe("kz-mule", 1, Duration::from_secs(1));
+        let text = metrics.render(&Gauges::default());
+        assert!(
+            text.contains("qorgan_plugin_call_duration_us_bucket{plugin=\"kz-mule\",le=\"5\"} 0"),
+            "{text}"
+        );
+        assert!(text.contains("le=\"10\"} 1"), "{text}");
+        assert!(text.contains("le=\"500\"} 2"), "{text}");
+        assert!(text.contains("le=\"+Inf\"} 3"), "{text}");
+        assert!(text.contains("qorgan_plugin_call_duration_us_sum{plugin=\"kz-mule\"} 1000307"));
+    }
+
+    #[test]
+    fn decisions_are_counted_by_action_and_plugin_failures_by_plugin() {
+        let metrics = Metrics::default();
+        let failed = qorgan::decision::Finding {
+            code: PLUGIN_FAILED.into(),
+            rule: "kz-mule@1.0.0".into(),
+            action: Action::Review,
+            score: 0,
+            requirements: qorgan::transaction::Checks::NONE,
+            message: String::new(),
+            evidence: qorgan::decision::Evidence::default(),
+        };
+        metrics.decided(Action::Review, std::slice::from_ref(&failed));
+        metrics.decided(Action::Allow, &[]);
+        let text = metrics.render(&Gauges {
+            active_serial: Some(7),
+            refused: 2,
+            ..Gauges::default()
+        });
+        assert!(
+            text.contains("qorgan_decisions_total{action=\"review\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("qorgan_decisions_total{action=\"allow\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("qorgan_plugin_failures_total{plugin=\"kz-mule\"} 1"),
+            "{text}"
+        );
+        assert!(text.contains("qorgan_active_pack_serial 7"), "{text}");
+        assert!(
+            text.contains("qorgan_pack_activations_refused_total 2"),
+            "{text}"
+        );
+    }
+}

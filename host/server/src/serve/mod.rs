@@ -1,0 +1,210 @@
+//! `qorgan serve`: the HTTP service a bank's other systems call.
+//!
+//! # Why
+//!
+//! Most bank systems are not written in Rust; they call a service. The
+//! service is where hot reload meets real traffic, and where every decision
+//! must be kept for the regulator. So it is built around three promises:
+//!
+//! - **No failed request on a pack swap.** The pack source is watched on a
+//!   background thread ([`qorgan::source::Watcher`]); a new pack is checked
+//!   and swapped in atomically by the [`Activator`], and each batch is
+//!   decided by whichever pack is active when it is taken up.
+//! - **No acknowledged decision is ever lost.** A decision is returned only
+//!   once it is committed to the decision log ([`crate::audit`]), durable
+//!   on disk; the log commits decisions in groups so that the cost of a
+//!   commit is shared under load (`decider.rs`).
+//! - **Operable.** Health and readiness for an orchestrator, Prometheus
+//!   metrics (`metrics.rs`), an OpenAPI document for integrators
+//!   (`openapi.rs`), configuration from a file, the environment and flags
+//!   (`config.rs`), and a graceful stop on SIGTERM that drains requests and
+//!   flushes the log (`shutdown.rs`).
+//!
+//! The routes are in `routes.rs`; `docs/serve.md` describes them.
+
+mod config;
+mod decider;
+mod errors;
+pub mod metrics;
+pub mod openapi;
+mod routes;
+pub mod shutdown;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub use config::{ConfigLayer, DEFAULT_LISTEN, ENV_PREFIX, ServeConfig};
+pub use errors::ServeError;
+
+use self::decider::PackFiles;
+use self::metrics::Metrics;
+use self::routes::{Origin, Shared};
+use crate::audit::LogWriter;
+use qorgan::engine::Engine;
+use qorgan::pack::{Pack, TrustConfig};
+use qorgan::source::{Activator, Watcher};
+
+/// What the service did, reported when it stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stopped {
+    /// Decisions committed to the log during this run.
+    pub decisions: u64,
+    /// Commits (groups) it took.
+    pub commits: u64,
+    /// The most decisions one commit held.
+    pub largest_group: u64,
+}
+
+/// Runs the service with `config` until SIGTERM or Ctrl-C, then drains
+/// requests, flushes the log and returns. `on_listening` is told the
+/// address once the socket is bound (useful with port 0).
+pub fn run(
+    config: ServeConfig,
+    on_listening: impl FnOnce(SocketAddr) + Send + 'static,
+) -> Result<Stopped, ServeError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.threads)
+        .thread_name("qorgan-http")
+        .enable_all()
+        .build()
+        .map_err(|source| ServeError::Runtime {
+            what: "the HTTP runtime".into(),
+            source,
+        })?;
+    let engine = Engine::new().map_err(|e| ServeError::Engine(e.to_string()))?;
+    let (origin, files, watcher) = match &config.pack_source {
+        Some(location) => start_source(&engine, &config, location)?,
+        None => load_local(&engine, &config)?,
+    };
+    // Opened once a pack is at hand: a start that fails leaves no log.
+    let log_path = config.decision_log_path();
+    let writer = LogWriter::builder(&log_path)
+        .max_group(config.max_group)
+        .spawn()?;
+    let log_stats = Arc::clone(writer.stats());
+    let metrics = Arc::new(Metrics::default());
+
+    let run_id = ulid::Ulid::new().to_string();
+    let (decider, decider_thread) =
+        decider::spawn(engine.clone(), writer, files, Arc::clone(&metrics), run_id)?;
+    let shared = Arc::new(Shared {
+        decider,
+        engine,
+        origin,
+        metrics,
+        log_stats: Arc::clone(&log_stats),
+        log_path: log_path.display().to_string(),
+        max_body_bytes: config.max_body_bytes,
+        max_batch: config.max_batch,
+        max_pack_age: config.max_pack_age,
+    });
+    let router = routes::router(shared);
+    let listen = config.listen;
+    let served = runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|source| ServeError::Net {
+                what: format!("cannot listen on {listen}"),
+                source,
+            })?;
+        let local = listener.local_addr().map_err(|source| ServeError::Net {
+            what: "cannot read the bound address".into(),
+            source,
+        })?;
+        tracing::info!(address = %local, "listening");
+        on_listening(local);
+        axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown::signal())
+            .await
+            .map_err(|source| ServeError::Net {
+                what: "the server failed".into(),
+                source,
+            })
+    });
+    // Every connection is closed: dropping the runtime drops the last
+    // handles to the deciding thread, which then decides what is queued,
+    // hands it to the log, and closes the log once it is committed.
+    drop(runtime);
+    if let Some(watcher) = watcher {
+        watcher.stop();
+    }
+    decider_thread.join();
+    served?;
+    Ok(Stopped {
+        decisions: log_stats.rows(),
+        commits: log_stats.groups(),
+        largest_group: log_stats.largest_group(),
+    })
+}
+
+/// The unsigned local pack, loaded as it is.
+fn load_local(
+    engine: &Engine,
+    config: &ServeConfig,
+) -> Result<(Origin, PackFiles, Option<Watcher>), ServeError> {
+    let dir = &config.pack;
+    let pack = Pack::read(dir)
+        .map_err(|e| ServeError::Pack(format!("cannot load the pack {}: {e}", dir.display())))?;
+    let info = engine
+        .load(&pack)
+        .map_err(|e| ServeError::Engine(format!("{}: {e}", dir.display())))?;
+    tracing::warn!(
+        pack = %dir.display(),
+        name = %info.name,
+        serial = info.serial,
+        "deciding with a local pack loaded as it is: its signatures are not checked (use --pack-source and --trust in production)"
+    );
+    let origin = Origin::Local {
+        dir: dir.display().to_string(),
+        issued_at: pack.manifest.issued_at.clone(),
+        expires_at: pack.manifest.expires_at.clone(),
+    };
+    Ok((origin, PackFiles::Local(dir.clone()), None))
+}
+
+/// Signed packs from `location`, through an activator: the persisted pack
+/// restored first, then the source watched.
+fn start_source(
+    engine: &Engine,
+    config: &ServeConfig,
+    location: &str,
+) -> Result<(Origin, PackFiles, Option<Watcher>), ServeError> {
+    if config.trust.is_empty() {
+        return Err(ServeError::Config(format!(
+            "the pack source {location} needs at least one trusted key (--trust KEYFILE)"
+        )));
+    }
+    let mut trust = TrustConfig::builder();
+    for key in &config.trust {
+        trust = trust
+            .trust_file(key)
+            .map_err(|e| ServeError::Source(e.to_string()))?;
+    }
+    let trust = trust
+        .require(config.require)
+        .build()
+        .map_err(|e| ServeError::Source(e.to_string()))?;
+    let activator = Activator::builder(engine.clone(), trust, config.pack_state_dir())
+        .build()
+        .map_err(|e| ServeError::Source(e.to_string()))?;
+    let activator = Arc::new(activator);
+    match activator.restore() {
+        Ok(Some(restored)) => {
+            tracing::info!(serial = restored.pack.serial, "restored the persisted pack")
+        }
+        Ok(None) => {}
+        Err(refusal) => {
+            tracing::warn!(%refusal, "the persisted pack was refused; waiting for the source")
+        }
+    }
+    let source =
+        qorgan_distribution::open(location).map_err(|e| ServeError::Source(e.to_string()))?;
+    let name = qorgan::source::Source::name(&source);
+    let watcher = Watcher::spawn(Arc::clone(&activator), source, config.poll_interval)
+        .map_err(|e| ServeError::Source(e.to_string()))?;
+    let origin = Origin::Source {
+        name,
+        activator: Arc::clone(&activator),
+    };
+    Ok((origin, PackFiles::Activated(activator), Some(watcher)))
+}
