@@ -1,4 +1,4 @@
-//! The command-line interface (DESIGN.md, "CLI surface").
+//! The command-line interface (docs/contracts.md, "The command line").
 //!
 //! Exit codes: 0 success; 65 when `eval` or `backtest` rejected any input
 //! line; 1 when `test` found a failing case or `pack verify` refused a pack;
