@@ -1,4 +1,5 @@
-//! The `qorgan` command: build, inspect, test, sign, publish and run rule packs.
+//! The `qorgan` command: build, inspect, test, sign, publish and run rule
+//! packs (docs/contracts.md, "The command line").
 //!
 //! Exit codes: 0 success; 65 when `eval` or `backtest` rejected any input
 //! line; 1 when `test` found a failing case or `pack verify` refused a pack;

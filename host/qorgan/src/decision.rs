@@ -1,7 +1,7 @@
 //! Decisions: what the bank is told to do with a transaction, and why.
 //!
 //! Each rule returns findings for a transaction; this module folds them into
-//! one [`Decision`] (the output contract of DESIGN.md): the strongest action
+//! one [`Decision`] (the output contract of docs/contracts.md): the strongest action
 //! among the findings and the pack's score thresholds, the summed score, the
 //! union of required checks, and every finding with the rule that made it.
 //! A rule that fails (traps, runs out of time or memory, breaks the contract)
@@ -101,7 +101,7 @@ pub struct PackRef {
     pub serial: u64,
 }
 
-/// A decision on one transaction (DESIGN.md, "Decision JSON").
+/// A decision on one transaction (docs/contracts.md, "Decision JSON").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Decision {
     /// The transaction's id.

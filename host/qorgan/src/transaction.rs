@@ -1,6 +1,6 @@
 //! The transaction input contract: one JSON object per payment.
 //!
-//! Banks send transactions in the engine's own JSON format (DESIGN.md,
+//! Banks send transactions in the engine's own JSON format (docs/contracts.md,
 //! "Transaction JSON"). This module turns one such object into a typed
 //! [`Transaction`], checking every field a rule may read. Amounts are decimal
 //! strings parsed exactly into [`Amount`]s; nothing on the way is a float.

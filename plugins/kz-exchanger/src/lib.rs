@@ -2,7 +2,7 @@
 //!
 //! The crypto-platform and shadow-exchanger rules of the reference pack
 //! `kz-afm` (the "On Digital Assets" law, AFSA's public register and warnings,
-//! and the AFM's exchanger heuristics; see `shared/DOMAIN.md`):
+//! and the AFM's exchanger heuristics; see `docs/domain.md`):
 //!
 //! | Code | When | Action | Default score |
 //! |---|---|---|---|
@@ -128,7 +128,7 @@ pub mod lists {
 
 /// The default keyword list: crypto and exchange words in Latin and Cyrillic
 /// (Russian, and Kazakh `айырбас`), from the exchanger indicators of
-/// DOMAIN.md. Prefixes cover inflected and compound forms: `крипт` matches
+/// docs/domain.md. Prefixes cover inflected and compound forms: `крипт` matches
 /// `крипта`, `криптовалюта`; `обмен` matches `обменник`.
 pub const DEFAULT_KEYWORDS: &str = "usdt, usdc, tether, тезер, юсдт, усдт, trc20, erc20, btc, \
                                     bitcoin, биткоин, биток, crypto, крипт, p2p, п2п, обмен, \

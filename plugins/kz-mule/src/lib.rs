@@ -12,7 +12,7 @@
 //! long-dormant account, and leaves again within minutes as cash, crypto or
 //! an onward transfer. No single sign proves it (a student's birthday brings
 //! many senders; a new account is just new), so the rule scores the
-//! indicators of DOMAIN.md, each a weighted pack parameter, and follows the
+//! indicators of docs/domain.md, each a weighted pack parameter, and follows the
 //! Bank of Russia practice of flagging only when **two or more** hold at once.
 //!
 //! ## Who is scored, and when

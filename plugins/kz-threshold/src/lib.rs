@@ -15,7 +15,7 @@
 //!
 //! ## Behaviour decisions
 //!
-//! **Structuring.** The DOMAIN rule is "splitting amounts just under a
+//! **Structuring.** The rule (docs/domain.md) is "splitting amounts just under a
 //! threshold"; the threshold is `topup-threshold`, the amount above which a
 //! card top-up needs the sender's IIN. The amounts counted are the sender
 //! account's outbound card top-ups, transfers, cash withdrawals and cash
@@ -39,7 +39,7 @@
 //! three of 490000.00 is still part of the pattern). Evidence: `count`,
 //! `window-hours`, `band-from`, `band-to`.
 //!
-//! **Daily cash cap.** DOMAIN: "accounts that look suspicious get a daily
+//! **Daily cash cap.** docs/domain.md: "accounts that look suspicious get a daily
 //! cash-withdrawal cap" of $600 a day. An account looks suspicious when the
 //! bank or the regulator put it on the pack list `cash-cap-accounts`, or
 //! when its money-mule score reaches `cash-cap-mule-score` (75, kz-mule's
@@ -1788,7 +1788,7 @@ mod tests {
         Ok(())
     }
 
-    // --- the example from DESIGN.md ----------------------------------------
+    // --- the example from docs/contracts.md --------------------------------
 
     #[test]
     fn design_example_topup_to_a_vasp_needs_the_sender_iin() -> TestResult {

@@ -74,7 +74,7 @@ pub struct Typology {
 }
 
 /// The typologies and the codes that flag them; the one place that ties
-/// the reference pack's finding codes (DESIGN.md) to the generator's
+/// the reference pack's finding codes (docs/contracts.md) to the generator's
 /// roles.
 ///
 /// | typology | role | codes |

@@ -30,7 +30,7 @@
 //!
 //! # Why
 //!
-//! The performance budget of the design (a million transactions a second per
+//! The performance budget of docs/performance.md (a million transactions a second per
 //! core, within 3× of native code, 20× faster than an OPA-compatible engine)
 //! is a claim about ratios on one machine; measuring all of them in one run,
 //! on the same transactions and history, is what makes the ratios honest on

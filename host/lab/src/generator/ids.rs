@@ -1,5 +1,5 @@
 //! Identifiers that look like the real ones: Kazakh IBANs with valid check
-//! digits, IINs and BINs that pass the checksum of DOMAIN.md, device ids,
+//! digits, IINs and BINs that pass the checksum of docs/domain.md, device ids,
 //! IP addresses, ATM and crypto-platform account ids.
 //!
 //! Every identifier is a pure function of the seed and an index, so an
@@ -198,7 +198,7 @@ pub(crate) fn iban_is_valid(iban: &str) -> bool {
 const FIRST_WEIGHTS: [u32; 11] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
 const SECOND_WEIGHTS: [u32; 11] = [3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2];
 
-/// The IIN/BIN check digit of eleven digits (DOMAIN.md), or `None` when
+/// The IIN/BIN check digit of eleven digits (docs/domain.md), or `None` when
 /// both weighted sums are 10 and no check digit exists.
 pub(crate) fn check_digit(body: &[u32; 11]) -> Option<u32> {
     let sum = |weights: &[u32; 11]| -> u32 {

@@ -8,7 +8,7 @@
 //! ordinary, some of them legitimate *look-alikes* that trip careless rules
 //! (payroll accounts, busy merchants, families, students on their
 //! birthday, traders reselling goods through a personal card), and a few
-//! planted *typologies* from DOMAIN.md (money mules, shadow crypto
+//! planted *typologies* from docs/domain.md (money mules, shadow crypto
 //! exchangers, structurers). Every transaction carries a
 //! `truth` field naming the role of its sender and its recipient, which
 //! the engine ignores and `qorgan backtest` scores against.

@@ -1,4 +1,4 @@
-//! Writing an event as one line of transaction JSON (DESIGN.md,
+//! Writing an event as one line of transaction JSON (docs/contracts.md,
 //! "Transaction JSON"), with its `truth` labels.
 //!
 //! The line is built by hand into a reused buffer: at ten million lines a

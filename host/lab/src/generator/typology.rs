@@ -1,5 +1,5 @@
 //! The planted typologies: money mules, shadow crypto exchangers and
-//! structurers, each as DOMAIN.md describes them, with every number varied
+//! structurers, each as docs/domain.md describes them, with every number varied
 //! per actor and per day so that no single threshold separates them from
 //! the legitimate look-alikes.
 
