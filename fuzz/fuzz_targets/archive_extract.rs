@@ -1,5 +1,5 @@
 //! Fuzz target: `qorgan_e2e::fuzzing::archive_extract`, the entry point the smoke
-//! pass in `tests/fuzz_smoke.rs` runs too.
+//! pass in `tests/e2e/fuzz_smoke.rs` runs too.
 
 #![no_main]
 

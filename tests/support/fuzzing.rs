@@ -4,7 +4,7 @@
 //! parsers of untrusted input: transactions (one JSON text, and a JSON
 //! Lines stream), `pack.toml`, `.qpack` archives, and signature files
 //! checked against a fixed trusted key. The cargo-fuzz targets under
-//! `fuzz/` call these and nothing else, and `tests/fuzz_smoke.rs` calls the
+//! `fuzz/` call these and nothing else, and `tests/e2e/fuzz_smoke.rs` calls the
 //! same functions over the committed seed corpora plus deterministic
 //! mutations, so what CI checks on every run is exactly what the fuzzers
 //! explore for hours.

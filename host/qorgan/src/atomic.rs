@@ -31,10 +31,13 @@ pub struct WriteError {
 /// Writes `bytes` to `path`, replacing what was there in one step.
 pub fn replace(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     let temp = staged(path, bytes)?;
-    temp.persist(path).map_err(|e| WriteError {
-        path: path.to_path_buf(),
-        source: e.error,
-    })?;
+    if let Err(source) = std::fs::rename(&temp, path) {
+        let _ = std::fs::remove_file(&temp);
+        return Err(WriteError {
+            path: path.to_path_buf(),
+            source,
+        });
+    }
     sync_parent(path);
     Ok(())
 }
@@ -44,9 +47,13 @@ pub fn replace(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
 /// [`std::io::ErrorKind::AlreadyExists`].
 pub fn create_new(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     let temp = staged(path, bytes)?;
-    temp.persist_noclobber(path).map_err(|e| WriteError {
+    // A hard link is made only where no file of that name exists, in one
+    // step; the temporary name is then dropped.
+    let linked = std::fs::hard_link(&temp, path);
+    let _ = std::fs::remove_file(&temp);
+    linked.map_err(|source| WriteError {
         path: path.to_path_buf(),
-        source: e.error,
+        source,
     })?;
     sync_parent(path);
     Ok(())
@@ -68,34 +75,31 @@ fn sync_parent(path: &Path) {
     }
 }
 
-/// `bytes` in a synced temporary file beside `path`.
-fn staged(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile, WriteError> {
+/// `bytes` in a synced, hidden temporary file beside `path`: its path.
+fn staged(path: &Path, bytes: &[u8]) -> Result<PathBuf, WriteError> {
     let dir = parent(path);
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut temp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|source| WriteError {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-    let temp_path = temp.path().to_path_buf();
+    let temp = dir.join(format!(".{name}.{}.tmp", crate::scratch::random_suffix()));
     let fail = |source| WriteError {
-        path: temp_path.clone(),
+        path: temp.clone(),
         source,
     };
-    temp.write_all(bytes).map_err(fail)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(0o644))
-            .map_err(fail)?;
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o644);
     }
-    temp.as_file().sync_all().map_err(fail)?;
+    let mut file = options.open(&temp).map_err(fail)?;
+    let written = file.write_all(bytes).and_then(|()| file.sync_all());
+    if let Err(source) = written {
+        let _ = std::fs::remove_file(&temp);
+        return Err(fail(source));
+    }
     Ok(temp)
 }
 

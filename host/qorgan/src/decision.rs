@@ -195,8 +195,87 @@ impl fmt::Display for Decision {
     }
 }
 
+/// A decision (or run) id: a ULID, 48 bits of milliseconds since the Unix
+/// epoch and then 80 random bits, written as 26 characters of Crockford's
+/// base 32, so that ids sort in the order they were made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Ulid(u128);
+
+/// Crockford's base-32 alphabet (no I, L, O, U).
+const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+/// The random part's bits.
+const RANDOM_BITS: u32 = 80;
+
+impl Ulid {
+    /// A new id: now, and random bits from the operating system.
+    pub fn fresh() -> Ulid {
+        let millis = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+            .unwrap_or(0);
+        let mut random = [0u8; 16];
+        if getrandom::fill(&mut random).is_err() {
+            // The time and this process's counter still keep ids apart
+            // within the process; the random part only keeps hosts apart.
+            use std::sync::atomic::{AtomicU64, Ordering};
+            static COUNTER: AtomicU64 = AtomicU64::new(0);
+            let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let pid = u64::from(std::process::id());
+            random = (u128::from(count) | (u128::from(pid) << 64)).to_le_bytes();
+        }
+        Ulid::from_parts(millis, u128::from_le_bytes(random))
+    }
+
+    /// The id of `millis` (its low 48 bits) and `random` (its low 80 bits).
+    pub fn from_parts(millis: u64, random: u128) -> Ulid {
+        let time = u128::from(millis) & ((1 << 48) - 1);
+        let random = random & ((1 << RANDOM_BITS) - 1);
+        Ulid((time << RANDOM_BITS) | random)
+    }
+
+    /// The next id of the same millisecond, or `None` when the random part
+    /// is at its maximum.
+    pub fn increment(self) -> Option<Ulid> {
+        let random = self.0 & ((1 << RANDOM_BITS) - 1);
+        (random != (1 << RANDOM_BITS) - 1).then_some(Ulid(self.0 + 1))
+    }
+}
+
+impl std::fmt::Display for Ulid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut text = [0u8; 26];
+        for (i, c) in text.iter_mut().enumerate() {
+            // 26 × 5 = 130 bits: the first character holds the top 3.
+            let shift = 125 - 5 * i;
+            let digit = (self.0 >> shift) & 31;
+            *c = CROCKFORD.get(digit as usize).copied().unwrap_or(b'0');
+        }
+        f.write_str(std::str::from_utf8(&text).unwrap_or_default())
+    }
+}
+
+
 #[cfg(test)]
 mod tests {
+    use super::Ulid;
+
+    #[test]
+    fn a_ulid_is_written_as_the_ulid_crate_writes_it() {
+        let id = Ulid::from_parts(1_700_000_000_123, 0x1234_5678_9abc_def0_1234);
+        let theirs = ulid::Ulid::from_parts(1_700_000_000_123, 0x1234_5678_9abc_def0_1234);
+        assert_eq!(id.to_string(), theirs.to_string());
+        let fresh = Ulid::fresh().to_string();
+        assert!(fresh.parse::<ulid::Ulid>().is_ok(), "{fresh}");
+    }
+
+    #[test]
+    fn incremented_ulids_ascend_and_stop_at_the_top_of_the_millisecond() {
+        let id = Ulid::from_parts(5, 7);
+        let next = id.increment().unwrap();
+        assert!(next > id && next.to_string() > id.to_string());
+        assert_eq!(Ulid::from_parts(5, u128::MAX).increment(), None);
+    }
+
     use super::*;
     use crate::transaction::Check;
 

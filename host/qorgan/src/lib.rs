@@ -46,7 +46,8 @@
 //! - [`history`]: what rules may ask about accounts' past;
 //! - [`jsonl`]: JSON Lines input read one bounded line at a time;
 //! - [`lists`]: reference lists shipped in packs;
-//! - [`atomic`]: files replaced whole or not at all;
+//! - [`atomic`]: files replaced whole or not at all, and [`scratch`],
+//!   private directories removed when dropped;
 //! - [`harness`]: test cases that prove a pack decides what it should, and
 //!   [`testing`], the same for `cargo test`.
 //!
@@ -67,6 +68,7 @@ pub mod history;
 pub mod jsonl;
 pub mod lists;
 pub mod pack;
+pub mod scratch;
 pub mod source;
 pub mod testing;
 pub mod transaction;

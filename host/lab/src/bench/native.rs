@@ -259,7 +259,7 @@ impl NativePack {
                 );
                 Decision {
                     tx: tx.id.clone(),
-                    decision_id: ulid::Ulid::new().to_string(),
+                    decision_id: qorgan::decision::Ulid::fresh().to_string(),
                     action,
                     score,
                     requirements,

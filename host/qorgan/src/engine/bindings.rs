@@ -250,11 +250,11 @@ impl qorgan::rule::log::Host for HostState {
         }
         let plugin = &*self.plugin;
         match level {
-            Level::Trace => tracing::trace!(target: "qorgan::plugin", plugin, "{message}"),
-            Level::Debug => tracing::debug!(target: "qorgan::plugin", plugin, "{message}"),
-            Level::Info => tracing::info!(target: "qorgan::plugin", plugin, "{message}"),
-            Level::Warn => tracing::warn!(target: "qorgan::plugin", plugin, "{message}"),
-            Level::Error => tracing::error!(target: "qorgan::plugin", plugin, "{message}"),
+            Level::Trace => log::trace!(target: "qorgan::plugin", "plugin={plugin} {message}"),
+            Level::Debug => log::debug!(target: "qorgan::plugin", "plugin={plugin} {message}"),
+            Level::Info => log::info!(target: "qorgan::plugin", "plugin={plugin} {message}"),
+            Level::Warn => log::warn!(target: "qorgan::plugin", "plugin={plugin} {message}"),
+            Level::Error => log::error!(target: "qorgan::plugin", "plugin={plugin} {message}"),
         }
     }
 }

@@ -35,10 +35,9 @@ mod worker;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use arc_swap::ArcSwapOption;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, InstanceAllocationStrategy, PoolingAllocationConfig};
 
@@ -159,7 +158,7 @@ impl EngineBuilder {
                 wasm,
                 linker,
                 components: Mutex::new(HashMap::new()),
-                active: ArcSwapOption::empty(),
+                active: RwLock::new(None),
                 history: Arc::new(History::new(self.history)),
                 workers: Mutex::new(Vec::new()),
                 generation: AtomicU64::new(0),
@@ -320,7 +319,9 @@ struct Inner {
     wasm: wasmtime::Engine,
     linker: Linker<HostState>,
     components: ComponentCache,
-    active: ArcSwapOption<PreparedPack>,
+    /// Read once per batch and replaced whole on a swap: a lock held
+    /// only to clone or replace an `Arc`.
+    active: RwLock<Option<Arc<PreparedPack>>>,
     history: Arc<History>,
     workers: Mutex<Vec<worker::Worker>>,
     generation: AtomicU64,
@@ -360,7 +361,11 @@ impl Engine {
 
     /// The active pack, if any.
     pub fn active(&self) -> Option<Arc<PreparedPack>> {
-        self.inner.active.load_full()
+        self.inner
+            .active
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Compiles a single component and reads its metadata, without a pack.
@@ -498,7 +503,10 @@ impl Engine {
     pub fn activate(&self, prepared: impl Into<Arc<PreparedPack>>) -> Option<Arc<PreparedPack>> {
         let prepared: Arc<PreparedPack> = prepared.into();
         self.inner.history.set_retention(prepared.retention_secs);
-        let previous = self.inner.active.swap(Some(prepared));
+        let previous = std::mem::replace(
+            &mut *self.inner.active.write().unwrap_or_else(|p| p.into_inner()),
+            Some(prepared),
+        );
         // Idle workers hold instances of the old pack; free their slots now
         // rather than when each is next used. Busy ones switch on their own.
         self.inner

@@ -368,7 +368,11 @@ pub(crate) fn resolve_params(
                     )));
                 }
                 Some(other) => {
-                    return Err(bad(format!("{other} is not a {:?} value", spec.ty)));
+                    return Err(bad(format!(
+                        "a TOML {} is not a {:?} value",
+                        other.type_str(),
+                        spec.ty
+                    )));
                 }
             };
             let value = spec.ty.check(&text).map_err(bad)?;

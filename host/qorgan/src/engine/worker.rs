@@ -392,7 +392,7 @@ fn finding_from_wit(plugin: &PreparedPlugin, f: wit::Finding) -> Finding {
 /// successor for each next one, so ids stay unique and time-ordered while a
 /// batch reads the clock and the random source once.
 struct DecisionIds {
-    last: Option<ulid::Ulid>,
+    last: Option<crate::decision::Ulid>,
 }
 
 impl DecisionIds {
@@ -405,7 +405,7 @@ impl DecisionIds {
             .last
             .and_then(|last| last.increment())
             // Not `unwrap_or_default`: a default ULID is nil.
-            .unwrap_or_else(|| ulid::Ulid::from_datetime(std::time::SystemTime::now()));
+            .unwrap_or_else(crate::decision::Ulid::fresh);
         self.last = Some(id);
         id.to_string()
     }

@@ -116,7 +116,7 @@ pub struct Extracted {
 /// this is dropped.
 #[derive(Debug)]
 pub struct ExtractedPack {
-    dir: tempfile::TempDir,
+    dir: crate::scratch::ScratchDir,
     /// What was written.
     pub summary: Extracted,
 }
@@ -266,9 +266,7 @@ pub fn extract_from<R: Read>(
         _ => PathBuf::from("."),
     };
     std::fs::create_dir_all(&parent).map_err(|e| ArchiveError::io(&parent, e))?;
-    let temp = tempfile::Builder::new()
-        .prefix(".qpack-extract-")
-        .tempdir_in(&parent)
+    let temp = crate::scratch::ScratchDir::new_in(&parent, ".qpack-extract-")
         .map_err(|e| ArchiveError::io(&parent, e))?;
     let summary = unpack(reader, temp.path(), limits)?;
     #[cfg(unix)]
@@ -291,9 +289,7 @@ pub fn extract_to_temp(
     limits: &ExtractLimits,
 ) -> Result<ExtractedPack, ArchiveError> {
     let file = std::fs::File::open(archive).map_err(|e| ArchiveError::io(archive, e))?;
-    let dir = tempfile::Builder::new()
-        .prefix("qorgan-pack-")
-        .tempdir()
+    let dir = crate::scratch::ScratchDir::new("qorgan-pack-")
         .map_err(|e| ArchiveError::io(std::env::temp_dir(), e))?;
     let summary = unpack(file, dir.path(), limits)?;
     Ok(ExtractedPack { dir, summary })
@@ -325,9 +321,7 @@ pub fn copy_to_temp(dir: &Path, limits: &ExtractLimits) -> Result<ExtractedPack,
             path: None,
         });
     }
-    let temp = tempfile::Builder::new()
-        .prefix("qorgan-pack-")
-        .tempdir()
+    let temp = crate::scratch::ScratchDir::new("qorgan-pack-")
         .map_err(|e| ArchiveError::io(std::env::temp_dir(), e))?;
     let mut summary = Extracted { files: 0, bytes: 0 };
     for file in &files {

@@ -104,7 +104,10 @@ impl ActivatorBuilder {
         let floor = match store.read() {
             Ok(record) => record.map(|r| r.pack.serial),
             Err(reason) => {
-                tracing::warn!(state = %self.state_dir.display(), %reason, "the persisted pack's record is unreadable");
+                log::warn!(
+                    "the persisted pack's record is unreadable: state={} reason={reason}",
+                    self.state_dir.display()
+                );
                 None
             }
         };
@@ -281,7 +284,7 @@ impl Activator {
         let candidates = match source.poll() {
             Ok(candidates) => candidates,
             Err(error) => {
-                tracing::warn!(source = %source.name(), %error, "cannot poll the pack source");
+                log::warn!("cannot poll the pack source: source={} error={error}", source.name());
                 self.state().last_source_problem = Some(SourceProblem {
                     at: now,
                     source: source.name(),
@@ -341,14 +344,17 @@ impl Activator {
             at,
         };
         if let RefusalReason::AlreadyActive { serial } = *refusal.reason {
-            tracing::debug!(candidate = %refusal.candidate, serial, "the offered pack is already active");
+            log::debug!(
+                "the offered pack is already active: candidate={} serial={serial}",
+                refusal.candidate
+            );
             return refusal;
         }
-        tracing::warn!(
-            candidate = %refusal.candidate,
-            kind = refusal.reason.kind(),
-            reason = %refusal.reason,
-            "pack refused; the active pack keeps deciding"
+        log::warn!(
+            "pack refused; the active pack keeps deciding: candidate={} kind={} reason={}",
+            refusal.candidate,
+            refusal.reason.kind(),
+            refusal.reason
         );
         let mut state = self.state();
         state.last_refusal = Some(RefusalRecord::from(&refusal));
@@ -469,14 +475,14 @@ impl Activator {
             state.activations += 1;
             state.active.replace(active.clone())
         };
-        tracing::info!(
-            name = %active.name,
-            version = %active.version,
-            serial = active.serial,
-            own_cases = active.own_cases,
-            origin = %active.origin,
-            restored = matches!(mode, Mode::Restore(_)),
-            "pack activated"
+        log::info!(
+            "pack activated: name={} version={} serial={} own_cases={} origin={} restored={}",
+            active.name,
+            active.version,
+            active.serial,
+            active.own_cases,
+            active.origin,
+            matches!(mode, Mode::Restore(_))
         );
         Ok(Activated {
             pack: active,

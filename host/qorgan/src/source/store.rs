@@ -124,9 +124,7 @@ impl Store {
                 .get(..16)
                 .unwrap_or(&pack.statement_sha256)
         );
-        let staging = tempfile::Builder::new()
-            .prefix(".staging-")
-            .tempdir_in(&packs)
+        let staging = crate::scratch::ScratchDir::new_in(&packs, ".staging-")
             .map_err(|e| persist(&packs, e))?;
         copy_files(from, staging.path())?;
         let target = packs.join(&name);
@@ -172,7 +170,7 @@ impl Store {
                 std::fs::remove_file(&path)
             };
             if let Err(e) = removed {
-                tracing::warn!(path = %path.display(), error = %e, "cannot remove an old persisted pack");
+                log::warn!("cannot remove an old persisted pack: path={} error={e}", path.display());
             }
         }
     }

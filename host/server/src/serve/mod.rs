@@ -84,7 +84,7 @@ pub fn run(
     let log_stats = Arc::clone(writer.stats());
     let metrics = Arc::new(Metrics::default());
 
-    let run_id = ulid::Ulid::new().to_string();
+    let run_id = qorgan::decision::Ulid::fresh().to_string();
     let (decider, decider_thread) =
         decider::spawn(engine.clone(), writer, files, Arc::clone(&metrics), run_id)?;
     let shared = Arc::new(Shared {
