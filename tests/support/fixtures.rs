@@ -98,7 +98,7 @@ pub fn reference_pack_built() -> tempfile::TempDir {
 pub fn qorgan_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
-        cargo_build(&["--package", "qorgan-cli", "--bin", "qorgan"]);
+        cargo_build();
         profile_dir().join(format!("qorgan{}", std::env::consts::EXE_SUFFIX))
     })
     .clone()
@@ -107,23 +107,38 @@ pub fn qorgan_bin() -> PathBuf {
 /// The example program `name` of `examples/`, built on first use with the
 /// test profile.
 pub fn example_bin(name: &str) -> PathBuf {
-    cargo_build(&["--package", "qorgan-examples", "--example", name]);
+    cargo_build();
     profile_dir()
         .join("examples")
         .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
 }
 
-/// `cargo build --quiet ARGS` in the workspace, with the test profile.
-fn cargo_build(args: &[&str]) {
+/// `cargo build` of the workspace's binaries, examples and tests, with the
+/// test profile: what `cargo test --workspace` builds, with its features,
+/// so that nothing is compiled a second time (a narrower build would
+/// resolve features differently and compile wasmtime again).
+fn cargo_build() {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(cargo_build_once);
+}
+
+fn cargo_build_once() {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let args = [
+        "build",
+        "--quiet",
+        "--workspace",
+        "--bins",
+        "--examples",
+        "--tests",
+    ];
     let status = Command::new(cargo)
-        .args(["build", "--quiet"])
         .args(args)
         .current_dir(workspace())
         .status();
     match status {
         Ok(s) if s.success() => {}
-        other => panic!("cannot build {args:?}: {other:?}"),
+        other => panic!("cannot run cargo {args:?}: {other:?}"),
     }
 }
 

@@ -29,6 +29,7 @@
 use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
 
+use qorgan_lab::bench::noop::BUMP_ALLOCATOR;
 use wit_component::{ComponentEncoder, StringEncoding};
 use wit_parser::{PackageId, Resolve, WorldId};
 
@@ -688,43 +689,7 @@ impl CoreModule {
   (global $calls (mut i32) (i32.const 0))
   (data (i32.const 0) "{data}")
 
-  ;; Bump allocator: never frees, grows memory when needed, traps when it
-  ;; cannot.
-  (func $alloc (param $align i32) (param $size i32) (result i32)
-    (local $ptr i32) (local $end i64) (local $have i64)
-    (local.set $ptr
-      (i32.and
-        (i32.sub (i32.add (global.get $heap) (local.get $align)) (i32.const 1))
-        (i32.sub (i32.const 0) (local.get $align))))
-    (local.set $end
-      (i64.add (i64.extend_i32_u (local.get $ptr)) (i64.extend_i32_u (local.get $size))))
-    (local.set $have (i64.shl (i64.extend_i32_u (memory.size)) (i64.const 16)))
-    (if (i64.gt_u (local.get $end) (local.get $have))
-      (then
-        (if (i32.eq
-              (memory.grow
-                (i32.wrap_i64
-                  (i64.shr_u
-                    (i64.add (i64.sub (local.get $end) (local.get $have)) (i64.const 0xffff))
-                    (i64.const 16))))
-              (i32.const -1))
-          (then unreachable))))
-    (global.set $heap (i32.wrap_i64 (local.get $end)))
-    (local.get $ptr))
-
-  (func (export "cabi_realloc")
-    (param $old i32) (param $old_size i32) (param $align i32) (param $new_size i32)
-    (result i32)
-    (local $new i32)
-    (local.set $new (call $alloc (local.get $align) (local.get $new_size)))
-    (if (local.get $old)
-      (then
-        (memory.copy
-          (local.get $new)
-          (local.get $old)
-          (select (local.get $old_size) (local.get $new_size)
-            (i32.lt_u (local.get $old_size) (local.get $new_size))))))
-    (local.get $new))
+{BUMP_ALLOCATOR}
 
   ;; Room for `n` verdicts; traps if `n` verdicts would not fit in 4 GiB.
   (func $verdicts (param $n i32) (result i32)

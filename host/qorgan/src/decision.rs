@@ -254,7 +254,6 @@ impl std::fmt::Display for Ulid {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::Ulid;

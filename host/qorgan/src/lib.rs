@@ -70,6 +70,8 @@ pub mod lists;
 pub mod pack;
 pub mod scratch;
 pub mod source;
+#[cfg(test)]
+mod test_support;
 pub mod testing;
 pub mod transaction;
 

@@ -762,22 +762,7 @@ fn safe_relative(raw: &[u8]) -> Result<Option<String>, ArchiveError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn tempdir() -> tempfile::TempDir {
-        match tempfile::tempdir() {
-            Ok(d) => d,
-            Err(e) => panic!("tempdir: {e}"),
-        }
-    }
-
-    fn write(dir: &Path, name: &str, bytes: &[u8]) {
-        if let Some(parent) = dir.join(name).parent() {
-            let _ = std::fs::create_dir_all(parent);
-        }
-        if let Err(e) = std::fs::write(dir.join(name), bytes) {
-            panic!("cannot write {name}: {e}");
-        }
-    }
+    use crate::test_support::{tempdir, write};
 
     const LONG: &str = "tests/a-directory-with-a-rather-long-name/and-another-one-below-it/case-file-whose-path-exceeds-one-hundred-bytes.yaml";
 

@@ -415,13 +415,7 @@ fn write_new(path: &Path, bytes: &[u8], secret: bool) -> Result<(), KeyError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn tempdir() -> tempfile::TempDir {
-        match tempfile::tempdir() {
-            Ok(d) => d,
-            Err(e) => panic!("tempdir: {e}"),
-        }
-    }
+    use crate::test_support::tempdir;
 
     #[test]
     fn a_generated_key_round_trips_through_its_files() -> Result<(), KeyError> {

@@ -928,22 +928,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), SignatureError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn tempdir() -> tempfile::TempDir {
-        match tempfile::tempdir() {
-            Ok(d) => d,
-            Err(e) => panic!("tempdir: {e}"),
-        }
-    }
-
-    fn write(dir: &Path, name: &str, bytes: &[u8]) {
-        if let Some(parent) = dir.join(name).parent() {
-            let _ = std::fs::create_dir_all(parent);
-        }
-        if let Err(e) = std::fs::write(dir.join(name), bytes) {
-            panic!("cannot write {name}: {e}");
-        }
-    }
+    use crate::test_support::{tempdir, write};
 
     const COMPONENT: &[u8] = b"\0asm component bytes";
     const LIST: &[u8] = b"okx\n";

@@ -284,7 +284,10 @@ impl Activator {
         let candidates = match source.poll() {
             Ok(candidates) => candidates,
             Err(error) => {
-                log::warn!("cannot poll the pack source: source={} error={error}", source.name());
+                log::warn!(
+                    "cannot poll the pack source: source={} error={error}",
+                    source.name()
+                );
                 self.state().last_source_problem = Some(SourceProblem {
                     at: now,
                     source: source.name(),

@@ -184,13 +184,7 @@ fn inode(_meta: &std::fs::Metadata) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn tempdir() -> tempfile::TempDir {
-        match tempfile::tempdir() {
-            Ok(d) => d,
-            Err(e) => panic!("tempdir: {e}"),
-        }
-    }
+    use crate::test_support::tempdir;
 
     fn write(path: &Path, bytes: &[u8]) {
         if let Some(parent) = path.parent() {

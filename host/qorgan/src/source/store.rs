@@ -170,7 +170,10 @@ impl Store {
                 std::fs::remove_file(&path)
             };
             if let Err(e) = removed {
-                log::warn!("cannot remove an old persisted pack: path={} error={e}", path.display());
+                log::warn!(
+                    "cannot remove an old persisted pack: path={} error={e}",
+                    path.display()
+                );
             }
         }
     }
@@ -213,23 +216,8 @@ fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), RefusalR
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::{tempdir, write};
     use time::macros::datetime;
-
-    fn tempdir() -> tempfile::TempDir {
-        match tempfile::tempdir() {
-            Ok(d) => d,
-            Err(e) => panic!("tempdir: {e}"),
-        }
-    }
-
-    fn write(dir: &Path, name: &str, bytes: &[u8]) {
-        if let Some(parent) = dir.join(name).parent() {
-            let _ = std::fs::create_dir_all(parent);
-        }
-        if let Err(e) = std::fs::write(dir.join(name), bytes) {
-            panic!("cannot write {name}: {e}");
-        }
-    }
 
     fn pack(serial: u64, statement: &str) -> ActivePack {
         ActivePack {
