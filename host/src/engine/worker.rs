@@ -5,6 +5,24 @@
 //! call fails (a trap leaves the store unusable), after the pack's
 //! `recycle_after_calls`, and when a different pack becomes active. A worker
 //! is used by one thread at a time; the engine keeps a pool of them.
+//!
+//! # Budgets and narrowing
+//!
+//! A call on a batch of `n` transactions gets `n` times the plugin's fuel
+//! per transaction. Fuel counts instructions, not time, so whether a call
+//! fits its budget is the same on a busy host and an idle one. When a call
+//! fails (budget, trap, memory, output, a broken contract), the batch is
+//! bisected: each half is called again with its own budget, and so on down
+//! to the transactions that fail alone. The others keep the plugin's real
+//! verdicts, so a transaction's verdict does not depend on the batch it came
+//! in. Narrowing is bounded: the plugin's calls on one batch may consume at
+//! most [`NARROWING_FUEL_FACTOR`] times the batch's budget, and once the
+//! plugin has failed on [`QUARANTINE_AFTER_FAILURES`] transactions, or a
+//! next call would pass that allowance, it is quarantined for the rest of
+//! the batch: every transaction not yet decided gets `PLUGIN_FAILED`
+//! without another call. A wall-clock timeout or an instance that cannot
+//! start quarantines it at once: neither says anything about a transaction.
+//! Bisection makes at most `2n - 1` calls.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -12,20 +30,72 @@ use std::time::Instant;
 use wasmtime::Store;
 
 use super::bindings::{HostState, RulePlugin, wit};
-use super::plugin::{PreparedPlugin, action_from_wit, instantiate};
+use super::plugin::{PreparedPlugin, action_from_wit, instantiate, refuel};
+use super::plugin_log::{self, LOG_BYTES_PER_BATCH, PluginLog};
 use super::sandbox::{PluginLimiter, is_output_exhausted, output_budget};
 use super::{Context, PreparedPack};
 use crate::decision::{self, Decision, Evidence, Finding, PLUGIN_FAILED};
 use crate::history::Stamp;
 use crate::transaction::{Channel, Check, Checks, PartyKind, Transaction, TxKind};
 
+/// How many times the fuel budget of a batch a plugin's calls may consume
+/// on that batch, narrowing a failure down included.
+pub const NARROWING_FUEL_FACTOR: u64 = 8;
+
+/// After failing on this many transactions of one batch, a plugin is not
+/// run on the rest of the batch.
+pub const QUARANTINE_AFTER_FAILURES: u64 = 16;
+
+/// What one plugin's calls cost on one evaluator, since it last switched
+/// packs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PluginStats {
+    /// Batches decided.
+    pub batches: u64,
+    /// `evaluate` calls, narrowing included.
+    pub calls: u64,
+    /// Fuel the calls consumed.
+    pub fuel: u64,
+    /// The most calls made on one batch.
+    pub max_batch_calls: u64,
+    /// The most fuel consumed on one batch.
+    pub max_batch_fuel: u64,
+    /// Transactions the plugin gave no verdict for.
+    pub failed: u64,
+    /// Batches on which it was quarantined.
+    pub quarantines: u64,
+    /// Log lines dropped over the log budget.
+    pub log_lines_dropped: u64,
+    /// Log bytes dropped over the log budget.
+    pub log_bytes_dropped: u64,
+}
+
 /// Why a plugin gave no verdict for a transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PluginFailure {
-    /// The call ran past the pack's time limit.
+    /// The call ran out of its deterministic CPU budget.
+    Budget {
+        /// The plugin's fuel per transaction.
+        fuel_per_transaction: u64,
+        /// The transactions of the call (its budget is this many times the
+        /// fuel per transaction).
+        transactions: u64,
+    },
+    /// The call ran past the wall-clock backstop: a host stall, not
+    /// something the transaction did.
     Timeout {
-        /// The limit, in milliseconds.
+        /// The backstop, in milliseconds.
         limit_ms: u64,
+    },
+    /// The plugin failed on so many transactions of the batch, or spent so
+    /// much fuel narrowing its failures down, that it was not run on this
+    /// one.
+    Quarantined {
+        /// Transactions of the batch it had failed on.
+        failed_transactions: u64,
+        /// Fuel it had consumed on the batch.
+        fuel_spent: u64,
     },
     /// The instance tried to grow its memory past the pack's cap.
     MemoryExceeded {
@@ -53,7 +123,9 @@ impl PluginFailure {
     /// A short, stable name for the kind of failure.
     pub fn reason(&self) -> &'static str {
         match self {
+            PluginFailure::Budget { .. } => "budget",
             PluginFailure::Timeout { .. } => "timeout",
+            PluginFailure::Quarantined { .. } => "quarantined",
             PluginFailure::MemoryExceeded { .. } => "memory",
             PluginFailure::StackOverflow => "stack-overflow",
             PluginFailure::Trap(_) => "trap",
@@ -66,9 +138,23 @@ impl PluginFailure {
     /// What happened, in a sentence naming `plugin`.
     fn describe(&self, plugin: &str) -> String {
         match self {
+            PluginFailure::Budget {
+                fuel_per_transaction,
+                transactions,
+            } => format!(
+                "plugin {plugin} ran out of its budget of {fuel_per_transaction} fuel per transaction ({} fuel for {transactions} transaction{})",
+                fuel_per_transaction.saturating_mul(*transactions),
+                if *transactions == 1 { "" } else { "s" }
+            ),
             PluginFailure::Timeout { limit_ms } => {
-                format!("plugin {plugin} ran past its {limit_ms} ms limit")
+                format!("plugin {plugin} ran past the wall-clock backstop of {limit_ms} ms")
             }
+            PluginFailure::Quarantined {
+                failed_transactions,
+                fuel_spent,
+            } => format!(
+                "plugin {plugin} was quarantined for the rest of the batch (it failed on {failed_transactions} transactions and consumed {fuel_spent} fuel) and not run on this one"
+            ),
             PluginFailure::MemoryExceeded { limit_mib } => {
                 format!("plugin {plugin} tried to use more than {limit_mib} MiB of memory")
             }
@@ -98,6 +184,8 @@ pub(crate) struct Worker {
     /// since the worker last switched packs: what `qorgan bench` reports
     /// per plugin. Two clock reads per plugin and batch.
     spent_ns: Vec<u64>,
+    /// What each plugin's calls cost, index as in the pack.
+    stats: Vec<PluginStats>,
     /// The last batch's buffers, kept for the next batch so that a steady
     /// stream does not allocate (and the allocator does not return) them
     /// batch after batch.
@@ -122,6 +210,7 @@ impl Worker {
             self.generation = pack.generation;
             self.live = pack.plugins.iter().map(|_| None).collect();
             self.spent_ns = vec![0; pack.plugins.len()];
+            self.stats = vec![PluginStats::default(); pack.plugins.len()];
         }
         let batch = build_batch(
             txs,
@@ -133,7 +222,7 @@ impl Worker {
         for (index, plugin) in pack.plugins.iter().enumerate() {
             let called = Instant::now();
             per_plugin.push(
-                self.outcomes(index, plugin, pack, context, &batch)
+                self.outcomes(index, plugin, pack, context, &batch, txs, stamps)
                     .into_iter(),
             );
             let elapsed = called.elapsed();
@@ -197,9 +286,19 @@ impl Worker {
         &self.spent_ns
     }
 
-    /// One plugin's verdicts on a batch, one per transaction. When the
-    /// batch traps, each transaction is retried alone on a fresh instance so
-    /// one poisonous transaction does not take its neighbours down with it.
+    /// What each plugin's calls cost, in pack order, since this worker
+    /// last switched packs.
+    pub(crate) fn stats(&self) -> &[PluginStats] {
+        &self.stats
+    }
+
+    /// One plugin's verdicts on a batch, one per transaction, narrowing a
+    /// failed call down to the transactions that cause it (see the module's
+    /// documentation for the bounds).
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the batch in both its lowered and its host form"
+    )]
     fn outcomes(
         &mut self,
         index: usize,
@@ -207,34 +306,134 @@ impl Worker {
         pack: &PreparedPack,
         context: &Context,
         batch: &wit::Batch,
+        txs: &[(&Transaction, i64)],
+        stamps: &[Stamp],
     ) -> Vec<Outcome> {
         let n = batch.transactions.len();
-        match self.call(index, plugin, pack, context, batch) {
-            Ok(verdicts) => verdicts
-                .into_iter()
-                .map(|v| check_verdict(plugin, v))
-                .collect(),
-            Err(PluginFailure::Trap(_) | PluginFailure::OutputTooLarge { .. }) if n > 1 => batch
-                .transactions
-                .iter()
-                .map(|tx| {
-                    let single = wit::Batch {
-                        transactions: vec![*tx],
-                        text: batch.text.clone(),
-                    };
-                    self.call(index, plugin, pack, context, &single)
-                        .and_then(|mut v| {
-                            v.pop().ok_or(PluginFailure::Contract("no verdict".into()))
-                        })
-                        .and_then(|v| check_verdict(plugin, v))
-                })
-                .collect(),
-            Err(failure) => vec![Err(failure); n],
+        if n == 0 {
+            return Vec::new();
         }
+        let mut cost = BatchCost::new(n, plugin.fuel_per_tx);
+        let mut out: Vec<Option<Outcome>> = (0..n).map(|_| None).collect();
+        let mut quarantine: Option<PluginFailure> = None;
+        let mut skipped = 0usize;
+        // Depth first, left half first: the order of calls depends on the
+        // batch alone.
+        let mut segments = vec![(0usize, n)];
+        while let Some((start, end)) = segments.pop() {
+            let len = end - start;
+            let budget = fuel_for(len, plugin.fuel_per_tx);
+            if quarantine.is_none() && cost.fuel.saturating_add(budget) > cost.allowance {
+                quarantine = Some(cost.quarantined());
+            }
+            if let Some(failure) = &quarantine {
+                skipped += len;
+                fill(&mut out, start, end, failure);
+                continue;
+            }
+            let seg_txs = txs.get(start..end).unwrap_or_default();
+            let seg_stamps = stamps.get(start..end).unwrap_or_default();
+            let result = if len == n {
+                self.call(
+                    index, plugin, pack, context, batch, seg_txs, seg_stamps, &mut cost,
+                )
+            } else {
+                let part = wit::Batch {
+                    transactions: batch
+                        .transactions
+                        .get(start..end)
+                        .map(<[wit::Transaction]>::to_vec)
+                        .unwrap_or_default(),
+                    text: batch.text.clone(),
+                };
+                self.call(
+                    index, plugin, pack, context, &part, seg_txs, seg_stamps, &mut cost,
+                )
+            };
+            match result {
+                Ok(verdicts) => {
+                    let slots = out.get_mut(start..end).unwrap_or_default();
+                    for (slot, verdict) in slots.iter_mut().zip(verdicts) {
+                        *slot = Some(check_verdict(plugin, verdict));
+                    }
+                }
+                Err(failure @ (PluginFailure::Timeout { .. } | PluginFailure::Instantiate(_))) => {
+                    fill(&mut out, start, end, &failure);
+                    cost.failed = cost.failed.saturating_add(len as u64);
+                    quarantine = Some(cost.quarantined());
+                }
+                Err(failure) if len == 1 => {
+                    fill(&mut out, start, end, &failure);
+                    cost.failed = cost.failed.saturating_add(1);
+                    if cost.failed >= QUARANTINE_AFTER_FAILURES {
+                        quarantine = Some(cost.quarantined());
+                    }
+                }
+                Err(_) => {
+                    let mid = start + len / 2;
+                    segments.push((mid, end));
+                    segments.push((start, mid));
+                }
+            }
+        }
+        let outcomes: Vec<Outcome> = out
+            .into_iter()
+            .map(|o| o.unwrap_or(Err(PluginFailure::Contract("no verdict".into()))))
+            .collect();
+        if let Some(stats) = self.stats.get_mut(index) {
+            stats.batches += 1;
+            stats.calls = stats.calls.saturating_add(cost.calls);
+            stats.fuel = stats.fuel.saturating_add(cost.fuel);
+            stats.max_batch_calls = stats.max_batch_calls.max(cost.calls);
+            stats.max_batch_fuel = stats.max_batch_fuel.max(cost.fuel);
+            let failed = outcomes.iter().filter(|o| o.is_err()).count() as u64;
+            stats.failed = stats.failed.saturating_add(failed);
+            stats.log_lines_dropped = stats
+                .log_lines_dropped
+                .saturating_add(cost.log_lines_dropped);
+            stats.log_bytes_dropped = stats
+                .log_bytes_dropped
+                .saturating_add(cost.log_bytes_dropped);
+            if quarantine.is_some() {
+                stats.quarantines += 1;
+            }
+        }
+        if quarantine.is_some() {
+            tracing::warn!(
+                plugin = %plugin.info.id,
+                failed = cost.failed,
+                fuel = cost.fuel,
+                skipped,
+                "plugin quarantined for the rest of its batch"
+            );
+            if let Some(timer) = &context.timer {
+                timer.quarantined(&plugin.info.id, skipped);
+            }
+        }
+        if cost.log_lines_dropped > 0 {
+            plugin_log::report_dropped(
+                &plugin.info.id,
+                cost.log_lines_dropped,
+                cost.log_bytes_dropped,
+            );
+            if let Some(timer) = &context.timer {
+                timer.log_dropped(
+                    &plugin.info.id,
+                    cost.log_lines_dropped,
+                    cost.log_bytes_dropped,
+                );
+            }
+        }
+        outcomes
     }
 
     /// Calls the plugin's `evaluate` on this worker's instance, creating it
-    /// if needed and discarding it after a failure.
+    /// if needed and discarding it after a failure. `txs` and `stamps` are
+    /// the batch's transactions, for naming them in the plugin's log.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the batch in both its lowered and its host form"
+    )]
     fn call(
         &mut self,
         index: usize,
@@ -242,6 +441,9 @@ impl Worker {
         pack: &PreparedPack,
         context: &Context,
         batch: &wit::Batch,
+        txs: &[(&Transaction, i64)],
+        stamps: &[Stamp],
+        cost: &mut BatchCost,
     ) -> Result<Vec<wit::Verdict>, PluginFailure> {
         let Some(slot) = self.live.get_mut(index) else {
             return Err(PluginFailure::Instantiate("no slot for plugin".into()));
@@ -252,34 +454,113 @@ impl Worker {
         let Some(live) = slot.as_mut() else {
             return Err(PluginFailure::Instantiate("instance vanished".into()));
         };
+        let n = batch.transactions.len();
+        let budget = fuel_for(n, plugin.fuel_per_tx);
+        let metered = pack.load_fuel.is_some();
         live.store.set_epoch_deadline(pack.deadline_ticks);
-        live.store
-            .set_hostcall_fuel(output_budget(batch.transactions.len()));
+        live.store.set_hostcall_fuel(output_budget(n));
+        if metered && let Err(e) = live.store.set_fuel(budget) {
+            *slot = None;
+            return Err(PluginFailure::Instantiate(format!(
+                "cannot set fuel: {e:#}"
+            )));
+        }
+        live.store.data_mut().log.start_call(cost.log_left);
         let result = live
             .plugin
             .qorgan_rule_rule()
             .call_evaluate(&mut live.store, batch);
         live.calls += 1;
+        cost.calls += 1;
+        if metered {
+            let left = live.store.get_fuel().unwrap_or(0);
+            cost.fuel = cost.fuel.saturating_add(budget.saturating_sub(left));
+        }
+        let log = &mut live.store.data_mut().log;
+        cost.log_left = log.batch_left();
+        let lines = log.take_lines();
+        let (lines_dropped, bytes_dropped) = log.take_dropped();
+        cost.log_lines_dropped = cost.log_lines_dropped.saturating_add(lines_dropped);
+        cost.log_bytes_dropped = cost.log_bytes_dropped.saturating_add(bytes_dropped);
+        if !lines.is_empty() {
+            let single = match txs {
+                [(tx, _)] => Some(tx.id.as_str()),
+                _ => None,
+            };
+            plugin_log::emit(&plugin.info.id, lines, single, |seq| {
+                let at = stamps.binary_search_by_key(&seq, |s| s.at.seq).ok()?;
+                txs.get(at).map(|(tx, _)| tx.id.as_str())
+            });
+        }
         match result {
             Ok(verdicts) => {
                 if live.calls >= pack.limits.recycle_after_calls {
                     *slot = None;
                 }
-                if verdicts.len() != batch.transactions.len() {
+                if verdicts.len() != n {
                     return Err(PluginFailure::Contract(format!(
                         "returned {} verdicts for {} transactions",
                         verdicts.len(),
-                        batch.transactions.len()
+                        n
                     )));
                 }
                 Ok(verdicts)
             }
             Err(error) => {
-                let failure = classify(&error, &live.store, pack);
+                let failure = classify(&error, &live.store, pack, plugin, n);
                 *slot = None;
                 Err(failure)
             }
         }
+    }
+}
+
+/// What one plugin's calls on one batch have cost so far.
+struct BatchCost {
+    /// The most fuel the calls may consume.
+    allowance: u64,
+    calls: u64,
+    fuel: u64,
+    /// Transactions it failed on.
+    failed: u64,
+    /// Log bytes the batch may still write.
+    log_left: usize,
+    log_lines_dropped: u64,
+    log_bytes_dropped: u64,
+}
+
+impl BatchCost {
+    fn new(transactions: usize, fuel_per_tx: u64) -> BatchCost {
+        BatchCost {
+            allowance: fuel_for(transactions, fuel_per_tx).saturating_mul(NARROWING_FUEL_FACTOR),
+            calls: 0,
+            fuel: 0,
+            failed: 0,
+            log_left: LOG_BYTES_PER_BATCH,
+            log_lines_dropped: 0,
+            log_bytes_dropped: 0,
+        }
+    }
+
+    fn quarantined(&self) -> PluginFailure {
+        PluginFailure::Quarantined {
+            failed_transactions: self.failed,
+            fuel_spent: self.fuel,
+        }
+    }
+}
+
+/// The fuel of a call on `transactions` transactions.
+fn fuel_for(transactions: usize, fuel_per_tx: u64) -> u64 {
+    u64::try_from(transactions)
+        .unwrap_or(u64::MAX)
+        .saturating_mul(fuel_per_tx)
+}
+
+/// Sets the outcomes `start..end` to `failure`.
+fn fill(out: &mut [Option<Outcome>], start: usize, end: usize, failure: &PluginFailure) {
+    for slot in out.get_mut(start..end).unwrap_or_default() {
+        *slot = Some(Err(failure.clone()));
     }
 }
 
@@ -295,13 +576,19 @@ fn spawn(
         lists: pack.lists.clone(),
         declared_lists: plugin.declared_lists.clone(),
         plugin: Arc::from(plugin.info.id.as_str()),
+        log: PluginLog::default(),
     };
-    let (mut store, instance) = instantiate(&plugin.pre, state, pack.deadline_ticks)
-        .map_err(|e| PluginFailure::Instantiate(format!("{e:#}")))?;
-    match instance
+    let (mut store, instance) =
+        instantiate(&plugin.pre, state, pack.deadline_ticks, pack.load_fuel)
+            .map_err(|e| PluginFailure::Instantiate(format!("{e:#}")))?;
+    refuel(&mut store, pack.load_fuel)
+        .map_err(|e| PluginFailure::Instantiate(format!("cannot set fuel: {e:#}")))?;
+    let configured = instance
         .qorgan_rule_rule()
-        .call_configure(&mut store, &plugin.params)
-    {
+        .call_configure(&mut store, &plugin.params);
+    // What `configure` logs was written when the pack was loaded.
+    let _ = store.data_mut().log.take_dropped();
+    match configured {
         Ok(Ok(())) => Ok(Live {
             store,
             plugin: instance,
@@ -310,7 +597,10 @@ fn spawn(
         Ok(Err(message)) => Err(PluginFailure::Instantiate(format!(
             "configure refused: {message}"
         ))),
-        Err(e) => Err(classify(&e, &store, pack)),
+        Err(e) => Err(PluginFailure::Instantiate(format!(
+            "configure failed: {}",
+            classify(&e, &store, pack, plugin, 0).describe(&plugin.info.id)
+        ))),
     }
 }
 
@@ -318,6 +608,8 @@ fn classify(
     error: &wasmtime::Error,
     store: &Store<HostState>,
     pack: &PreparedPack,
+    plugin: &PreparedPlugin,
+    transactions: usize,
 ) -> PluginFailure {
     if store.data().limiter.memory_exceeded {
         return PluginFailure::MemoryExceeded {
@@ -330,6 +622,10 @@ fn classify(
         };
     }
     match error.downcast_ref::<wasmtime::Trap>() {
+        Some(wasmtime::Trap::OutOfFuel) => PluginFailure::Budget {
+            fuel_per_transaction: plugin.fuel_per_tx,
+            transactions: u64::try_from(transactions).unwrap_or(u64::MAX),
+        },
         Some(wasmtime::Trap::Interrupt) => PluginFailure::Timeout {
             limit_ms: pack.limits.call_timeout_ms,
         },
@@ -426,6 +722,25 @@ fn failure_finding(
 ) -> Finding {
     let mut evidence = vec![("reason".to_owned(), failure.reason().to_owned())];
     match failure {
+        PluginFailure::Budget {
+            fuel_per_transaction,
+            ..
+        } => {
+            evidence.push((
+                "fuel_per_transaction".into(),
+                fuel_per_transaction.to_string(),
+            ));
+        }
+        PluginFailure::Quarantined {
+            failed_transactions,
+            fuel_spent,
+        } => {
+            evidence.push((
+                "failed_transactions".into(),
+                failed_transactions.to_string(),
+            ));
+            evidence.push(("fuel_spent".into(), fuel_spent.to_string()));
+        }
         PluginFailure::Timeout { limit_ms } => {
             evidence.push(("limit_ms".into(), limit_ms.to_string()));
         }
