@@ -5,9 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use qorgan::decision::PLUGIN_FAILED;
-use qorgan::engine::{
-    LOG_BYTES_PER_BATCH, NARROWING_FUEL_FACTOR, PluginStats, QUARANTINE_AFTER_FAILURES,
-};
+use qorgan::engine::{LOG_BYTES_PER_BATCH, PluginStats, QUARANTINE_AFTER_FAILURES};
 use qorgan::pack::DEFAULT_FUEL_PER_TRANSACTION;
 use qorgan::{Action, Decision, Engine, LoadError, Pack, Transaction};
 use qorgan_e2e::fixtures::{
@@ -536,18 +534,18 @@ fn a_plugin_that_spins_then_traps_on_1000_transactions_stays_within_its_stated_b
         .collect();
     let stats = hostile_stats(&evaluator);
 
-    // The stated bound: fuel at most NARROWING_FUEL_FACTOR times the
-    // batch's budget; a plugin that fails on everything is quarantined
-    // after QUARANTINE_AFTER_FAILURES transactions, each found with at most
-    // two calls per level of the bisection.
+    // The stated bound: every call within one transaction's budget; a
+    // plugin that fails on everything is quarantined after
+    // QUARANTINE_AFTER_FAILURES transactions, each found with at most two
+    // calls per level of the bisection.
     let n = txs.len() as u64;
     let levels = u64::from(n.next_power_of_two().trailing_zeros());
     assert!(
-        stats.fuel <= NARROWING_FUEL_FACTOR * n * DEFAULT_FUEL_PER_TRANSACTION,
+        stats.calls <= 1 + 2 * QUARANTINE_AFTER_FAILURES * levels,
         "{stats:?}"
     );
     assert!(
-        stats.calls <= 1 + 2 * QUARANTINE_AFTER_FAILURES * levels,
+        stats.fuel <= stats.calls * DEFAULT_FUEL_PER_TRANSACTION,
         "{stats:?}"
     );
     assert!(
@@ -666,9 +664,10 @@ fn four_transactions_that_exhaust_a_real_plugins_budget_leave_the_other_252_with
     };
     assert_eq!(exchanger.failed, 4, "{exchanger:?}");
     assert_eq!(exchanger.quarantines, 0, "{exchanger:?}");
-    let budget = 256 * DEFAULT_FUEL_PER_TRANSACTION;
+    // At most 2n - 1 calls, each within one transaction's budget.
+    assert!(exchanger.calls < 2 * 256, "{exchanger:?}");
     assert!(
-        exchanger.fuel <= NARROWING_FUEL_FACTOR * budget,
+        exchanger.fuel <= exchanger.calls * DEFAULT_FUEL_PER_TRANSACTION,
         "{exchanger:?}"
     );
 }

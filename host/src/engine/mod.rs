@@ -20,16 +20,17 @@
 //!   once for the whole batch.
 //!
 //! Each plugin call is sandboxed: a deterministic CPU budget (wasmtime
-//! fuel, [`Limits::fuel_per_transaction`](crate::pack::Limits) per
-//! transaction of the batch), a memory cap per instance, a stack cap, a
-//! budget for what it hands back ([`output_budget`]) and for what it logs
+//! fuel, [`Limits::fuel_per_transaction`](crate::pack::Limits)), a memory
+//! cap per instance, a stack cap, a budget for what it hands back
+//! ([`output_budget`]) and for what it logs
 //! ([`LOG_BYTES_PER_CALL`]), no WASI; an epoch deadline per call is only a
 //! wall-clock backstop against host stalls. Batches are at most
 //! [`MAX_BATCH`] long. A plugin that fails yields a `PLUGIN_FAILED` finding
 //! with the pack's failure action, and its instance is replaced; the other
-//! plugins' verdicts stand. A failed batch call is narrowed down to the
-//! transactions that cause it (see [`NARROWING_FUEL_FACTOR`]), so the
-//! others keep the plugin's real verdicts whatever batch they came in.
+//! plugins' verdicts stand. Budgets are per transaction and a failed call
+//! is narrowed down to the transactions that cause it (see
+//! [`QUARANTINE_AFTER_FAILURES`]), so every transaction gets the same
+//! outcome whatever batch it came in.
 
 mod bindings;
 pub mod calls;
@@ -52,7 +53,7 @@ pub use errors::{EngineError, EvaluationError, LoadError};
 pub use plugin::{CodeInfo, ParamInfo, ParamType, PluginInfo};
 pub use plugin_log::{LOG_BYTES_PER_BATCH, LOG_BYTES_PER_CALL};
 pub use sandbox::{MAX_OUTPUT_BYTES, OUTPUT_BYTES_PER_TRANSACTION, output_budget};
-pub use worker::{NARROWING_FUEL_FACTOR, PluginFailure, PluginStats, QUARANTINE_AFTER_FAILURES};
+pub use worker::{PluginFailure, PluginStats, QUARANTINE_AFTER_FAILURES};
 
 use self::calls::Tap;
 

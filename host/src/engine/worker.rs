@@ -8,21 +8,28 @@
 //!
 //! # Budgets and narrowing
 //!
-//! A call on a batch of `n` transactions gets `n` times the plugin's fuel
-//! per transaction. Fuel counts instructions, not time, so whether a call
-//! fits its budget is the same on a busy host and an idle one. When a call
-//! fails (budget, trap, memory, output, a broken contract), the batch is
-//! bisected: each half is called again with its own budget, and so on down
-//! to the transactions that fail alone. The others keep the plugin's real
-//! verdicts, so a transaction's verdict does not depend on the batch it came
-//! in. Narrowing is bounded: the plugin's calls on one batch may consume at
-//! most [`NARROWING_FUEL_FACTOR`] times the batch's budget, and once the
-//! plugin has failed on [`QUARANTINE_AFTER_FAILURES`] transactions, or a
-//! next call would pass that allowance, it is quarantined for the rest of
-//! the batch: every transaction not yet decided gets `PLUGIN_FAILED`
-//! without another call. A wall-clock timeout or an instance that cannot
-//! start quarantines it at once: neither says anything about a transaction.
-//! Bisection makes at most `2n - 1` calls.
+//! A plugin's budget is per transaction: fuel (instructions, not time) and
+//! output bytes. Every call gets one transaction's budget, whatever its
+//! size, and its verdicts count only if the whole call fits. A plugin does
+//! at least as much work on a batch as on any one of its transactions, so a
+//! call that fits proves that each of its transactions would fit alone, and
+//! a transaction that does not fit alone fits no call. Whether a plugin
+//! fails on a transaction is therefore the same in a batch of 1 or 4,096,
+//! on a busy host or an idle one.
+//!
+//! To keep calls few, a batch is cut into chunks sized from what the plugin
+//! spent per transaction on earlier calls (about half a budget each); the
+//! chunking changes how many calls are made, never an outcome. A call that
+//! fails (budget, trap, memory, output, a broken contract) is bisected,
+//! depth first and left half first, down to the transactions that fail
+//! alone; the others keep the plugin's real verdicts. Per plugin and batch
+//! of `n` transactions that makes at most `2n - 1` calls, each within one
+//! transaction's budget. Once the plugin has failed on
+//! [`QUARANTINE_AFTER_FAILURES`] transactions (the first ones in batch
+//! order, whatever the chunks), it is quarantined for the rest of the
+//! batch: every transaction after those gets `PLUGIN_FAILED` without
+//! another call. A wall-clock timeout or an instance that cannot start
+//! quarantines it at once: neither says anything about a transaction.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -37,10 +44,6 @@ use super::{Context, PreparedPack};
 use crate::decision::{self, Decision, Evidence, Finding, PLUGIN_FAILED};
 use crate::history::Stamp;
 use crate::transaction::{Channel, Check, Checks, PartyKind, Transaction, TxKind};
-
-/// How many times the fuel budget of a batch a plugin's calls may consume
-/// on that batch, narrowing a failure down included.
-pub const NARROWING_FUEL_FACTOR: u64 = 8;
 
 /// After failing on this many transactions of one batch, a plugin is not
 /// run on the rest of the batch.
@@ -74,13 +77,11 @@ pub struct PluginStats {
 /// Why a plugin gave no verdict for a transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PluginFailure {
-    /// The call ran out of its deterministic CPU budget.
+    /// The transaction needs more than the plugin's deterministic CPU
+    /// budget for one transaction.
     Budget {
         /// The plugin's fuel per transaction.
         fuel_per_transaction: u64,
-        /// The transactions of the call (its budget is this many times the
-        /// fuel per transaction).
-        transactions: u64,
     },
     /// The call ran past the wall-clock backstop: a host stall, not
     /// something the transaction did.
@@ -88,14 +89,11 @@ pub enum PluginFailure {
         /// The backstop, in milliseconds.
         limit_ms: u64,
     },
-    /// The plugin failed on so many transactions of the batch, or spent so
-    /// much fuel narrowing its failures down, that it was not run on this
-    /// one.
+    /// The plugin failed on so many transactions of the batch before this
+    /// one (or its wall-clock backstop fired) that it was not run on it.
     Quarantined {
         /// Transactions of the batch it had failed on.
         failed_transactions: u64,
-        /// Fuel it had consumed on the batch.
-        fuel_spent: u64,
     },
     /// The instance tried to grow its memory past the pack's cap.
     MemoryExceeded {
@@ -140,20 +138,16 @@ impl PluginFailure {
         match self {
             PluginFailure::Budget {
                 fuel_per_transaction,
-                transactions,
             } => format!(
-                "plugin {plugin} ran out of its budget of {fuel_per_transaction} fuel per transaction ({} fuel for {transactions} transaction{})",
-                fuel_per_transaction.saturating_mul(*transactions),
-                if *transactions == 1 { "" } else { "s" }
+                "plugin {plugin} ran out of its budget of {fuel_per_transaction} fuel per transaction"
             ),
             PluginFailure::Timeout { limit_ms } => {
                 format!("plugin {plugin} ran past the wall-clock backstop of {limit_ms} ms")
             }
             PluginFailure::Quarantined {
                 failed_transactions,
-                fuel_spent,
             } => format!(
-                "plugin {plugin} was quarantined for the rest of the batch (it failed on {failed_transactions} transactions and consumed {fuel_spent} fuel) and not run on this one"
+                "plugin {plugin} was quarantined for the rest of the batch after failing on {failed_transactions} of its transactions, and not run on this one"
             ),
             PluginFailure::MemoryExceeded { limit_mib } => {
                 format!("plugin {plugin} tried to use more than {limit_mib} MiB of memory")
@@ -186,6 +180,10 @@ pub(crate) struct Worker {
     spent_ns: Vec<u64>,
     /// What each plugin's calls cost, index as in the pack.
     stats: Vec<PluginStats>,
+    /// What each plugin spent per transaction on its recent calls (fuel,
+    /// output bytes), index as in the pack: how large a chunk of a batch
+    /// one call can take. Affects the number of calls only.
+    per_tx: Vec<(u64, u64)>,
     /// The last batch's buffers, kept for the next batch so that a steady
     /// stream does not allocate (and the allocator does not return) them
     /// batch after batch.
@@ -211,6 +209,7 @@ impl Worker {
             self.live = pack.plugins.iter().map(|_| None).collect();
             self.spent_ns = vec![0; pack.plugins.len()];
             self.stats = vec![PluginStats::default(); pack.plugins.len()];
+            self.per_tx = vec![(0, 0); pack.plugins.len()];
         }
         let batch = build_batch(
             txs,
@@ -313,19 +312,20 @@ impl Worker {
         if n == 0 {
             return Vec::new();
         }
-        let mut cost = BatchCost::new(n, plugin.fuel_per_tx);
+        let mut cost = BatchCost::new();
         let mut out: Vec<Option<Outcome>> = (0..n).map(|_| None).collect();
         let mut quarantine: Option<PluginFailure> = None;
         let mut skipped = 0usize;
-        // Depth first, left half first: the order of calls depends on the
-        // batch alone.
-        let mut segments = vec![(0usize, n)];
+        // Chunks, then halves, depth first and left first: transactions
+        // are settled in batch order.
+        let chunk = self.chunk(index, plugin, pack, n);
+        let mut segments: Vec<(usize, usize)> = (0..n)
+            .step_by(chunk)
+            .map(|start| (start, (start + chunk).min(n)))
+            .rev()
+            .collect();
         while let Some((start, end)) = segments.pop() {
             let len = end - start;
-            let budget = fuel_for(len, plugin.fuel_per_tx);
-            if quarantine.is_none() && cost.fuel.saturating_add(budget) > cost.allowance {
-                quarantine = Some(cost.quarantined());
-            }
             if let Some(failure) = &quarantine {
                 skipped += len;
                 fill(&mut out, start, end, failure);
@@ -427,6 +427,27 @@ impl Worker {
         outcomes
     }
 
+    /// How many transactions one call on `plugin` should take: about half
+    /// a budget's worth at what it spent per transaction recently, all of
+    /// `n` when nothing is known yet.
+    fn chunk(&self, index: usize, plugin: &PreparedPlugin, pack: &PreparedPack, n: usize) -> usize {
+        let (fuel, output) = self.per_tx.get(index).copied().unwrap_or((0, 0));
+        let fits = |budget: u64, each: u64| {
+            if each == 0 {
+                n
+            } else {
+                usize::try_from(budget / each.saturating_mul(2)).unwrap_or(n)
+            }
+        };
+        let by_fuel = if pack.load_fuel.is_some() {
+            fits(plugin.fuel_per_tx, fuel)
+        } else {
+            n
+        };
+        let by_output = fits(u64::try_from(output_budget(1)).unwrap_or(u64::MAX), output);
+        by_fuel.min(by_output).clamp(1, n.max(1))
+    }
+
     /// Calls the plugin's `evaluate` on this worker's instance, creating it
     /// if needed and discarding it after a failure. `txs` and `stamps` are
     /// the batch's transactions, for naming them in the plugin's log.
@@ -455,10 +476,11 @@ impl Worker {
             return Err(PluginFailure::Instantiate("instance vanished".into()));
         };
         let n = batch.transactions.len();
-        let budget = fuel_for(n, plugin.fuel_per_tx);
+        let budget = plugin.fuel_per_tx;
+        let output = output_budget(1);
         let metered = pack.load_fuel.is_some();
         live.store.set_epoch_deadline(pack.deadline_ticks);
-        live.store.set_hostcall_fuel(output_budget(n));
+        live.store.set_hostcall_fuel(output);
         if metered && let Err(e) = live.store.set_fuel(budget) {
             *slot = None;
             return Err(PluginFailure::Instantiate(format!(
@@ -472,10 +494,13 @@ impl Worker {
             .call_evaluate(&mut live.store, batch);
         live.calls += 1;
         cost.calls += 1;
-        if metered {
-            let left = live.store.get_fuel().unwrap_or(0);
-            cost.fuel = cost.fuel.saturating_add(budget.saturating_sub(left));
-        }
+        let fuel_used = if metered {
+            budget.saturating_sub(live.store.get_fuel().unwrap_or(0))
+        } else {
+            0
+        };
+        cost.fuel = cost.fuel.saturating_add(fuel_used);
+        let output_used = output.saturating_sub(live.store.hostcall_fuel());
         let log = &mut live.store.data_mut().log;
         cost.log_left = log.batch_left();
         let lines = log.take_lines();
@@ -504,10 +529,17 @@ impl Worker {
                         n
                     )));
                 }
+                if let Some(per_tx) = self.per_tx.get_mut(index) {
+                    let count = u64::try_from(n).unwrap_or(u64::MAX).max(1);
+                    let output_used = u64::try_from(output_used).unwrap_or(u64::MAX);
+                    // Recent calls weigh most; one odd call moves it a quarter.
+                    per_tx.0 = (per_tx.0.saturating_mul(3) + fuel_used / count).div_ceil(4);
+                    per_tx.1 = (per_tx.1.saturating_mul(3) + output_used / count).div_ceil(4);
+                }
                 Ok(verdicts)
             }
             Err(error) => {
-                let failure = classify(&error, &live.store, pack, plugin, n);
+                let failure = classify(&error, &live.store, pack, plugin);
                 *slot = None;
                 Err(failure)
             }
@@ -517,8 +549,6 @@ impl Worker {
 
 /// What one plugin's calls on one batch have cost so far.
 struct BatchCost {
-    /// The most fuel the calls may consume.
-    allowance: u64,
     calls: u64,
     fuel: u64,
     /// Transactions it failed on.
@@ -530,9 +560,8 @@ struct BatchCost {
 }
 
 impl BatchCost {
-    fn new(transactions: usize, fuel_per_tx: u64) -> BatchCost {
+    fn new() -> BatchCost {
         BatchCost {
-            allowance: fuel_for(transactions, fuel_per_tx).saturating_mul(NARROWING_FUEL_FACTOR),
             calls: 0,
             fuel: 0,
             failed: 0,
@@ -545,16 +574,8 @@ impl BatchCost {
     fn quarantined(&self) -> PluginFailure {
         PluginFailure::Quarantined {
             failed_transactions: self.failed,
-            fuel_spent: self.fuel,
         }
     }
-}
-
-/// The fuel of a call on `transactions` transactions.
-fn fuel_for(transactions: usize, fuel_per_tx: u64) -> u64 {
-    u64::try_from(transactions)
-        .unwrap_or(u64::MAX)
-        .saturating_mul(fuel_per_tx)
 }
 
 /// Sets the outcomes `start..end` to `failure`.
@@ -599,7 +620,7 @@ fn spawn(
         ))),
         Err(e) => Err(PluginFailure::Instantiate(format!(
             "configure failed: {}",
-            classify(&e, &store, pack, plugin, 0).describe(&plugin.info.id)
+            classify(&e, &store, pack, plugin).describe(&plugin.info.id)
         ))),
     }
 }
@@ -609,7 +630,6 @@ fn classify(
     store: &Store<HostState>,
     pack: &PreparedPack,
     plugin: &PreparedPlugin,
-    transactions: usize,
 ) -> PluginFailure {
     if store.data().limiter.memory_exceeded {
         return PluginFailure::MemoryExceeded {
@@ -624,7 +644,6 @@ fn classify(
     match error.downcast_ref::<wasmtime::Trap>() {
         Some(wasmtime::Trap::OutOfFuel) => PluginFailure::Budget {
             fuel_per_transaction: plugin.fuel_per_tx,
-            transactions: u64::try_from(transactions).unwrap_or(u64::MAX),
         },
         Some(wasmtime::Trap::Interrupt) => PluginFailure::Timeout {
             limit_ms: pack.limits.call_timeout_ms,
@@ -733,13 +752,11 @@ fn failure_finding(
         }
         PluginFailure::Quarantined {
             failed_transactions,
-            fuel_spent,
         } => {
             evidence.push((
                 "failed_transactions".into(),
                 failed_transactions.to_string(),
             ));
-            evidence.push(("fuel_spent".into(), fuel_spent.to_string()));
         }
         PluginFailure::Timeout { limit_ms } => {
             evidence.push(("limit_ms".into(), limit_ms.to_string()));
