@@ -156,6 +156,14 @@ pub const HEAVY_REMITTANCE_BYTES: usize = 1024 * 1024;
 /// kz-exchanger scans for its keywords without finding one: the crafted
 /// input that drives kz-exchanger past its budget per transaction.
 pub fn heavy_remittance_tx(id: &str) -> qorgan::Transaction {
+    match qorgan::Transaction::from_json(&heavy_remittance_json(id)) {
+        Ok(tx) => tx,
+        Err(e) => panic!("bad fixture transaction: {e}"),
+    }
+}
+
+/// [`heavy_remittance_tx`] as JSON, one line.
+pub fn heavy_remittance_json(id: &str) -> String {
     let words = "оплата услуг по договору ";
     let mut remittance = String::with_capacity(HEAVY_REMITTANCE_BYTES + words.len());
     while remittance.len() < HEAVY_REMITTANCE_BYTES {
@@ -172,10 +180,7 @@ pub fn heavy_remittance_tx(id: &str) -> qorgan::Transaction {
         "recipient": {"account": format!("KZ-R-{id}"), "kind": "individual"},
         "remittance": remittance,
     });
-    match qorgan::Transaction::from_json(&json.to_string()) {
-        Ok(tx) => tx,
-        Err(e) => panic!("bad fixture transaction: {e}"),
-    }
+    json.to_string()
 }
 
 /// A crypto purchase from a platform on the reference pack's
