@@ -66,6 +66,9 @@ struct PluginStats {
     log_bytes_dropped: u64,
 }
 
+/// A per-plugin counter: its name, its help text, and how to read it.
+type PerPlugin = (&'static str, &'static str, fn(&PluginStats) -> u64);
+
 /// The service's metrics.
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -228,7 +231,7 @@ impl Metrics {
                 stats.failures
             );
         }
-        let per_plugin: [(&str, &str, fn(&PluginStats) -> u64); 4] = [
+        let per_plugin: [PerPlugin; 4] = [
             (
                 "qorgan_plugin_quarantines_total",
                 "Batches on which a plugin failed so often that it was not run on the rest of the batch (each of those transactions got PLUGIN_FAILED).",
