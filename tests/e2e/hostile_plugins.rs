@@ -2,9 +2,16 @@
 //! pack's failure action (or is refused at load, naming what it did wrong),
 //! and the engine goes on deciding with the other plugins, correctly.
 
+use std::sync::{Arc, Mutex};
+
 use qorgan::decision::PLUGIN_FAILED;
+use qorgan::engine::{LOG_BYTES_PER_BATCH, PluginStats, QUARANTINE_AFTER_FAILURES};
+use qorgan::pack::DEFAULT_FUEL_PER_TRANSACTION;
 use qorgan::{Action, Decision, Engine, LoadError, Pack, Transaction};
-use qorgan_e2e::fixtures::{kz_threshold_component, tempdir, tx, write};
+use qorgan_e2e::fixtures::{
+    blocked_platform_purchase, heavy_remittance_tx, kz_threshold_component, reference_pack_built,
+    tempdir, tx, write,
+};
 use qorgan_e2e::hostile::{self, Behaviour, Smuggled};
 
 /// A pack with a hostile plugin first and the real kz-threshold after it.
@@ -22,16 +29,18 @@ fn pack_from(
     failure_action: &str,
     serial: u64,
 ) -> (tempfile::TempDir, Pack) {
-    pack_from_with(id, bytes, failure_action, serial, "")
+    pack_from_with(id, bytes, failure_action, serial, "", "")
 }
 
-/// As [`pack_from`], with more lines for the manifest's `[limits]`.
+/// As [`pack_from`], with more lines for the manifest's `[limits]` and for
+/// the hostile plugin's `[[plugin]]` table.
 fn pack_from_with(
     id: &str,
     bytes: &[u8],
     failure_action: &str,
     serial: u64,
     more_limits: &str,
+    plugin_lines: &str,
 ) -> (tempfile::TempDir, Pack) {
     let dir = tempdir();
     write(&dir.path().join(format!("plugins/{id}.wasm")), bytes);
@@ -55,6 +64,7 @@ memory_mib = 16
 [[plugin]]
 id = "{id}"
 component = "plugins/{id}.wasm"
+{plugin_lines}
 
 [[plugin]]
 id = "kz-threshold"
@@ -133,7 +143,17 @@ fn assert_contained(decisions: &[Decision], rule: &str, reason: &str, failure_ac
 }
 
 fn contained_and_recovering(behaviour: Behaviour, reason: &str) {
-    let (_dir, pack) = pack_with(behaviour, "review");
+    // The memory bomb and the huge finding list do real work before they
+    // reach the cap they test: give them the fuel to get there.
+    let limits = match behaviour {
+        Behaviour::MemoryBomb | Behaviour::HugeFindingList => "fuel_per_transaction = 200000000",
+        _ => "",
+    };
+    let bytes = match hostile::component(behaviour) {
+        Ok(b) => b,
+        Err(e) => panic!("fixture {behaviour}: {e}"),
+    };
+    let (_dir, pack) = pack_from_with(behaviour.rule_id(), &bytes, "review", 1, limits, "");
     let engine = engine();
     if let Err(e) = engine.load(&pack) {
         panic!("{behaviour} should load (it misbehaves only in evaluate): {e}");
@@ -151,8 +171,8 @@ fn contained_and_recovering(behaviour: Behaviour, reason: &str) {
 }
 
 #[test]
-fn an_endless_loop_times_out() {
-    contained_and_recovering(Behaviour::EndlessLoop, "timeout");
+fn an_endless_loop_runs_out_of_its_fuel_budget() {
+    contained_and_recovering(Behaviour::EndlessLoop, "budget");
 }
 
 #[test]
@@ -320,6 +340,7 @@ fn stateful_rounds(recycle: u64, rounds: usize) -> Vec<Vec<bool>> {
         "review",
         1,
         &format!("recycle_after_calls = {recycle}"),
+        "",
     );
     let engine = engine();
     if let Err(e) = engine.load(&pack) {
@@ -413,7 +434,11 @@ fn a_hostile_plugins_failure_leaves_a_well_behaved_plugins_findings_unchanged() 
     let expected = well_behaved_findings(&decide(&control_engine, &batch()));
     assert!(expected.iter().any(|f| !f.is_empty()));
     for behaviour in Behaviour::ALL {
-        if matches!(behaviour, Behaviour::Allow | Behaviour::Stateful) {
+        // The log flood decides (it only logs too much).
+        if matches!(
+            behaviour,
+            Behaviour::Allow | Behaviour::Stateful | Behaviour::LogFlood
+        ) {
             continue;
         }
         let (_dir, pack) = pack_with(behaviour, "block");
@@ -432,4 +457,293 @@ fn a_hostile_plugins_failure_leaves_a_well_behaved_plugins_findings_unchanged() 
             "{behaviour} failed somewhere"
         );
     }
+}
+
+/// The hostile plugin's costs on `evaluator` (it is first in the pack).
+fn hostile_stats(evaluator: &qorgan::Evaluator) -> PluginStats {
+    match evaluator.plugin_stats().first() {
+        Some(stats) => *stats,
+        None => panic!("no plugin stats"),
+    }
+}
+
+/// `count` transactions kz-threshold has clear answers for, in turn.
+fn many(count: usize) -> Vec<Transaction> {
+    let three = batch();
+    (0..count)
+        .map(|i| {
+            let mut t = three[i % 3].clone();
+            t.id = format!("{}-{i}", t.id);
+            t
+        })
+        .collect()
+}
+
+#[test]
+fn a_budget_failure_names_the_budget_per_transaction_from_the_plugins_own_setting() {
+    let bytes = match hostile::component(Behaviour::EndlessLoop) {
+        Ok(b) => b,
+        Err(e) => panic!("fixture: {e}"),
+    };
+    let (_dir, pack) = pack_from_with(
+        Behaviour::EndlessLoop.rule_id(),
+        &bytes,
+        "review",
+        1,
+        "fuel_per_transaction = 3000000",
+        "fuel_per_transaction = 40000",
+    );
+    let engine = engine();
+    if let Err(e) = engine.load(&pack) {
+        panic!("load: {e}");
+    }
+    let decisions = decide(&engine, &batch()[..1]);
+    let Some(failed) = decisions[0]
+        .findings
+        .iter()
+        .find(|f| f.code == PLUGIN_FAILED)
+    else {
+        panic!("no failure: {:?}", decisions[0].findings);
+    };
+    assert_eq!(failed.evidence.get("reason"), Some("budget"));
+    assert_eq!(failed.evidence.get("fuel_per_transaction"), Some("40000"));
+    assert!(
+        failed.message.contains("40000 fuel per transaction"),
+        "{}",
+        failed.message
+    );
+}
+
+#[test]
+fn a_plugin_that_spins_then_traps_on_1000_transactions_stays_within_its_stated_bound() {
+    let (_dir, pack) = pack_with(Behaviour::SpinThenTrap, "review");
+    let engine = engine();
+    if let Err(e) = engine.load(&pack) {
+        panic!("load: {e}");
+    }
+    let (_control_dir, control) = pack_with(Behaviour::Allow, "review");
+    let control_engine = engine_with(&control);
+    let txs = many(1000);
+    let expected = well_behaved_findings(&decide(&control_engine, &txs));
+
+    let mut evaluator = engine.evaluator();
+    let decisions: Vec<Decision> = evaluator
+        .evaluate_batch(&txs)
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|e| panic!("no decision: {e}")))
+        .collect();
+    let stats = hostile_stats(&evaluator);
+
+    // The stated bound: every call within one transaction's budget; a
+    // plugin that fails on everything is quarantined after
+    // QUARANTINE_AFTER_FAILURES transactions, each found with at most two
+    // calls per level of the bisection.
+    let n = txs.len() as u64;
+    let levels = u64::from(n.next_power_of_two().trailing_zeros());
+    assert!(
+        stats.calls <= 1 + 2 * QUARANTINE_AFTER_FAILURES * levels,
+        "{stats:?}"
+    );
+    assert!(
+        stats.fuel <= stats.calls * DEFAULT_FUEL_PER_TRANSACTION,
+        "{stats:?}"
+    );
+    assert!(
+        stats.calls < n / 10,
+        "far fewer calls than transactions: {stats:?}"
+    );
+    assert_eq!(stats.quarantines, 1, "{stats:?}");
+    assert_eq!(stats.failed, n, "{stats:?}");
+
+    let reasons = |reason: &str| {
+        decisions
+            .iter()
+            .filter(|d| {
+                d.findings
+                    .iter()
+                    .any(|f| f.code == PLUGIN_FAILED && f.evidence.get("reason") == Some(reason))
+            })
+            .count() as u64
+    };
+    assert_eq!(reasons("trap"), QUARANTINE_AFTER_FAILURES);
+    assert_eq!(reasons("quarantined"), n - QUARANTINE_AFTER_FAILURES);
+    assert!(decisions.iter().all(|d| d.action >= Action::Review));
+    assert_eq!(
+        well_behaved_findings(&decisions),
+        expected,
+        "kz-threshold's verdicts stand"
+    );
+}
+
+fn engine_with(pack: &Pack) -> Engine {
+    let engine = engine();
+    if let Err(e) = engine.load(pack) {
+        panic!("load: {e}");
+    }
+    engine
+}
+
+#[test]
+fn four_transactions_that_exhaust_a_real_plugins_budget_leave_the_other_252_with_its_real_verdicts()
+{
+    let dir = reference_pack_built();
+    let pack = match Pack::read(dir.path()) {
+        Ok(p) => p,
+        Err(e) => panic!("pack: {e}"),
+    };
+    let workload = match qorgan_lab::bench::Workload::generate(4, 251) {
+        Ok(w) => w,
+        Err(e) => panic!("generate: {e}"),
+    };
+    let mut txs = workload.transactions;
+    let heavy_at = [10, 70, 71, 200];
+    for (n, at) in heavy_at.iter().enumerate() {
+        txs.insert(*at, heavy_remittance_tx(&format!("heavy-{n}")));
+    }
+    let purchase_at = 72;
+    txs.insert(purchase_at, blocked_platform_purchase("blocked-purchase"));
+    assert_eq!(txs.len(), 256);
+
+    // One batch of 256, and the same stream one transaction at a time.
+    let batched_engine = engine_with(&pack);
+    let mut evaluator = batched_engine.evaluator();
+    let batched: Vec<Decision> = evaluator
+        .evaluate_batch(&txs)
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|e| panic!("no decision: {e}")))
+        .collect();
+    let single_engine = engine_with(&pack);
+    let mut singles = Vec::with_capacity(txs.len());
+    for tx in &txs {
+        singles.extend(decide(&single_engine, std::slice::from_ref(tx)));
+    }
+
+    let essence = |d: &Decision| {
+        let mut d = d.clone();
+        d.decision_id.clear();
+        d.elapsed_us = 0;
+        d.to_json()
+    };
+    for (i, (b, s)) in batched.iter().zip(&singles).enumerate() {
+        assert_eq!(essence(b), essence(s), "decision {i} depends on its batch");
+        let failed: Vec<_> = b
+            .findings
+            .iter()
+            .filter(|f| f.code == PLUGIN_FAILED)
+            .collect();
+        let heavy = b.tx.starts_with("heavy-");
+        if heavy {
+            assert_eq!(failed.len(), 1, "{}: {:?}", b.tx, b.findings);
+            assert!(failed[0].rule.starts_with("kz-exchanger@"));
+            assert_eq!(failed[0].evidence.get("reason"), Some("budget"));
+            assert!(b.action >= Action::Review);
+        } else {
+            assert!(failed.is_empty(), "{}: {:?}", b.tx, b.findings);
+        }
+    }
+    assert_eq!(
+        batched
+            .iter()
+            .filter(|d| d.tx.starts_with("heavy-"))
+            .count(),
+        4
+    );
+    let purchase = &batched[purchase_at];
+    assert_eq!(purchase.tx, "blocked-purchase");
+    assert!(purchase.has("VASP_BLOCKED"), "{:?}", purchase.findings);
+    assert_eq!(purchase.action, Action::Block);
+
+    let index = pack
+        .manifest
+        .plugins
+        .iter()
+        .position(|p| p.id == "kz-exchanger");
+    let exchanger = match index.and_then(|i| evaluator.plugin_stats().get(i)) {
+        Some(stats) => *stats,
+        None => panic!("no stats for kz-exchanger"),
+    };
+    assert_eq!(exchanger.failed, 4, "{exchanger:?}");
+    assert_eq!(exchanger.quarantines, 0, "{exchanger:?}");
+    // At most 2n - 1 calls, each within one transaction's budget.
+    assert!(exchanger.calls < 2 * 256, "{exchanger:?}");
+    assert!(
+        exchanger.fuel <= exchanger.calls * DEFAULT_FUEL_PER_TRANSACTION,
+        "{exchanger:?}"
+    );
+}
+
+/// Log output captured in memory.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+
+    fn make_writer(&'a self) -> Captured {
+        self.clone()
+    }
+}
+
+#[test]
+fn a_plugin_logging_100_mb_per_call_leaves_at_most_its_budget_each_line_attributed_to_it() {
+    let (_dir, pack) = pack_with(Behaviour::LogFlood, "review");
+    let engine = engine_with(&pack);
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(captured.clone())
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .finish();
+    // The engine logs through `log`; its records reach this thread's
+    // subscriber as the service's and the command line's do.
+    let _ = tracing_log::LogTracer::init();
+    let mut evaluator = engine.evaluator();
+    let rounds = 2;
+    tracing::subscriber::with_default(subscriber, || {
+        for _ in 0..rounds {
+            let decided = evaluator.evaluate_batch(&batch());
+            assert!(decided.iter().all(Result::is_ok));
+        }
+    });
+    let text =
+        String::from_utf8_lossy(&captured.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned();
+    let lines: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
+    let flood: Vec<&&str> = lines.iter().filter(|l| l.contains("flood\\n")).collect();
+    assert!(!flood.is_empty(), "some of the log gets through:\n{text}");
+    let message_bytes = hostile::LOG_FLOOD_MESSAGE_BYTES as usize;
+    assert!(
+        flood.len() * message_bytes <= rounds * LOG_BYTES_PER_BATCH,
+        "{} lines of {message_bytes} bytes in {rounds} batches",
+        flood.len()
+    );
+    for line in &lines {
+        assert!(
+            line.contains(Behaviour::LogFlood.rule_id()),
+            "a line not attributed to the plugin: {line}"
+        );
+        assert!(
+            !line.starts_with(&hostile::FORGED_LINE[..20]),
+            "a forged line: {line}"
+        );
+    }
+    let stats = hostile_stats(&evaluator);
+    assert!(stats.log_lines_dropped > 0, "{stats:?}");
+    assert!(
+        stats.log_bytes_dropped >= stats.log_lines_dropped * message_bytes as u64,
+        "{stats:?}"
+    );
 }

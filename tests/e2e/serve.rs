@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use qorgan::pack::archive::{Compression, write_archive};
-use qorgan_e2e::fixtures::{tempdir, tx_json, write};
+use qorgan_e2e::fixtures::{heavy_remittance_json, tempdir, tx_json, write};
 use qorgan_e2e::releases::{built_base, keys, ok, v1, v2};
 use qorgan_e2e::service::{Service, get, post, qorgan};
 use qorgan_server::testing::Tmpfs;
@@ -645,4 +645,75 @@ fn a_full_decision_log_disk_acknowledges_nothing_fails_readyz_and_recovers_when_
     for tx in &refused {
         assert!(!txs.contains(tx), "{tx} was refused but is in the log");
     }
+}
+
+/// Threads that keep every core busy until stopped: two per core.
+fn spin_every_core(stop: &Arc<AtomicBool>) -> Vec<std::thread::JoinHandle<u64>> {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    (0..2 * cores)
+        .map(|seed| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut x = seed as u64 + 1;
+                while !stop.load(Ordering::Relaxed) {
+                    for _ in 0..10_000 {
+                        x = std::hint::black_box(
+                            x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1),
+                        );
+                    }
+                }
+                x
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn a_log_written_while_every_core_is_busy_replays_without_a_difference() {
+    let state = tempdir();
+    let service = start(&local_args(state.path()), &[], &state.path().join("stderr"));
+    service.wait_ready(READY);
+    let config = qorgan_lab::generator::GeneratorConfig::new(16, 3_000);
+    let mut lines: Vec<String> = match qorgan_lab::generator::Generator::new(config) {
+        Ok(generator) => generator.collect(),
+        Err(e) => panic!("generate: {e}"),
+    };
+    // Two remittances that run kz-exchanger out of its budget.
+    lines.insert(100, heavy_remittance_json("heavy-1"));
+    lines.insert(2_000, heavy_remittance_json("heavy-2"));
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let spinners = spin_every_core(&stop);
+    let mut decided = 0;
+    let mut failed = 0;
+    let mut rest = lines.as_slice();
+    for size in [1, 7, 256, 3, 64].iter().cycle() {
+        if rest.is_empty() {
+            break;
+        }
+        let (batch, after) = rest.split_at((*size).min(rest.len()));
+        rest = after;
+        let response = ok(
+            post(service.address, "/v1/evaluate/batch", &batch.join("\n")),
+            "evaluate batch",
+        );
+        assert_eq!(response.status, 200, "{}", response.body);
+        decided += batch.len();
+        failed += response.body.matches("PLUGIN_FAILED").count();
+    }
+    stop.store(true, Ordering::Relaxed);
+    for spinner in spinners {
+        assert!(spinner.join().is_ok(), "a spinning thread panicked");
+    }
+    assert_eq!(decided, 3_002);
+    assert_eq!(failed, 2, "only the crafted remittances fail");
+    assert_eq!(service.terminate().code(), Some(0));
+
+    let log = state.path().join("decisions.sqlite");
+    let (code, out, err) = qorgan(&["audit", "replay", "--log", &log.display().to_string()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        err.contains("replayed 3002 rows") && err.contains("0 differences"),
+        "{err}"
+    );
 }

@@ -180,3 +180,58 @@ pub fn tx(
         Err(e) => panic!("bad fixture transaction: {e}"),
     }
 }
+
+/// The length of [`heavy_remittance_tx`]'s remittance text, in bytes.
+pub const HEAVY_REMITTANCE_BYTES: usize = 1024 * 1024;
+
+/// A transfer whose remittance text is [`HEAVY_REMITTANCE_BYTES`] of words
+/// kz-exchanger scans for its keywords without finding one: the crafted
+/// input that drives kz-exchanger past its budget per transaction.
+pub fn heavy_remittance_tx(id: &str) -> qorgan::Transaction {
+    match qorgan::Transaction::from_json(&heavy_remittance_json(id)) {
+        Ok(tx) => tx,
+        Err(e) => panic!("bad fixture transaction: {e}"),
+    }
+}
+
+/// [`heavy_remittance_tx`] as JSON, one line.
+pub fn heavy_remittance_json(id: &str) -> String {
+    let words = "оплата услуг по договору ";
+    let mut remittance = String::with_capacity(HEAVY_REMITTANCE_BYTES + words.len());
+    while remittance.len() < HEAVY_REMITTANCE_BYTES {
+        remittance.push_str(words);
+    }
+    let json = serde_json::json!({
+        "id": id,
+        "timestamp": "2025-03-01T10:15:00Z",
+        "kind": "transfer",
+        "channel": "mobile-app",
+        "amount": "15000.00",
+        "currency": "KZT",
+        "sender": {"account": format!("KZ-S-{id}"), "iin": "061211600012", "kind": "individual"},
+        "recipient": {"account": format!("KZ-R-{id}"), "kind": "individual"},
+        "remittance": remittance,
+    });
+    json.to_string()
+}
+
+/// A crypto purchase from a platform on the reference pack's
+/// `blocked-vasps` list: decided `block` by kz-exchanger's `VASP_BLOCKED`.
+pub fn blocked_platform_purchase(id: &str) -> qorgan::Transaction {
+    let json = serde_json::json!({
+        "id": id,
+        "timestamp": "2025-03-01T10:16:00Z",
+        "kind": "crypto-purchase",
+        "channel": "mobile-app",
+        "amount": "250000.00",
+        "currency": "KZT",
+        "sender": {"account": format!("KZ-S-{id}"), "iin": "061211600012", "kind": "individual"},
+        "recipient": {"account": format!("KZ-R-{id}"), "kind": "vasp", "vasp": "okx"},
+        "remittance": "USDT",
+        "verified": ["sender-iin"],
+    });
+    match qorgan::Transaction::from_json(&json.to_string()) {
+        Ok(tx) => tx,
+        Err(e) => panic!("bad fixture transaction: {e}"),
+    }
+}

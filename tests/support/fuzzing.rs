@@ -117,6 +117,10 @@ fn walk(dir: &Path, visit: &mut impl FnMut(&Path, &std::fs::Metadata)) {
 
 /// What a signature fuzz input was checked as.
 #[derive(Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one outcome per fuzz input, never stored in bulk"
+)]
 pub enum SignatureOutcome {
     /// The input is a public key line the parser accepted or refused.
     Key(Result<PublicKey, KeyError>),

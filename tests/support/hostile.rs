@@ -57,6 +57,9 @@ pub const RULE_INTERFACE: &str = "qorgan:rule/rule@0.1.0";
 /// interface uses its types. The instance holds types only, no functions.
 pub const TYPES_INTERFACE: &str = "qorgan:rule/types@0.1.0";
 
+/// The log interface, which [`Behaviour::LogFlood`] imports.
+pub const LOG_INTERFACE: &str = "qorgan:rule/log@0.1.0";
+
 /// How a hostile plugin's `evaluate` behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Behaviour {
@@ -101,7 +104,33 @@ pub enum Behaviour {
     /// second call on, reports a finding of the declared code on every
     /// transaction: a rule whose verdicts depend on what it saw before.
     Stateful,
+    /// Spins [`SPIN_ITERATIONS`] times in every call, whatever its batch,
+    /// then traps: a host that retries each transaction alone pays the spin
+    /// once per transaction.
+    SpinThenTrap,
+    /// Writes [`LOG_FLOOD_LINES`] log lines of [`LOG_FLOOD_MESSAGE_BYTES`]
+    /// bytes each (100 MB) in every call, each holding a newline and a forged
+    /// host line, then returns one empty verdict per transaction. Its core
+    /// module imports `qorgan:rule/log`.
+    LogFlood,
+    /// Loops forever when its batch holds a cash withdrawal; otherwise gives
+    /// every transaction one finding of the declared code: a plugin with real
+    /// verdicts that some transactions drive past any budget.
+    LoopOnCashWithdrawal,
 }
+
+/// How many times [`Behaviour::SpinThenTrap`] goes round its loop per call.
+pub const SPIN_ITERATIONS: u32 = 100_000;
+
+/// How many lines [`Behaviour::LogFlood`] writes per call.
+pub const LOG_FLOOD_LINES: u32 = 100_000;
+
+/// The length of each of [`Behaviour::LogFlood`]'s lines, in bytes.
+pub const LOG_FLOOD_MESSAGE_BYTES: u32 = 1000;
+
+/// What each of [`Behaviour::LogFlood`]'s lines forges after its newline.
+pub const FORGED_LINE: &str =
+    "2026-12-07T00:00:00.000000Z  INFO qorgan::serve: pack activated serial=999";
 
 /// The findings in the one list [`Behaviour::HugeFindingList`] returns for
 /// every transaction.
@@ -112,7 +141,7 @@ pub const HUGE_STRING_BYTES: u32 = 8 * 1024 * 1024;
 
 impl Behaviour {
     /// Every behaviour, in declaration order.
-    pub const ALL: [Behaviour; 12] = [
+    pub const ALL: [Behaviour; 15] = [
         Behaviour::EndlessLoop,
         Behaviour::MemoryBomb,
         Behaviour::Trap,
@@ -125,6 +154,9 @@ impl Behaviour {
         Behaviour::HugeString,
         Behaviour::TrapOnCashWithdrawal,
         Behaviour::Stateful,
+        Behaviour::SpinThenTrap,
+        Behaviour::LogFlood,
+        Behaviour::LoopOnCashWithdrawal,
     ];
 
     /// The rule id the plugin reports in its metadata, distinct for each
@@ -143,6 +175,9 @@ impl Behaviour {
             Behaviour::HugeString => "hostile-huge-string",
             Behaviour::TrapOnCashWithdrawal => "hostile-trap-on-cash",
             Behaviour::Stateful => "hostile-stateful",
+            Behaviour::SpinThenTrap => "hostile-spin-then-trap",
+            Behaviour::LogFlood => "hostile-log-flood",
+            Behaviour::LoopOnCashWithdrawal => "hostile-loop-on-cash",
         }
     }
 
@@ -170,6 +205,11 @@ impl Behaviour {
             }
             Behaviour::Stateful => {
                 "Hostile fixture: evaluate flags everything from its second call on."
+            }
+            Behaviour::SpinThenTrap => "Hostile fixture: evaluate spins, then traps.",
+            Behaviour::LogFlood => "Hostile fixture: evaluate logs 100 MB of forged lines.",
+            Behaviour::LoopOnCashWithdrawal => {
+                "Hostile fixture: evaluate loops forever on a batch with a cash withdrawal."
             }
         }
     }
@@ -486,6 +526,7 @@ struct CoreModule {
     finding: u32,
     declared_finding: u32,
     out_of_range_finding: u32,
+    flood_message: (u32, u32),
 }
 
 impl CoreModule {
@@ -509,6 +550,12 @@ impl CoreModule {
         let undeclared = image.string(UNDECLARED_CODE);
         let message = image.string("A code the rule never declared.");
         let declared_message = image.string("A finding of a hostile fixture.");
+        let mut flood = format!("flood\n{FORGED_LINE}\n");
+        flood.extend(std::iter::repeat_n(
+            'x',
+            LOG_FLOOD_MESSAGE_BYTES as usize - flood.len(),
+        ));
+        let flood_message = image.string(&flood);
 
         // metadata
         image.put_pair(metadata, id);
@@ -547,6 +594,7 @@ impl CoreModule {
             finding,
             declared_finding,
             out_of_range_finding,
+            flood_message,
         }
     }
 
@@ -557,10 +605,16 @@ impl CoreModule {
         let data = wat_string(&self.image);
         let ret = self.evaluate_ret;
         let finding = self.finding;
-        let (smuggled_import, smuggled_call) = match smuggled {
+        let (mut smuggled_import, smuggled_call) = match smuggled {
             Some(s) => (s.core_import(), s.core_call(self.scratch)),
             None => (String::new(), String::new()),
         };
+        if behaviour == Behaviour::LogFlood {
+            smuggled_import.push_str(
+                r#"(import "qorgan:rule/log@0.1.0" "log" (func $log (param i32 i32 i32)))"#,
+            );
+        }
+        let (flood_ptr, flood_len) = self.flood_message;
         let declared = self.declared_finding;
         let out_of_range = self.out_of_range_finding;
         let empty_verdicts = format!(
@@ -666,6 +720,38 @@ impl CoreModule {
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $scan)))
     {empty_verdicts}"#
+            ),
+            Behaviour::SpinThenTrap => format!(
+                r#"(block $spun
+      (loop $spin
+        (br_if $spun (i32.ge_u (local.get $i) (i32.const {SPIN_ITERATIONS})))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $spin)))
+    unreachable"#
+            ),
+            Behaviour::LogFlood => format!(
+                r#"(block $logged
+      (loop $flood
+        (br_if $logged (i32.ge_u (local.get $i) (i32.const {LOG_FLOOD_LINES})))
+        (call $log (i32.const 2) (i32.const {flood_ptr}) (i32.const {flood_len}))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $flood)))
+    {empty_verdicts}"#
+            ),
+            Behaviour::LoopOnCashWithdrawal => format!(
+                r#"(block $scanned
+      (loop $scan
+        (br_if $scanned (i32.ge_u (local.get $i) (local.get $tx_len)))
+        (if (i32.eq
+              (i32.load8_u offset={TX_KIND_OFFSET}
+                (i32.add (local.get $tx) (i32.mul (local.get $i) (i32.const {TRANSACTION_SIZE}))))
+              (i32.const {KIND_CASH_WITHDRAWAL}))
+          (then (loop $forever (br $forever))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $scan)))
+    (local.set $f (i32.const {declared}))
+    (local.set $count (i32.const 1))
+    {verdicts_naming_f}"#
             ),
             Behaviour::Stateful => format!(
                 r#"(global.set $calls (i32.add (global.get $calls) (i32.const 1)))
@@ -961,7 +1047,13 @@ mod tests {
             // exported `rule` interface uses its types; that instance holds
             // types only. Nothing else is imported: the core module imports
             // nothing.
-            let imports = component_imports(&bytes);
+            // The log flood alone also imports `log`, to flood it.
+            let mut imports = component_imports(&bytes);
+            imports.sort();
+            if behaviour == Behaviour::LogFlood {
+                assert_eq!(imports, [LOG_INTERFACE, TYPES_INTERFACE], "{behaviour}");
+                continue;
+            }
             assert_eq!(imports, [TYPES_INTERFACE], "{behaviour}");
             let engine = engine();
             let component = Component::new(&engine, &bytes).expect("compiles");

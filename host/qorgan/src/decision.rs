@@ -241,6 +241,35 @@ impl Ulid {
     }
 }
 
+/// Why text is not a [`Ulid`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a ULID: 26 characters of Crockford's base 32, at most 7ZZZZZZZZZZZZZZZZZZZZZZZZZ")]
+pub struct UlidError;
+
+impl std::str::FromStr for Ulid {
+    type Err = UlidError;
+
+    /// Reads the 26 characters [`Ulid`]'s `Display` writes, in either case.
+    fn from_str(text: &str) -> Result<Ulid, UlidError> {
+        if text.len() != 26 {
+            return Err(UlidError);
+        }
+        let mut value: u128 = 0;
+        for (i, byte) in text.bytes().enumerate() {
+            let digit = CROCKFORD
+                .iter()
+                .position(|c| *c == byte.to_ascii_uppercase())
+                .ok_or(UlidError)?;
+            // The first character carries only the top 3 of 130 bits.
+            if i == 0 && digit > 7 {
+                return Err(UlidError);
+            }
+            value = (value << 5) | digit as u128;
+        }
+        Ok(Ulid(value))
+    }
+}
+
 impl std::fmt::Display for Ulid {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut text = [0u8; 26];
@@ -265,6 +294,10 @@ mod tests {
         assert_eq!(id.to_string(), theirs.to_string());
         let fresh = Ulid::fresh().to_string();
         assert!(fresh.parse::<ulid::Ulid>().is_ok(), "{fresh}");
+        assert_eq!(theirs.to_string().parse::<Ulid>(), Ok(id));
+        assert_eq!(fresh.to_lowercase().parse::<Ulid>().map(|u| u.to_string()), Ok(fresh));
+        assert!("8ZZZZZZZZZZZZZZZZZZZZZZZZZ".parse::<Ulid>().is_err());
+        assert!("01ARZ3NDEKTSV4RRFFQ69G5FAU".parse::<Ulid>().is_err(), "U is not a digit");
     }
 
     #[test]

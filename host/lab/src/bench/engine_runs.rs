@@ -37,6 +37,7 @@ pub(crate) fn single_thread(
         let _ = evaluator.evaluate_dry(first);
     }
     let before: Vec<u64> = evaluator.plugin_nanos().to_vec();
+    let fuel_before: Vec<u64> = evaluator.plugin_stats().iter().map(|s| s.fuel).collect();
     let mut pass = Pass::new(pack.info().plugins.len(), txs.len());
     let mut results = Vec::with_capacity(txs.len().div_ceil(batch));
     let started = Instant::now();
@@ -54,6 +55,12 @@ pub(crate) fn single_thread(
     {
         *slot = after.saturating_sub(*before);
     }
+    pass.plugin_fuel = evaluator
+        .plugin_stats()
+        .iter()
+        .zip(fuel_before.iter().chain(std::iter::repeat(&0)))
+        .map(|(after, before)| after.fuel.saturating_sub(*before))
+        .collect();
     for result in results.into_iter().flatten() {
         match result {
             Ok(decision) => {

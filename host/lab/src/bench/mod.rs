@@ -27,6 +27,9 @@
 //!   checked against the engine's.
 //! - **no-op plugin** (comparison c): a pack of one plugin that returns no
 //!   findings ([`noop`]): the boundary's floor.
+//! - **without fuel**: the one-core pass again on an engine that does not
+//!   meter fuel: what the deterministic CPU budget costs. Decisions must
+//!   count on a metered engine; this one only measures.
 //!
 //! # Why
 //!
@@ -71,6 +74,8 @@ pub struct Pass {
     pub batch_ns: Vec<u64>,
     /// Time inside each plugin, in pack order, in nanoseconds.
     pub plugin_ns: Vec<u64>,
+    /// Fuel each plugin consumed, in pack order (zero without metering).
+    pub plugin_fuel: Vec<u64>,
     /// The decisions, in order.
     pub decisions: Vec<Decision>,
     /// Transactions that failed or got a `PLUGIN_FAILED` finding.
@@ -183,6 +188,20 @@ impl BenchBuilder {
         );
 
         let main = engine_runs::single_thread(&engine, &prepared, txs, self.batch);
+        let unmetered_engine = Engine::builder()
+            .max_instances(2 * plugins + 8)
+            .fuel(false)
+            .build()
+            .map_err(|e| BenchError::Load(e.to_string()))?;
+        let unmetered_prepared = Arc::new(
+            unmetered_engine
+                .prepare(pack)
+                .map_err(|e| BenchError::Load(e.to_string()))?,
+        );
+        let unmetered =
+            engine_runs::single_thread(&unmetered_engine, &unmetered_prepared, txs, self.batch);
+        drop(unmetered_prepared);
+        drop(unmetered_engine);
         let mut batch_samples = main.batch_ns.clone();
         let latency_txs = txs.get(..self.latency_count.min(txs.len())).unwrap_or(txs);
         let mut latency_samples = engine_runs::one_at_a_time(&engine, &prepared, latency_txs);
@@ -205,6 +224,10 @@ impl BenchBuilder {
             .zip(&main.plugin_ns)
             .map(|(info, ns)| PluginFigures::new(&info.id, *ns, txs.len()))
             .collect();
+        for (figures, fuel) in report.plugins.iter_mut().zip(&main.plugin_fuel) {
+            figures.fuel_per_tx = stats::per_tx(*fuel, txs.len());
+        }
+        report.unmetered(&unmetered);
 
         if self.compare {
             report.compare(self.comparison(&engine, &prepared, pack, txs, &main)?);

@@ -110,6 +110,7 @@ pub fn pack(like: &Pack) -> Result<Pack, BenchError> {
             source: None,
             weight: 1.0,
             parameters: Default::default(),
+            fuel_per_transaction: None,
         },
         sha256: sha256_hex(&bytes),
         bytes: Arc::from(bytes),

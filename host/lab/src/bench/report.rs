@@ -23,6 +23,9 @@ pub struct PluginFigures {
     pub native_ns_per_tx: Option<f64>,
     /// The same rule in Rego under regorus, when compared.
     pub regorus_ns_per_tx: Option<f64>,
+    /// Fuel it consumed per transaction: against its budget per
+    /// transaction, how much room ordinary transactions leave.
+    pub fuel_per_tx: f64,
 }
 
 impl PluginFigures {
@@ -33,6 +36,7 @@ impl PluginFigures {
             ns_per_tx: per_tx(ns, count),
             native_ns_per_tx: None,
             regorus_ns_per_tx: None,
+            fuel_per_tx: 0.0,
         }
     }
 }
@@ -251,6 +255,11 @@ pub struct Report {
     pub ns_per_tx: f64,
     /// Engine time / native time (with `--compare`).
     pub vs_native: Option<f64>,
+    /// Engine nanoseconds per transaction, one core, without fuel metering.
+    pub unmetered_ns_per_tx: f64,
+    /// What metering fuel costs: engine time with fuel / without, minus
+    /// one (0.05 is 5 %).
+    pub fuel_overhead: f64,
     /// regorus time / engine time (with `--compare`).
     pub vs_regorus: Option<f64>,
     /// Per-transaction latency (batches of one): median, microseconds.
@@ -302,6 +311,8 @@ impl Report {
             tx_per_s: per_second(count, main.total_ns),
             ns_per_tx: per_tx(main.total_ns, count),
             vs_native: None,
+            unmetered_ns_per_tx: 0.0,
+            fuel_overhead: 0.0,
             vs_regorus: None,
             p50_us: latency.p50_us,
             p99_us: latency.p99_us,
@@ -316,6 +327,16 @@ impl Report {
             noop: None,
             machine: Machine::this(),
         }
+    }
+
+    /// Adds the one-core pass on an engine without fuel metering.
+    pub fn unmetered(&mut self, pass: &Pass) {
+        self.unmetered_ns_per_tx = per_tx(pass.total_ns, self.count);
+        self.fuel_overhead = if self.unmetered_ns_per_tx > 0.0 {
+            self.ns_per_tx / self.unmetered_ns_per_tx - 1.0
+        } else {
+            0.0
+        };
     }
 
     /// Adds the comparisons.
@@ -364,6 +385,12 @@ impl fmt::Display for Report {
         )?;
         writeln!(
             f,
+            "fuel       {:+.1} % for metering ({:.0} ns/tx without fuel)",
+            self.fuel_overhead * 100.0,
+            self.unmetered_ns_per_tx
+        )?;
+        writeln!(
+            f,
             "all cores  {} on {} threads",
             rate(self.threads.tx_per_s),
             self.threads.threads
@@ -378,16 +405,20 @@ impl fmt::Display for Report {
             "           per batch: p50 {:.1} µs, p99 {:.1} µs, p99.9 {:.1} µs",
             self.batch_latency.p50_us, self.batch_latency.p99_us, self.batch_latency.p999_us
         )?;
-        writeln!(f, "plugins    ns/tx in the engine / native / regorus")?;
+        writeln!(
+            f,
+            "plugins    ns/tx in the engine / native / regorus; fuel/tx"
+        )?;
         for p in &self.plugins {
             let show = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.0}"));
             writeln!(
                 f,
-                "           {:<14} {:>8.0} / {:>6} / {:>8}",
+                "           {:<14} {:>8.0} / {:>6} / {:>8}; {:>8.0}",
                 p.id,
                 p.ns_per_tx,
                 show(p.native_ns_per_tx),
-                show(p.regorus_ns_per_tx)
+                show(p.regorus_ns_per_tx),
+                p.fuel_per_tx
             )?;
         }
         if let (Some(native), Some(rego), Some(noop)) = (&self.native, &self.regorus, &self.noop) {

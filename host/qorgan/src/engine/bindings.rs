@@ -18,6 +18,7 @@ use crate::history::{self, History};
 use crate::lists::Lists;
 
 use super::calls::{Answer, QueryRecord, Question, Tap};
+use super::plugin_log::{self, PluginLog};
 use super::sandbox::PluginLimiter;
 
 wasmtime::component::bindgen!({
@@ -34,9 +35,6 @@ wasmtime::component::bindgen!({
 pub(crate) use exports::qorgan::rule::rule as guest;
 pub(crate) use qorgan::rule::types as wit;
 
-/// The most bytes of one log message a plugin may write.
-const MAX_LOG_MESSAGE: usize = 2048;
-
 /// What a plugin instance's store holds: its limits, and the host services
 /// its imports answer from.
 pub(crate) struct HostState {
@@ -50,6 +48,8 @@ pub(crate) struct HostState {
     pub(crate) plugin: Arc<str>,
     /// Records or replays the plugin's questions, when set.
     pub(crate) tap: Option<Arc<Tap>>,
+    /// The plugin's log lines of the current call, and their budget.
+    pub(crate) log: PluginLog,
 }
 
 impl HostState {
@@ -134,6 +134,7 @@ impl qorgan::rule::history::Host for HostState {
             .enumerate()
             .filter(|(_, k)| q.kinds.contains(**k))
             .fold(0u8, |acc, (i, _)| acc | (1 << i));
+        self.log.last_seq = Some(at.seq);
         let query = history::Query {
             account: q.account,
             window: q.window,
@@ -169,6 +170,7 @@ impl qorgan::rule::history::Host for HostState {
         at: wit::Cursor,
         account: wit::Account,
     ) -> wasmtime::Result<Option<wit::Timestamp>> {
+        self.log.last_seq = Some(at.seq);
         let answer = self.ask(
             || Question::FirstSeen {
                 account: self.account_name(account),
@@ -184,6 +186,7 @@ impl qorgan::rule::history::Host for HostState {
     }
 
     fn linked_accounts(&mut self, at: wit::Cursor, key: u64, window: u32) -> wasmtime::Result<u32> {
+        self.log.last_seq = Some(at.seq);
         let answer = self.ask(
             || Question::LinkedAccounts {
                 key: self.account_name(key),
@@ -239,22 +242,13 @@ fn member(answer: Answer) -> wasmtime::Result<bool> {
 impl qorgan::rule::log::Host for HostState {
     fn log(&mut self, level: qorgan::rule::log::Level, message: String) {
         use qorgan::rule::log::Level;
-        let mut message = message;
-        if message.len() > MAX_LOG_MESSAGE {
-            let mut cut = MAX_LOG_MESSAGE;
-            while !message.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            message.truncate(cut);
-            message.push('…');
-        }
-        let plugin = &*self.plugin;
-        match level {
-            Level::Trace => log::trace!(target: "qorgan::plugin", "plugin={plugin} {message}"),
-            Level::Debug => log::debug!(target: "qorgan::plugin", "plugin={plugin} {message}"),
-            Level::Info => log::info!(target: "qorgan::plugin", "plugin={plugin} {message}"),
-            Level::Warn => log::warn!(target: "qorgan::plugin", "plugin={plugin} {message}"),
-            Level::Error => log::error!(target: "qorgan::plugin", "plugin={plugin} {message}"),
-        }
+        let level = match level {
+            Level::Trace => plugin_log::Level::Trace,
+            Level::Debug => plugin_log::Level::Debug,
+            Level::Info => plugin_log::Level::Info,
+            Level::Warn => plugin_log::Level::Warn,
+            Level::Error => plugin_log::Level::Error,
+        };
+        self.log.write(level, &message);
     }
 }

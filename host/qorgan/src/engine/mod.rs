@@ -19,17 +19,25 @@
 //!   instances, reused across batches) from a pool, and calls each plugin
 //!   once for the whole batch.
 //!
-//! Each plugin call is sandboxed: a memory cap per instance, an epoch
-//! deadline per call, a stack cap, a budget for what it hands back
-//! ([`output_budget`]), no WASI. Batches are at most [`MAX_BATCH`] long. A plugin that fails yields a
-//! `PLUGIN_FAILED` finding with the pack's failure action, and its instance
-//! is replaced; the other plugins' verdicts stand.
+//! Each plugin call is sandboxed: a deterministic CPU budget (wasmtime
+//! fuel, [`Limits::fuel_per_transaction`](crate::pack::Limits)), a memory
+//! cap per instance, a stack cap, a budget for what it hands back
+//! ([`output_budget`]) and for what it logs
+//! ([`LOG_BYTES_PER_CALL`]), no WASI; an epoch deadline per call is only a
+//! wall-clock backstop against host stalls. Batches are at most
+//! [`MAX_BATCH`] long. A plugin that fails yields a `PLUGIN_FAILED` finding
+//! with the pack's failure action, and its instance is replaced; the other
+//! plugins' verdicts stand. Budgets are per transaction and a failed call
+//! is narrowed down to the transactions that cause it (see
+//! [`QUARANTINE_AFTER_FAILURES`]), so every transaction gets the same
+//! outcome whatever batch it came in.
 
 mod bindings;
 pub mod calls;
 mod errors;
 mod lowering;
 mod plugin;
+mod plugin_log;
 mod sandbox;
 mod worker;
 
@@ -43,8 +51,9 @@ use wasmtime::{Config, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 pub use errors::{EngineError, EvaluationError, LoadError};
 pub use plugin::{CodeInfo, ParamInfo, ParamType, PluginInfo};
+pub use plugin_log::{LOG_BYTES_PER_BATCH, LOG_BYTES_PER_CALL};
 pub use sandbox::{MAX_OUTPUT_BYTES, OUTPUT_BYTES_PER_TRANSACTION, output_budget};
-pub use worker::PluginFailure;
+pub use worker::{PluginFailure, PluginStats, QUARANTINE_AFTER_FAILURES};
 
 use self::calls::Tap;
 
@@ -62,6 +71,14 @@ use crate::transaction::Transaction;
 /// rather than a clear refusal. Split longer streams into batches.
 pub const MAX_BATCH: usize = 65_536;
 
+/// The least wall-clock backstop of a plugin call, in milliseconds: a
+/// pack's `limits.call_timeout_ms` below it is raised to it. The backstop
+/// is there for host stalls only; what decides that a plugin ran too long
+/// is its fuel budget, which does not depend on how busy the host is. A
+/// deadline near a call's real duration would make decisions depend on
+/// load again.
+pub const MIN_BACKSTOP_MS: u64 = 10_000;
+
 /// Settings of an [`Engine`], fixed when it is built.
 #[derive(Debug, Clone)]
 pub struct EngineBuilder {
@@ -71,6 +88,7 @@ pub struct EngineBuilder {
     epoch_tick: Duration,
     history: HistoryLimits,
     perf_map: bool,
+    fuel: bool,
 }
 
 impl Default for EngineBuilder {
@@ -82,6 +100,7 @@ impl Default for EngineBuilder {
             epoch_tick: Duration::from_millis(1),
             history: HistoryLimits::default(),
             perf_map: false,
+            fuel: true,
         }
     }
 }
@@ -127,6 +146,16 @@ impl EngineBuilder {
         self
     }
 
+    /// Whether plugin calls are metered with wasmtime fuel. On by default,
+    /// and it must stay on wherever decisions count: without fuel no
+    /// deterministic budget stops a runaway plugin, only the wall-clock
+    /// backstop. Off exists to measure what metering costs
+    /// (`qorgan bench`).
+    pub fn fuel(mut self, on: bool) -> Self {
+        self.fuel = on;
+        self
+    }
+
     /// Builds the engine. It has no pack until one is activated.
     pub fn build(self) -> Result<Engine, EngineError> {
         let mut pool = PoolingAllocationConfig::default();
@@ -142,6 +171,7 @@ impl EngineBuilder {
         config
             .wasm_component_model(true)
             .epoch_interruption(true)
+            .consume_fuel(self.fuel)
             .max_wasm_stack(self.max_stack_bytes)
             .concurrency_support(false)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
@@ -183,6 +213,9 @@ pub struct PreparedPack {
     retention_secs: i64,
     memory_bytes: usize,
     deadline_ticks: u64,
+    /// The fuel of load-time calls (instantiation and `configure`), or
+    /// `None` when the engine does not meter fuel.
+    load_fuel: Option<u64>,
 }
 
 impl std::fmt::Debug for PreparedPack {
@@ -377,6 +410,7 @@ impl Engine {
             lists: &Arc::new(Lists::default()),
             memory_bytes: self.memory_bytes(Limits::default().memory_mib),
             deadline_ticks: self.deadline_ticks(Limits::default().call_timeout_ms),
+            load_fuel: self.load_fuel(Limits::default().load_fuel),
         };
         let (_, _, meta) = plugin::read_metadata(&pre, label, &probe)?;
         plugin::check_metadata(label, meta, imports, sha256_hex(bytes))
@@ -407,11 +441,16 @@ impl Engine {
         Ok(compiled)
     }
 
+    fn load_fuel(&self, fuel: u64) -> Option<u64> {
+        self.inner.settings.fuel.then_some(fuel)
+    }
+
     fn memory_bytes(&self, mib: u64) -> usize {
         usize::try_from(mib.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX)
     }
 
     fn deadline_ticks(&self, timeout_ms: u64) -> u64 {
+        let timeout_ms = timeout_ms.max(MIN_BACKSTOP_MS);
         let tick_us = u64::try_from(self.inner.settings.epoch_tick.as_micros())
             .unwrap_or(1000)
             .max(1);
@@ -430,11 +469,13 @@ impl Engine {
         }
         let memory_bytes = self.memory_bytes(m.limits.memory_mib);
         let deadline_ticks = self.deadline_ticks(m.limits.call_timeout_ms);
+        let load_fuel = self.load_fuel(m.limits.load_fuel);
         let probe = Probe {
             history: &self.inner.history,
             lists: &pack.lists,
             memory_bytes,
             deadline_ticks,
+            load_fuel,
         };
         let mut plugins = Vec::with_capacity(pack.plugins.len());
         for p in &pack.plugins {
@@ -457,8 +498,14 @@ impl Engine {
             }
             let params = plugin::resolve_params(&info, &p.entry.parameters)?;
             store.data_mut().declared_lists = Arc::from(info.lists.clone());
-            plugin::configure(&mut store, &instance, &info.id, &params)?;
+            plugin::configure(&mut store, &instance, &info.id, &params, load_fuel)?;
+            let lines = store.data_mut().log.take_lines();
+            plugin_log::emit(&info.id, lines, None, |_| None);
             plugins.push(PreparedPlugin {
+                fuel_per_tx: p
+                    .entry
+                    .fuel_per_transaction
+                    .unwrap_or(m.limits.fuel_per_transaction),
                 rule_ref: Arc::from(info.rule_ref()),
                 declared_codes: info.codes.iter().map(|c| c.code.clone()).collect(),
                 declared_lists: Arc::from(info.lists.clone()),
@@ -492,6 +539,7 @@ impl Engine {
             retention_secs: i64::from(m.history.retention_days) * 24 * 3600,
             memory_bytes,
             deadline_ticks,
+            load_fuel,
         })
     }
 
@@ -594,6 +642,18 @@ pub trait PluginTimer: Send + Sync {
     /// The plugin `plugin` (its id) decided a batch of `transactions` in
     /// `elapsed`, failures and retries included.
     fn observe(&self, plugin: &str, transactions: usize, elapsed: Duration);
+
+    /// The plugin `plugin` failed so often on one batch that it was not
+    /// run on its last `skipped` transactions (each got `PLUGIN_FAILED`).
+    fn quarantined(&self, plugin: &str, skipped: usize) {
+        let _ = (plugin, skipped);
+    }
+
+    /// The plugin `plugin` wrote `lines` log lines (`bytes` bytes) past its
+    /// log budget on one batch; they were dropped.
+    fn log_dropped(&self, plugin: &str, lines: u64, bytes: u64) {
+        let _ = (plugin, lines, bytes);
+    }
 }
 
 /// What an evaluation reads besides its pack: the history, the tap that
@@ -646,6 +706,13 @@ impl Evaluator {
     /// packs: the per-plugin split that `qorgan bench` reports.
     pub fn plugin_nanos(&self) -> &[u64] {
         self.worker.spent_ns()
+    }
+
+    /// What each plugin's calls cost on this evaluator (calls, fuel,
+    /// failures, quarantines, dropped log), in pack order, since it last
+    /// switched packs: what bounds on a hostile plugin are checked with.
+    pub fn plugin_stats(&self) -> &[PluginStats] {
+        self.worker.stats()
     }
 
     fn pack(&self) -> Option<Arc<PreparedPack>> {

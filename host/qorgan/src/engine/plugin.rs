@@ -128,6 +128,8 @@ pub(crate) struct PreparedPlugin {
     pub(crate) weight_pct: u32,
     pub(crate) declared_codes: HashSet<String, foldhash::fast::FixedState>,
     pub(crate) declared_lists: Arc<[String]>,
+    /// Fuel per transaction of its batches: the pack's, or its own.
+    pub(crate) fuel_per_tx: u64,
 }
 
 /// Compiles `bytes` and refuses anything that imports outside the contract.
@@ -174,17 +176,25 @@ pub(crate) struct Probe<'a> {
     pub(crate) lists: &'a Arc<Lists>,
     pub(crate) memory_bytes: usize,
     pub(crate) deadline_ticks: u64,
+    /// The fuel of each load-time call; `None` when the engine does not
+    /// meter fuel.
+    pub(crate) load_fuel: Option<u64>,
 }
 
 /// A fresh store and instance, for metadata, configure and evaluation.
+/// Creating the instance runs under `fuel`, when the engine meters it.
 pub(crate) fn instantiate(
     pre: &RulePluginPre<HostState>,
     state: HostState,
     deadline_ticks: u64,
+    fuel: Option<u64>,
 ) -> wasmtime::Result<(Store<HostState>, RulePlugin)> {
     let mut store = Store::new(pre.engine(), state);
     store.limiter(|state| &mut state.limiter);
     store.set_epoch_deadline(deadline_ticks);
+    if let Some(fuel) = fuel {
+        store.set_fuel(fuel)?;
+    }
     // `metadata` and `configure` hand back a few KiB; bound them as a call
     // on an empty batch. Each `evaluate` sets its own budget.
     store.set_hostcall_fuel(super::sandbox::output_budget(0));
@@ -205,21 +215,50 @@ pub(crate) fn read_metadata(
         declared_lists: Arc::from(Vec::new()),
         plugin: Arc::from(label),
         tap: None,
+        log: super::plugin_log::PluginLog::for_loading(),
     };
     let call_error = |stage: &'static str| {
-        move |e: wasmtime::Error| LoadError::Call {
-            plugin: label.to_owned(),
-            stage,
-            reason: format!("{e:#}"),
-        }
+        move |e: wasmtime::Error| load_call_error(label, stage, &e, probe.load_fuel)
     };
-    let (mut store, plugin) =
-        instantiate(pre, state, probe.deadline_ticks).map_err(call_error("instantiate"))?;
+    let (mut store, plugin) = instantiate(pre, state, probe.deadline_ticks, probe.load_fuel)
+        .map_err(call_error("instantiate"))?;
+    refuel(&mut store, probe.load_fuel).map_err(call_error("metadata"))?;
     let metadata = plugin
         .qorgan_rule_rule()
         .call_metadata(&mut store)
         .map_err(call_error("metadata"))?;
     Ok((store, plugin, metadata))
+}
+
+/// Gives `store` a fresh `fuel`, when the engine meters it.
+pub(crate) fn refuel(store: &mut Store<HostState>, fuel: Option<u64>) -> wasmtime::Result<()> {
+    match fuel {
+        Some(fuel) => store.set_fuel(fuel),
+        None => Ok(()),
+    }
+}
+
+/// A load-time call's failure, naming the fuel budget when it ran out.
+fn load_call_error(
+    label: &str,
+    stage: &'static str,
+    error: &wasmtime::Error,
+    fuel: Option<u64>,
+) -> LoadError {
+    let reason = match (error.downcast_ref::<wasmtime::Trap>(), fuel) {
+        (Some(wasmtime::Trap::OutOfFuel), Some(fuel)) => {
+            format!("ran out of its load budget of {fuel} fuel (limits.load_fuel)")
+        }
+        (Some(wasmtime::Trap::Interrupt), _) => {
+            "ran past the wall-clock backstop (limits.call_timeout_ms)".to_owned()
+        }
+        _ => format!("{error:#}"),
+    };
+    LoadError::Call {
+        plugin: label.to_owned(),
+        stage,
+        reason,
+    }
 }
 
 fn is_kebab(s: &str) -> bool {
@@ -391,7 +430,9 @@ pub(crate) fn configure(
     plugin: &RulePlugin,
     id: &str,
     params: &[wit::Param],
+    fuel: Option<u64>,
 ) -> Result<(), LoadError> {
+    refuel(store, fuel).map_err(|e| load_call_error(id, "configure", &e, fuel))?;
     let rule: &guest::Guest = plugin.qorgan_rule_rule();
     match rule.call_configure(&mut *store, params) {
         Ok(Ok(())) => Ok(()),
@@ -399,11 +440,7 @@ pub(crate) fn configure(
             plugin: id.to_owned(),
             message,
         }),
-        Err(e) => Err(LoadError::Call {
-            plugin: id.to_owned(),
-            stage: "configure",
-            reason: format!("{e:#}"),
-        }),
+        Err(e) => Err(load_call_error(id, "configure", &e, fuel)),
     }
 }
 

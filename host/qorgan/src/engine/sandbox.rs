@@ -1,21 +1,24 @@
-//! The sandbox around each plugin call: memory cap and wall-clock deadline.
+//! The sandbox around each plugin call: memory cap and wall-clock backstop.
 //!
 //! Memory is capped per instance by [`PluginLimiter`], which also remembers
 //! that the cap was hit so the failure can be reported as such rather than
 //! as an anonymous trap. Time is bounded with wasmtime's epochs: one
 //! [`EpochTicker`] thread per engine advances the epoch every tick, and each
-//! call gets a deadline a number of ticks ahead. Checking an epoch costs a
-//! load and a compare in the compiled code, far cheaper than fuel.
+//! call gets a deadline a number of ticks ahead. The deadline is only a
+//! backstop against host stalls: the budget that decides is fuel, which
+//! does not depend on how busy the host is (see the worker's module).
 //!
 //! What a plugin hands the host is bounded too. Its memory is capped, but
 //! the canonical ABI lets many lists and strings point at the same bytes: a
 //! plugin with 16 MiB can return a verdict per transaction, each naming the
 //! same half a million findings, each naming the same 16 MiB message, and a
 //! host that copies all of it out needs terabytes. wasmtime charges every
-//! byte it copies out of a guest against the store's *hostcall fuel*;
-//! [`output_budget`] sets that per call from the batch's size, and a call
-//! that runs out fails as [`PluginFailure::OutputTooLarge`](super::PluginFailure)
-//! instead of exhausting the host.
+//! byte it copies out of a guest against the store's *hostcall fuel*; each
+//! call gets [`output_budget`]`(1)`, one transaction's worth, whatever its
+//! size (a call on several transactions that needs more is split, like one
+//! that runs out of fuel), and a call that runs out fails as
+//! [`PluginFailure::OutputTooLarge`](super::PluginFailure) instead of
+//! exhausting the host.
 
 use std::time::Duration;
 

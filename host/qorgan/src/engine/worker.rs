@@ -5,6 +5,31 @@
 //! call fails (a trap leaves the store unusable), after the pack's
 //! `recycle_after_calls`, and when a different pack becomes active. A worker
 //! is used by one thread at a time; the engine keeps a pool of them.
+//!
+//! # Budgets and narrowing
+//!
+//! A plugin's budget is per transaction: fuel (instructions, not time) and
+//! output bytes. Every call gets one transaction's budget, whatever its
+//! size, and its verdicts count only if the whole call fits. A plugin does
+//! at least as much work on a batch as on any one of its transactions, so a
+//! call that fits proves that each of its transactions would fit alone, and
+//! a transaction that does not fit alone fits no call. Whether a plugin
+//! fails on a transaction is therefore the same in a batch of 1 or 4,096,
+//! on a busy host or an idle one.
+//!
+//! To keep calls few, a batch is cut into chunks sized from what the plugin
+//! spent per transaction on earlier calls (about half a budget each); the
+//! chunking changes how many calls are made, never an outcome. A call that
+//! fails (budget, trap, memory, output, a broken contract) is bisected,
+//! depth first and left half first, down to the transactions that fail
+//! alone; the others keep the plugin's real verdicts. Per plugin and batch
+//! of `n` transactions that makes at most `2n - 1` calls, each within one
+//! transaction's budget. Once the plugin has failed on
+//! [`QUARANTINE_AFTER_FAILURES`] transactions (the first ones in batch
+//! order, whatever the chunks), it is quarantined for the rest of the
+//! batch: every transaction after those gets `PLUGIN_FAILED` without
+//! another call. A wall-clock timeout or an instance that cannot start
+//! quarantines it at once: neither says anything about a transaction.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -12,7 +37,8 @@ use std::time::Instant;
 use wasmtime::Store;
 
 use super::bindings::{HostState, RulePlugin, wit};
-use super::plugin::{PreparedPlugin, action_from_wit, instantiate};
+use super::plugin::{PreparedPlugin, action_from_wit, instantiate, refuel};
+use super::plugin_log::{self, LOG_BYTES_PER_BATCH, PluginLog};
 use super::sandbox::{PluginLimiter, is_output_exhausted, output_budget};
 use super::{Context, PreparedPack};
 use crate::decision::{self, Decision, Evidence, Finding, PLUGIN_FAILED};
@@ -22,14 +48,56 @@ use crate::transaction::{Check, Checks, Transaction};
 crate::lower_batch_into!(mod batch for super::wit);
 use batch::build_batch;
 
+/// After failing on this many transactions of one batch, a plugin is not
+/// run on the rest of the batch.
+pub const QUARANTINE_AFTER_FAILURES: u64 = 16;
+
+/// What one plugin's calls cost on one evaluator, since it last switched
+/// packs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PluginStats {
+    /// Batches decided.
+    pub batches: u64,
+    /// `evaluate` calls, narrowing included.
+    pub calls: u64,
+    /// Fuel the calls consumed.
+    pub fuel: u64,
+    /// The most calls made on one batch.
+    pub max_batch_calls: u64,
+    /// The most fuel consumed on one batch.
+    pub max_batch_fuel: u64,
+    /// Transactions the plugin gave no verdict for.
+    pub failed: u64,
+    /// Batches on which it was quarantined.
+    pub quarantines: u64,
+    /// Log lines dropped over the log budget.
+    pub log_lines_dropped: u64,
+    /// Log bytes dropped over the log budget.
+    pub log_bytes_dropped: u64,
+}
+
 /// Why a plugin gave no verdict for a transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PluginFailure {
-    /// The call ran past the pack's time limit.
+    /// The transaction needs more than the plugin's deterministic CPU
+    /// budget for one transaction.
+    Budget {
+        /// The plugin's fuel per transaction.
+        fuel_per_transaction: u64,
+    },
+    /// The call ran past the wall-clock backstop: a host stall, not
+    /// something the transaction did.
     Timeout {
-        /// The limit, in milliseconds.
+        /// The backstop, in milliseconds.
         limit_ms: u64,
+    },
+    /// The plugin failed on so many transactions of the batch before this
+    /// one (or its wall-clock backstop fired) that it was not run on it.
+    Quarantined {
+        /// Transactions of the batch it had failed on.
+        failed_transactions: u64,
     },
     /// The instance tried to grow its memory past the pack's cap.
     MemoryExceeded {
@@ -57,7 +125,9 @@ impl PluginFailure {
     /// A short, stable name for the kind of failure.
     pub fn reason(&self) -> &'static str {
         match self {
+            PluginFailure::Budget { .. } => "budget",
             PluginFailure::Timeout { .. } => "timeout",
+            PluginFailure::Quarantined { .. } => "quarantined",
             PluginFailure::MemoryExceeded { .. } => "memory",
             PluginFailure::StackOverflow => "stack-overflow",
             PluginFailure::Trap(_) => "trap",
@@ -70,9 +140,19 @@ impl PluginFailure {
     /// What happened, in a sentence naming `plugin`.
     fn describe(&self, plugin: &str) -> String {
         match self {
+            PluginFailure::Budget {
+                fuel_per_transaction,
+            } => format!(
+                "plugin {plugin} ran out of its budget of {fuel_per_transaction} fuel per transaction"
+            ),
             PluginFailure::Timeout { limit_ms } => {
-                format!("plugin {plugin} ran past its {limit_ms} ms limit")
+                format!("plugin {plugin} ran past the wall-clock backstop of {limit_ms} ms")
             }
+            PluginFailure::Quarantined {
+                failed_transactions,
+            } => format!(
+                "plugin {plugin} was quarantined for the rest of the batch after failing on {failed_transactions} of its transactions, and not run on this one"
+            ),
             PluginFailure::MemoryExceeded { limit_mib } => {
                 format!("plugin {plugin} tried to use more than {limit_mib} MiB of memory")
             }
@@ -102,6 +182,12 @@ pub(crate) struct Worker {
     /// since the worker last switched packs: what `qorgan bench` reports
     /// per plugin. Two clock reads per plugin and batch.
     spent_ns: Vec<u64>,
+    /// What each plugin's calls cost, index as in the pack.
+    stats: Vec<PluginStats>,
+    /// What each plugin spent per transaction on its recent calls (fuel,
+    /// output bytes), index as in the pack: how large a chunk of a batch
+    /// one call can take. Affects the number of calls only.
+    per_tx: Vec<(u64, u64)>,
     /// The last batch's buffers, kept for the next batch so that a steady
     /// stream does not allocate (and the allocator does not return) them
     /// batch after batch.
@@ -126,6 +212,8 @@ impl Worker {
             self.generation = pack.generation;
             self.live = pack.plugins.iter().map(|_| None).collect();
             self.spent_ns = vec![0; pack.plugins.len()];
+            self.stats = vec![PluginStats::default(); pack.plugins.len()];
+            self.per_tx = vec![(0, 0); pack.plugins.len()];
         }
         let batch = build_batch(
             txs,
@@ -137,7 +225,7 @@ impl Worker {
         for (index, plugin) in pack.plugins.iter().enumerate() {
             let called = Instant::now();
             per_plugin.push(
-                self.outcomes(index, plugin, pack, context, &batch)
+                self.outcomes(index, plugin, pack, context, &batch, txs, stamps)
                     .into_iter(),
             );
             let elapsed = called.elapsed();
@@ -201,9 +289,19 @@ impl Worker {
         &self.spent_ns
     }
 
-    /// One plugin's verdicts on a batch, one per transaction. When the
-    /// batch traps, each transaction is retried alone on a fresh instance so
-    /// one poisonous transaction does not take its neighbours down with it.
+    /// What each plugin's calls cost, in pack order, since this worker
+    /// last switched packs.
+    pub(crate) fn stats(&self) -> &[PluginStats] {
+        &self.stats
+    }
+
+    /// One plugin's verdicts on a batch, one per transaction, narrowing a
+    /// failed call down to the transactions that cause it (see the module's
+    /// documentation for the bounds).
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the batch in both its lowered and its host form"
+    )]
     fn outcomes(
         &mut self,
         index: usize,
@@ -211,34 +309,155 @@ impl Worker {
         pack: &PreparedPack,
         context: &Context,
         batch: &wit::Batch,
+        txs: &[(&Transaction, i64)],
+        stamps: &[Stamp],
     ) -> Vec<Outcome> {
         let n = batch.transactions.len();
-        match self.call(index, plugin, pack, context, batch) {
-            Ok(verdicts) => verdicts
-                .into_iter()
-                .map(|v| check_verdict(plugin, v))
-                .collect(),
-            Err(PluginFailure::Trap(_) | PluginFailure::OutputTooLarge { .. }) if n > 1 => batch
-                .transactions
-                .iter()
-                .map(|tx| {
-                    let single = wit::Batch {
-                        transactions: vec![*tx],
-                        text: batch.text.clone(),
-                    };
-                    self.call(index, plugin, pack, context, &single)
-                        .and_then(|mut v| {
-                            v.pop().ok_or(PluginFailure::Contract("no verdict".into()))
-                        })
-                        .and_then(|v| check_verdict(plugin, v))
-                })
-                .collect(),
-            Err(failure) => vec![Err(failure); n],
+        if n == 0 {
+            return Vec::new();
         }
+        let mut cost = BatchCost::new();
+        let mut out: Vec<Option<Outcome>> = (0..n).map(|_| None).collect();
+        let mut quarantine: Option<PluginFailure> = None;
+        let mut skipped = 0usize;
+        // Chunks, then halves, depth first and left first: transactions
+        // are settled in batch order.
+        let chunk = self.chunk(index, plugin, pack, n);
+        let mut segments: Vec<(usize, usize)> = (0..n)
+            .step_by(chunk)
+            .map(|start| (start, (start + chunk).min(n)))
+            .rev()
+            .collect();
+        while let Some((start, end)) = segments.pop() {
+            let len = end - start;
+            if let Some(failure) = &quarantine {
+                skipped += len;
+                fill(&mut out, start, end, failure);
+                continue;
+            }
+            let seg_txs = txs.get(start..end).unwrap_or_default();
+            let seg_stamps = stamps.get(start..end).unwrap_or_default();
+            let result = if len == n {
+                self.call(
+                    index, plugin, pack, context, batch, seg_txs, seg_stamps, &mut cost,
+                )
+            } else {
+                let part = wit::Batch {
+                    transactions: batch
+                        .transactions
+                        .get(start..end)
+                        .map(<[wit::Transaction]>::to_vec)
+                        .unwrap_or_default(),
+                    text: batch.text.clone(),
+                };
+                self.call(
+                    index, plugin, pack, context, &part, seg_txs, seg_stamps, &mut cost,
+                )
+            };
+            match result {
+                Ok(verdicts) => {
+                    let slots = out.get_mut(start..end).unwrap_or_default();
+                    for (slot, verdict) in slots.iter_mut().zip(verdicts) {
+                        *slot = Some(check_verdict(plugin, verdict));
+                    }
+                }
+                Err(failure @ (PluginFailure::Timeout { .. } | PluginFailure::Instantiate(_))) => {
+                    fill(&mut out, start, end, &failure);
+                    cost.failed = cost.failed.saturating_add(len as u64);
+                    quarantine = Some(cost.quarantined());
+                }
+                Err(failure) if len == 1 => {
+                    fill(&mut out, start, end, &failure);
+                    cost.failed = cost.failed.saturating_add(1);
+                    if cost.failed >= QUARANTINE_AFTER_FAILURES {
+                        quarantine = Some(cost.quarantined());
+                    }
+                }
+                Err(_) => {
+                    let mid = start + len / 2;
+                    segments.push((mid, end));
+                    segments.push((start, mid));
+                }
+            }
+        }
+        let outcomes: Vec<Outcome> = out
+            .into_iter()
+            .map(|o| o.unwrap_or(Err(PluginFailure::Contract("no verdict".into()))))
+            .collect();
+        if let Some(stats) = self.stats.get_mut(index) {
+            stats.batches += 1;
+            stats.calls = stats.calls.saturating_add(cost.calls);
+            stats.fuel = stats.fuel.saturating_add(cost.fuel);
+            stats.max_batch_calls = stats.max_batch_calls.max(cost.calls);
+            stats.max_batch_fuel = stats.max_batch_fuel.max(cost.fuel);
+            let failed = outcomes.iter().filter(|o| o.is_err()).count() as u64;
+            stats.failed = stats.failed.saturating_add(failed);
+            stats.log_lines_dropped = stats
+                .log_lines_dropped
+                .saturating_add(cost.log_lines_dropped);
+            stats.log_bytes_dropped = stats
+                .log_bytes_dropped
+                .saturating_add(cost.log_bytes_dropped);
+            if quarantine.is_some() {
+                stats.quarantines += 1;
+            }
+        }
+        if quarantine.is_some() {
+            log::warn!(
+                "plugin quarantined for the rest of its batch: plugin={} failed={} fuel={} skipped={skipped}",
+                plugin.info.id,
+                cost.failed,
+                cost.fuel
+            );
+            if let Some(timer) = &context.timer {
+                timer.quarantined(&plugin.info.id, skipped);
+            }
+        }
+        if cost.log_lines_dropped > 0 {
+            plugin_log::report_dropped(
+                &plugin.info.id,
+                cost.log_lines_dropped,
+                cost.log_bytes_dropped,
+            );
+            if let Some(timer) = &context.timer {
+                timer.log_dropped(
+                    &plugin.info.id,
+                    cost.log_lines_dropped,
+                    cost.log_bytes_dropped,
+                );
+            }
+        }
+        outcomes
+    }
+
+    /// How many transactions one call on `plugin` should take: about half
+    /// a budget's worth at what it spent per transaction recently, all of
+    /// `n` when nothing is known yet.
+    fn chunk(&self, index: usize, plugin: &PreparedPlugin, pack: &PreparedPack, n: usize) -> usize {
+        let (fuel, output) = self.per_tx.get(index).copied().unwrap_or((0, 0));
+        let fits = |budget: u64, each: u64| {
+            if each == 0 {
+                n
+            } else {
+                usize::try_from(budget / each.saturating_mul(2)).unwrap_or(n)
+            }
+        };
+        let by_fuel = if pack.load_fuel.is_some() {
+            fits(plugin.fuel_per_tx, fuel)
+        } else {
+            n
+        };
+        let by_output = fits(u64::try_from(output_budget(1)).unwrap_or(u64::MAX), output);
+        by_fuel.min(by_output).clamp(1, n.max(1))
     }
 
     /// Calls the plugin's `evaluate` on this worker's instance, creating it
-    /// if needed and discarding it after a failure.
+    /// if needed and discarding it after a failure. `txs` and `stamps` are
+    /// the batch's transactions, for naming them in the plugin's log.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the batch in both its lowered and its host form"
+    )]
     fn call(
         &mut self,
         index: usize,
@@ -246,6 +465,9 @@ impl Worker {
         pack: &PreparedPack,
         context: &Context,
         batch: &wit::Batch,
+        txs: &[(&Transaction, i64)],
+        stamps: &[Stamp],
+        cost: &mut BatchCost,
     ) -> Result<Vec<wit::Verdict>, PluginFailure> {
         let Some(slot) = self.live.get_mut(index) else {
             return Err(PluginFailure::Instantiate("no slot for plugin".into()));
@@ -256,34 +478,113 @@ impl Worker {
         let Some(live) = slot.as_mut() else {
             return Err(PluginFailure::Instantiate("instance vanished".into()));
         };
+        let n = batch.transactions.len();
+        let budget = plugin.fuel_per_tx;
+        let output = output_budget(1);
+        let metered = pack.load_fuel.is_some();
         live.store.set_epoch_deadline(pack.deadline_ticks);
-        live.store
-            .set_hostcall_fuel(output_budget(batch.transactions.len()));
+        live.store.set_hostcall_fuel(output);
+        if metered && let Err(e) = live.store.set_fuel(budget) {
+            *slot = None;
+            return Err(PluginFailure::Instantiate(format!(
+                "cannot set fuel: {e:#}"
+            )));
+        }
+        live.store.data_mut().log.start_call(cost.log_left);
         let result = live
             .plugin
             .qorgan_rule_rule()
             .call_evaluate(&mut live.store, batch);
         live.calls += 1;
+        cost.calls += 1;
+        let fuel_used = if metered {
+            budget.saturating_sub(live.store.get_fuel().unwrap_or(0))
+        } else {
+            0
+        };
+        cost.fuel = cost.fuel.saturating_add(fuel_used);
+        let output_used = output.saturating_sub(live.store.hostcall_fuel());
+        let log = &mut live.store.data_mut().log;
+        cost.log_left = log.batch_left();
+        let lines = log.take_lines();
+        let (lines_dropped, bytes_dropped) = log.take_dropped();
+        cost.log_lines_dropped = cost.log_lines_dropped.saturating_add(lines_dropped);
+        cost.log_bytes_dropped = cost.log_bytes_dropped.saturating_add(bytes_dropped);
+        if !lines.is_empty() {
+            let single = match txs {
+                [(tx, _)] => Some(tx.id.as_str()),
+                _ => None,
+            };
+            plugin_log::emit(&plugin.info.id, lines, single, |seq| {
+                let at = stamps.binary_search_by_key(&seq, |s| s.at.seq).ok()?;
+                txs.get(at).map(|(tx, _)| tx.id.as_str())
+            });
+        }
         match result {
             Ok(verdicts) => {
                 if live.calls >= pack.limits.recycle_after_calls {
                     *slot = None;
                 }
-                if verdicts.len() != batch.transactions.len() {
+                if verdicts.len() != n {
                     return Err(PluginFailure::Contract(format!(
                         "returned {} verdicts for {} transactions",
                         verdicts.len(),
-                        batch.transactions.len()
+                        n
                     )));
+                }
+                if let Some(per_tx) = self.per_tx.get_mut(index) {
+                    let count = u64::try_from(n).unwrap_or(u64::MAX).max(1);
+                    let output_used = u64::try_from(output_used).unwrap_or(u64::MAX);
+                    // Recent calls weigh most; one odd call moves it a quarter.
+                    per_tx.0 = (per_tx.0.saturating_mul(3) + fuel_used / count).div_ceil(4);
+                    per_tx.1 = (per_tx.1.saturating_mul(3) + output_used / count).div_ceil(4);
                 }
                 Ok(verdicts)
             }
             Err(error) => {
-                let failure = classify(&error, &live.store, pack);
+                let failure = classify(&error, &live.store, pack, plugin);
                 *slot = None;
                 Err(failure)
             }
         }
+    }
+}
+
+/// What one plugin's calls on one batch have cost so far.
+struct BatchCost {
+    calls: u64,
+    fuel: u64,
+    /// Transactions it failed on.
+    failed: u64,
+    /// Log bytes the batch may still write.
+    log_left: usize,
+    log_lines_dropped: u64,
+    log_bytes_dropped: u64,
+}
+
+impl BatchCost {
+    fn new() -> BatchCost {
+        BatchCost {
+            calls: 0,
+            fuel: 0,
+            failed: 0,
+            log_left: LOG_BYTES_PER_BATCH,
+            log_lines_dropped: 0,
+            log_bytes_dropped: 0,
+        }
+    }
+
+    fn quarantined(&self) -> PluginFailure {
+        PluginFailure::Quarantined {
+            failed_transactions: self.failed,
+        }
+    }
+}
+
+/// Sets the outcomes `start..end` to `failure`.
+fn fill(out: &mut [Option<Outcome>], start: usize, end: usize, failure: &PluginFailure) {
+    for slot in out.get_mut(start..end).unwrap_or_default() {
+        *slot = Some(Err(failure.clone()));
     }
 }
 
@@ -299,13 +600,19 @@ fn spawn(
         lists: pack.lists.clone(),
         declared_lists: plugin.declared_lists.clone(),
         plugin: Arc::from(plugin.info.id.as_str()),
+        log: PluginLog::default(),
     };
-    let (mut store, instance) = instantiate(&plugin.pre, state, pack.deadline_ticks)
-        .map_err(|e| PluginFailure::Instantiate(format!("{e:#}")))?;
-    match instance
+    let (mut store, instance) =
+        instantiate(&plugin.pre, state, pack.deadline_ticks, pack.load_fuel)
+            .map_err(|e| PluginFailure::Instantiate(format!("{e:#}")))?;
+    refuel(&mut store, pack.load_fuel)
+        .map_err(|e| PluginFailure::Instantiate(format!("cannot set fuel: {e:#}")))?;
+    let configured = instance
         .qorgan_rule_rule()
-        .call_configure(&mut store, &plugin.params)
-    {
+        .call_configure(&mut store, &plugin.params);
+    // What `configure` logs was written when the pack was loaded.
+    let _ = store.data_mut().log.take_dropped();
+    match configured {
         Ok(Ok(())) => Ok(Live {
             store,
             plugin: instance,
@@ -314,7 +621,10 @@ fn spawn(
         Ok(Err(message)) => Err(PluginFailure::Instantiate(format!(
             "configure refused: {message}"
         ))),
-        Err(e) => Err(classify(&e, &store, pack)),
+        Err(e) => Err(PluginFailure::Instantiate(format!(
+            "configure failed: {}",
+            classify(&e, &store, pack, plugin).describe(&plugin.info.id)
+        ))),
     }
 }
 
@@ -322,6 +632,7 @@ fn classify(
     error: &wasmtime::Error,
     store: &Store<HostState>,
     pack: &PreparedPack,
+    plugin: &PreparedPlugin,
 ) -> PluginFailure {
     if store.data().limiter.memory_exceeded {
         return PluginFailure::MemoryExceeded {
@@ -334,6 +645,9 @@ fn classify(
         };
     }
     match error.downcast_ref::<wasmtime::Trap>() {
+        Some(wasmtime::Trap::OutOfFuel) => PluginFailure::Budget {
+            fuel_per_transaction: plugin.fuel_per_tx,
+        },
         Some(wasmtime::Trap::Interrupt) => PluginFailure::Timeout {
             limit_ms: pack.limits.call_timeout_ms,
         },
@@ -418,6 +732,23 @@ fn failure_finding(
 ) -> Finding {
     let mut evidence = vec![("reason".to_owned(), failure.reason().to_owned())];
     match failure {
+        PluginFailure::Budget {
+            fuel_per_transaction,
+            ..
+        } => {
+            evidence.push((
+                "fuel_per_transaction".into(),
+                fuel_per_transaction.to_string(),
+            ));
+        }
+        PluginFailure::Quarantined {
+            failed_transactions,
+        } => {
+            evidence.push((
+                "failed_transactions".into(),
+                failed_transactions.to_string(),
+            ));
+        }
         PluginFailure::Timeout { limit_ms } => {
             evidence.push(("limit_ms".into(), limit_ms.to_string()));
         }

@@ -134,6 +134,7 @@ impl Harness {
                 source: None,
                 weight: 1.0,
                 parameters: Default::default(),
+                fuel_per_transaction: None,
             }],
             lists: Vec::new(),
             tests: None,

@@ -70,20 +70,47 @@ fn default_failure_action() -> Action {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
-    /// Wall-clock budget of one call into a plugin, in milliseconds.
+    /// Wall-clock backstop of one call into a plugin, in milliseconds:
+    /// only a host stall should ever reach it. What decides that a plugin
+    /// ran too long is its fuel, [`Limits::fuel_per_transaction`].
     pub call_timeout_ms: u64,
     /// Linear memory a plugin instance may use, in MiB.
     pub memory_mib: u64,
     /// Calls after which an instance is replaced by a fresh one.
     pub recycle_after_calls: u64,
+    /// The deterministic CPU budget of a plugin for one transaction, in
+    /// wasmtime fuel (about one unit per WebAssembly instruction); a call
+    /// on a batch gets this times the batch's size. A plugin's own
+    /// `fuel_per_transaction` overrides it.
+    pub fuel_per_transaction: u64,
+    /// The fuel of each load-time call (`metadata`, `configure`, and
+    /// creating the instance).
+    pub load_fuel: u64,
 }
+
+/// The default of [`Limits::fuel_per_transaction`]: two orders of
+/// magnitude above what the reference plugins spend on an ordinary
+/// transaction.
+pub const DEFAULT_FUEL_PER_TRANSACTION: u64 = 2_000_000;
+
+/// The default of [`Limits::load_fuel`].
+pub const DEFAULT_LOAD_FUEL: u64 = 500_000_000;
+
+/// The most fuel per transaction a pack may give a plugin: past this, one
+/// transaction could hold a thread for seconds.
+pub const MAX_FUEL_PER_TRANSACTION: u64 = 1_000_000_000;
+
+/// The most fuel a pack may give each load-time call.
+pub const MAX_LOAD_FUEL: u64 = 10_000_000_000;
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            call_timeout_ms: 100,
+            call_timeout_ms: 10_000,
             memory_mib: 32,
             recycle_after_calls: 100_000,
+            fuel_per_transaction: DEFAULT_FUEL_PER_TRANSACTION,
+            load_fuel: DEFAULT_LOAD_FUEL,
         }
     }
 }
@@ -123,6 +150,10 @@ pub struct PluginEntry {
     /// Parameter values; the plugin's declared defaults fill the rest.
     #[serde(default)]
     pub parameters: BTreeMap<String, toml::Value>,
+    /// This plugin's fuel per transaction, in place of the pack's
+    /// [`Limits::fuel_per_transaction`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fuel_per_transaction: Option<u64>,
 }
 
 fn default_weight() -> f64 {

@@ -33,7 +33,10 @@ use time::format_description::well_known::Rfc3339;
 
 pub use errors::{ArchiveError, ArchiveLimit, KeyError, PackError, SignatureError};
 pub use keys::{KeyId, PublicKey, SecretKey};
-pub use manifest::{HistorySettings, Limits, ListEntry, Manifest, PluginEntry};
+pub use manifest::{
+    DEFAULT_FUEL_PER_TRANSACTION, DEFAULT_LOAD_FUEL, HistorySettings, Limits, ListEntry,
+    MAX_FUEL_PER_TRANSACTION, MAX_LOAD_FUEL, Manifest, PluginEntry,
+};
 pub use signature::{
     Signer, Statement, TrustConfig, TrustConfigBuilder, Verified, check_signed, sign_pack,
 };
@@ -312,6 +315,19 @@ fn check_manifest(m: &Manifest, now: OffsetDateTime) -> Result<(), PackError> {
             "must be at least 1",
         ));
     }
+    let fuel_range = format!("must be between 1000 and {MAX_FUEL_PER_TRANSACTION}");
+    if !(1000..=MAX_FUEL_PER_TRANSACTION).contains(&limits.fuel_per_transaction) {
+        return Err(PackError::invalid(
+            "limits.fuel_per_transaction",
+            fuel_range,
+        ));
+    }
+    if !(1000..=MAX_LOAD_FUEL).contains(&limits.load_fuel) {
+        return Err(PackError::invalid(
+            "limits.load_fuel",
+            format!("must be between 1000 and {MAX_LOAD_FUEL}"),
+        ));
+    }
     if m.history.retention_days == 0 || m.history.retention_days > 3660 {
         return Err(PackError::invalid(
             "history.retention_days",
@@ -336,6 +352,14 @@ fn check_manifest(m: &Manifest, now: OffsetDateTime) -> Result<(), PackError> {
             return Err(PackError::invalid(
                 format!("plugin `{}`.weight", p.id),
                 "must be a number between 0 and 100",
+            ));
+        }
+        if let Some(fuel) = p.fuel_per_transaction
+            && !(1000..=MAX_FUEL_PER_TRANSACTION).contains(&fuel)
+        {
+            return Err(PackError::invalid(
+                format!("plugin `{}`.fuel_per_transaction", p.id),
+                format!("must be between 1000 and {MAX_FUEL_PER_TRANSACTION}"),
             ));
         }
     }

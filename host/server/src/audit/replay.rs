@@ -9,6 +9,15 @@
 //! so an untouched log replays without a difference; a difference means
 //! the log, a pack or the host's behaviour changed.
 //!
+//! Rows are decided again in the batches the service decided them in. A
+//! batch's decisions share their `decided_at` and have consecutive ids
+//! (each the successor of the one before, see the engine's decision ids),
+//! so the log says where each batch began without a column of its own.
+//! With fuel budgets per transaction and failed calls narrowed down to the
+//! transactions that cause them, a decision does not depend on its batch
+//! anyway; replaying the same batches also reproduces what only a batch
+//! can explain (a plugin quarantined for the rest of one).
+//!
 //! Each deciding pack is rebuilt from the archive kept in the log, checked
 //! to be the very pack the rows name (its manifest's sha256), and judged
 //! valid at the time it decided, not today. The decision's id and the time
@@ -31,8 +40,23 @@ use qorgan::pack::Pack;
 use qorgan::pack::archive::{ExtractLimits, extract_from};
 use qorgan::transaction::Transaction;
 
-/// The most rows replayed in one batch.
-const BATCH: usize = 256;
+/// The most rows replayed in one batch: the most the engine decides in one.
+const BATCH: usize = qorgan::engine::MAX_BATCH;
+
+/// Whether `row` was decided in the same batch as `previous`, the row
+/// logged before it: the same decision time, and the next decision id.
+fn same_batch(previous: &LoggedRow, row: &LoggedRow) -> bool {
+    if previous.entry.decided_at != row.entry.decided_at {
+        return false;
+    }
+    let (Ok(before), Ok(after)) = (
+        previous.entry.decision_id.parse::<qorgan::decision::Ulid>(),
+        row.entry.decision_id.parse::<qorgan::decision::Ulid>(),
+    ) else {
+        return false;
+    };
+    before.increment() == Some(after)
+}
 
 /// A logged decision that replay decided differently.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,7 +97,10 @@ pub fn replay(path: &Path, engine: &Engine) -> Result<ReplayReport, AuditError> 
         let same = current
             .as_ref()
             .is_some_and(|s| s.run == row.entry.run && s.digest == row.entry.pack.digest);
-        if !same || pending.len() >= BATCH {
+        let continues = pending
+            .last()
+            .is_some_and(|previous| same_batch(previous, &row));
+        if !same || !continues || pending.len() >= BATCH {
             if let Some(segment) = current.as_mut() {
                 segment.decide(&pending, &mut report);
             }
@@ -268,6 +295,43 @@ fn rebuild(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn row(decision_id: &str, decided_at: &str) -> LoggedRow {
+        LoggedRow {
+            seq: 1,
+            entry: crate::audit::Entry {
+                decision_id: decision_id.into(),
+                tx_id: "t".into(),
+                run: "r".into(),
+                decided_at: decided_at.into(),
+                action: "allow".into(),
+                pack: crate::audit::PackStamp {
+                    name: "p".into(),
+                    version: "1".into(),
+                    serial: 1,
+                    digest: "d".into(),
+                    plugins: "[]".into(),
+                },
+                tx: String::new(),
+                decision: String::new(),
+            },
+            prev_hash: String::new(),
+            hash: String::new(),
+        }
+    }
+
+    #[test]
+    fn batches_are_found_by_their_time_and_consecutive_decision_ids() {
+        let first = qorgan::decision::Ulid::from_parts(1_000, 41);
+        let next = first.increment().map(|u| u.to_string()).unwrap_or_default();
+        let at = "2026-12-07T00:00:00.123456789Z";
+        let a = row(&first.to_string(), at);
+        assert!(same_batch(&a, &row(&next, at)));
+        assert!(!same_batch(&a, &row(&next, "2026-12-07T00:00:00.2Z")));
+        let unrelated = qorgan::decision::Ulid::from_parts(1_000, 43).to_string();
+        assert!(!same_batch(&a, &row(&unrelated, at)));
+        assert!(!same_batch(&a, &row("not a ulid", at)));
+    }
 
     #[test]
     fn the_decision_id_and_time_are_not_compared() {

@@ -58,7 +58,16 @@ impl Histogram {
 struct PluginStats {
     latency: Histogram,
     failures: u64,
+    /// Batches on which the plugin was quarantined.
+    quarantines: u64,
+    /// Transactions it was not run on while quarantined.
+    quarantined_transactions: u64,
+    log_lines_dropped: u64,
+    log_bytes_dropped: u64,
 }
+
+/// A per-plugin counter: its name, its help text, and how to read it.
+type PerPlugin = (&'static str, &'static str, fn(&PluginStats) -> u64);
 
 /// The service's metrics.
 #[derive(Debug, Default)]
@@ -129,6 +138,23 @@ impl Metrics {
             .position(|a| *a == action)
             .and_then(|i| self.decisions.get(i))
             .map_or(0, |c| c.load(Ordering::Relaxed))
+    }
+
+    /// Each plugin that was ever quarantined, with the number of batches
+    /// it was quarantined on and transactions it was not run on.
+    pub fn quarantines(&self) -> BTreeMap<String, (u64, u64)> {
+        self.plugins
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|(_, stats)| stats.quarantines > 0)
+            .map(|(plugin, stats)| {
+                (
+                    plugin.clone(),
+                    (stats.quarantines, stats.quarantined_transactions),
+                )
+            })
+            .collect()
     }
 
     /// The exposition text.
@@ -205,6 +231,35 @@ impl Metrics {
                 stats.failures
             );
         }
+        let per_plugin: [PerPlugin; 4] = [
+            (
+                "qorgan_plugin_quarantines_total",
+                "Batches on which a plugin failed so often that it was not run on the rest of the batch (each of those transactions got PLUGIN_FAILED).",
+                |s| s.quarantines,
+            ),
+            (
+                "qorgan_plugin_quarantined_transactions_total",
+                "Transactions a quarantined plugin was not run on.",
+                |s| s.quarantined_transactions,
+            ),
+            (
+                "qorgan_plugin_log_dropped_lines_total",
+                "Plugin log lines dropped over the log budget.",
+                |s| s.log_lines_dropped,
+            ),
+            (
+                "qorgan_plugin_log_dropped_bytes_total",
+                "Plugin log bytes dropped over the log budget.",
+                |s| s.log_bytes_dropped,
+            ),
+        ];
+        for (name, help, value) in per_plugin {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} counter");
+            for (plugin, stats) in &plugins {
+                let _ = writeln!(out, "{name}{{plugin=\"{plugin}\"}} {}", value(stats));
+            }
+        }
         let _ = writeln!(
             out,
             "# HELP qorgan_active_pack_serial The serial of the pack deciding now."
@@ -278,6 +333,22 @@ impl PluginTimer for Metrics {
             }
         }
     }
+
+    fn quarantined(&self, plugin: &str, skipped: usize) {
+        let mut plugins = self.plugins.lock().unwrap_or_else(|p| p.into_inner());
+        let stats = plugins.entry(plugin.to_owned()).or_default();
+        stats.quarantines += 1;
+        stats.quarantined_transactions = stats
+            .quarantined_transactions
+            .saturating_add(u64::try_from(skipped).unwrap_or(u64::MAX));
+    }
+
+    fn log_dropped(&self, plugin: &str, lines: u64, bytes: u64) {
+        let mut plugins = self.plugins.lock().unwrap_or_else(|p| p.into_inner());
+        let stats = plugins.entry(plugin.to_owned()).or_default();
+        stats.log_lines_dropped = stats.log_lines_dropped.saturating_add(lines);
+        stats.log_bytes_dropped = stats.log_bytes_dropped.saturating_add(bytes);
+    }
 }
 
 #[cfg(test)]
@@ -299,6 +370,28 @@ mod tests {
         assert!(text.contains("le=\"500\"} 2"), "{text}");
         assert!(text.contains("le=\"+Inf\"} 3"), "{text}");
         assert!(text.contains("qorgan_plugin_call_duration_us_sum{plugin=\"kz-mule\"} 1000307"));
+    }
+
+    #[test]
+    fn quarantines_and_dropped_log_are_counted_by_plugin() {
+        let metrics = Metrics::default();
+        metrics.quarantined("hostile", 900);
+        metrics.quarantined("hostile", 100);
+        metrics.log_dropped("hostile", 3, 3000);
+        let text = metrics.render(&Gauges::default());
+        assert!(
+            text.contains("qorgan_plugin_quarantines_total{plugin=\"hostile\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("qorgan_plugin_quarantined_transactions_total{plugin=\"hostile\"} 1000"),
+            "{text}"
+        );
+        assert!(
+            text.contains("qorgan_plugin_log_dropped_bytes_total{plugin=\"hostile\"} 3000"),
+            "{text}"
+        );
+        assert_eq!(metrics.quarantines().get("hostile"), Some(&(2, 1000)));
     }
 
     #[test]
@@ -333,6 +426,10 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("qorgan_active_pack_serial 7"), "{text}");
+        assert!(
+            text.contains("qorgan_plugin_quarantines_total{plugin=\"kz-mule\"} 0"),
+            "{text}"
+        );
         assert!(
             text.contains("qorgan_pack_activations_refused_total 2"),
             "{text}"

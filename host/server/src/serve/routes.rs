@@ -331,8 +331,30 @@ async fn pack(State(shared): State<AppState>) -> Response {
     json(StatusCode::OK, body.to_string())
 }
 
-async fn healthz() -> Response {
-    json(StatusCode::OK, r#"{"status":"ok"}"#.to_owned())
+/// Alive, and which plugins were quarantined on a batch since start (a
+/// quarantined plugin gave `PLUGIN_FAILED` for the rest of that batch): the
+/// service keeps deciding, fail closed, but an operator should know.
+async fn healthz(State(shared): State<AppState>) -> Response {
+    let quarantines: serde_json::Map<String, serde_json::Value> = shared
+        .metrics
+        .quarantines()
+        .into_iter()
+        .map(|(plugin, (batches, transactions))| {
+            (
+                plugin,
+                serde_json::json!({"batches": batches, "transactions": transactions}),
+            )
+        })
+        .collect();
+    let status = if quarantines.is_empty() {
+        "ok"
+    } else {
+        "degraded"
+    };
+    json(
+        StatusCode::OK,
+        serde_json::json!({"status": status, "quarantined": quarantines}).to_string(),
+    )
 }
 
 /// Why the service is not ready, if it is not.
