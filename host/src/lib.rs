@@ -33,6 +33,8 @@
 //! - [`source`]: where packs come from, and the checks a pack passes before
 //!   it is activated on a bank's host;
 //! - [`history`]: what rules may ask about accounts' past;
+//! - [`journal`]: the durable, ordered sequence of transactions history
+//!   is a projection of: restarts, retries and hostile timestamps;
 //! - [`jsonl`]: JSON Lines input read one bounded line at a time;
 //! - [`lists`]: reference lists shipped in packs;
 //! - [`build`]: compiling a rule crate into a component;
@@ -58,6 +60,7 @@ pub mod engine;
 pub mod generator;
 pub mod harness;
 pub mod history;
+pub mod journal;
 pub mod jsonl;
 pub mod lists;
 pub mod pack;
