@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use qorgan_e2e::fixtures::{qorgan_bin, sample_transactions, tempdir};
 use qorgan_e2e::releases::{built_base, ok};
-use qorgan_e2e::service::{Response, Service, post};
+use qorgan_e2e::service::{Response, Service, post, qorgan};
 use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -165,6 +165,12 @@ fn restart_between_the_transfers_and_the_cash_out(stop: impl FnOnce(Service)) {
     let cash_out = cash_out.first().map_or("", String::as_str);
     assert_held_as_a_mule(&evaluate(&service, cash_out));
     assert_eq!(service.terminate().code(), Some(0));
+
+    // Replay continues one history across the two runs, as the restart did.
+    let log = state.path().join("decisions.sqlite").display().to_string();
+    let (code, out, err) = qorgan(&["audit", "replay", "--log", &log]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("0 differences"), "{err}");
 }
 
 #[test]
