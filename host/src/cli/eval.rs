@@ -12,7 +12,6 @@
 //! newest time of the lines admitted so far) is rejected naming
 //! `timestamp`, so that no single line can move retention.
 
-use std::collections::HashSet;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,7 +19,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use qorgan::engine::Engine;
-use qorgan::journal::{Journal, JournalError, MemoryJournal, Record, Reference, admit};
+use qorgan::journal::StreamGate;
 use qorgan::jsonl::{Line, next_line};
 use qorgan::pack::Pack;
 use qorgan::transaction::Transaction;
@@ -71,9 +70,7 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let mut out = BufWriter::new(stdout.lock());
     let batch_size = args.batch.clamp(1, qorgan::engine::MAX_BATCH);
     let mut evaluator = engine.evaluator();
-    let mut journal = MemoryJournal::new();
-    let mut watermark = engine.history().watermark();
-    let retention = engine.history().limits().retention_secs;
+    let mut gate = StreamGate::new(engine.history(), args.max_clock_skew_secs);
     let mut line_no = 0usize;
     let mut rejected = 0usize;
     let mut done = false;
@@ -82,8 +79,6 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         // accepted transactions go to `txs`, in order, without copies.
         let mut lines: Vec<(usize, Option<String>)> = Vec::with_capacity(batch_size);
         let mut txs: Vec<Transaction> = Vec::with_capacity(batch_size);
-        let mut in_batch: HashSet<String> = HashSet::new();
-        let horizon = watermark.map_or(i64::MIN, |w| w.saturating_sub(retention));
         while lines.len() < batch_size {
             let Some(line) = next_line(&mut reader)? else {
                 done = true;
@@ -93,13 +88,8 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             let problem = match line {
                 Line::Text(text) if text.trim().is_empty() => continue,
                 Line::Text(text) => match Transaction::from_json(&text) {
-                    Ok(tx) => match admit_line(&tx, watermark, args.max_clock_skew_secs, || {
-                        Ok(in_batch.contains(&tx.id) || journal.lookup(&tx.id, horizon)?.is_some())
-                    }) {
+                    Ok(tx) => match gate.admit(&tx) {
                         Ok(()) => {
-                            watermark =
-                                Some(watermark.map_or(tx.timestamp, |w| w.max(tx.timestamp)));
-                            in_batch.insert(tx.id.clone());
                             txs.push(tx);
                             None
                         }
@@ -112,20 +102,7 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             lines.push((line_no, problem));
         }
         let decided = evaluator.evaluate_batch(&txs);
-        let records: Vec<Record> = txs
-            .iter()
-            .zip(&decided)
-            .filter(|(_, d)| d.is_ok())
-            .map(|(tx, _)| Record {
-                id: tx.id.clone(),
-                time: tx.timestamp,
-                amount: 0,
-                digest: [0; 32],
-                decision: None,
-            })
-            .collect();
-        journal.append(&records, horizon)?;
-        journal.forget_before(horizon);
+        gate.decided(txs.iter().zip(decided.iter().map(Result::is_ok)));
         let mut decisions = decided.into_iter();
         for (line, problem) in lines {
             let text = match problem {
@@ -151,28 +128,6 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_REJECTED));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Whether a parsed line may be decided: not dated too far ahead of the
-/// stream's watermark, not a repeat of an id already decided (`repeated`).
-fn admit_line(
-    tx: &Transaction,
-    watermark: Option<i64>,
-    skew: i64,
-    repeated: impl FnOnce() -> Result<bool, JournalError>,
-) -> Result<(), String> {
-    if let Some(watermark) = watermark {
-        admit(tx.timestamp, watermark, skew, Reference::StreamWatermark)
-            .map_err(|e| e.to_string())?;
-    }
-    match repeated() {
-        Ok(false) => Ok(()),
-        Ok(true) => Err(format!(
-            "transaction id {} was already decided earlier in the stream; a repeat is not counted again",
-            tx.id
-        )),
-        Err(e) => Err(e.to_string()),
-    }
 }
 
 fn preload(engine: &Engine, path: &std::path::Path) -> anyhow::Result<()> {
