@@ -21,6 +21,7 @@ mod eval_cli;
 mod fuzz_smoke;
 mod harness;
 mod hostile_plugins;
+mod journal;
 mod limits;
 mod serve;
 mod signing_cli;

@@ -130,7 +130,7 @@ pub const LOG_FLOOD_MESSAGE_BYTES: u32 = 1000;
 
 /// What each of [`Behaviour::LogFlood`]'s lines forges after its newline.
 pub const FORGED_LINE: &str =
-    "2026-12-07T00:00:00.000000Z  INFO qorgan::serve: pack activated serial=999";
+    "2026-12-07T00:00:00.000000Z  INFO qorgan_server::serve: pack activated serial=999";
 
 /// The findings in the one list [`Behaviour::HugeFindingList`] returns for
 /// every transaction.

@@ -46,9 +46,29 @@ pub(super) struct BenchArgs {
     /// plugins' compiled functions.
     #[arg(long)]
     perf_map: bool,
+    /// Instead of deciding, measure history's memory per retained
+    /// transaction and a restart's restore time on this many generated
+    /// transactions (e.g. 1000000), the journal written under --state-dir.
+    #[arg(long)]
+    history: Option<u64>,
+    /// Where `--history` writes its journal (default: a temporary
+    /// directory).
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
 }
 
 pub(super) fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    if let Some(count) = args.history {
+        let temp = tempfile::tempdir()?;
+        let dir = args
+            .state_dir
+            .clone()
+            .unwrap_or_else(|| temp.path().to_path_buf());
+        std::fs::create_dir_all(&dir)?;
+        let cost = qorgan_lab::bench::history_cost::measure(args.seed, count, &dir)?;
+        print!("{cost}");
+        return Ok(ExitCode::SUCCESS);
+    }
     let pack = Pack::read(&args.pack)?;
     let workload = match &args.input {
         Some(path) => Workload::read(path)?,

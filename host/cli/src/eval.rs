@@ -4,6 +4,13 @@
 //! decision, or `{"line": N, "error": "..."}` when the line was rejected.
 //! A bad line never stops the stream. The exit status is 65 when any line
 //! was rejected, 0 otherwise.
+//!
+//! History is applied through an in-memory journal, as in `serve`: a line
+//! repeating a transaction id already decided (within retention) is
+//! rejected on its line rather than counted twice, and a line dated more
+//! than `--max-clock-skew-secs` ahead of the stream's watermark (the
+//! newest time of the lines admitted so far) is rejected naming
+//! `timestamp`, so that no single line can move retention.
 
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::PathBuf;
@@ -12,6 +19,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use qorgan::engine::Engine;
+use qorgan::journal::StreamGate;
 use qorgan::jsonl::{Line, next_line};
 use qorgan::pack::Pack;
 use qorgan::transaction::Transaction;
@@ -33,6 +41,10 @@ pub(super) struct EvalArgs {
     /// How many transactions to decide per batch.
     #[arg(long, default_value_t = 256)]
     batch: usize,
+    /// How far ahead of the stream's watermark a transaction may be dated,
+    /// in seconds (a stream with a longer quiet gap needs more).
+    #[arg(long, default_value_t = qorgan::journal::DEFAULT_STREAM_SKEW_SECS)]
+    max_clock_skew_secs: i64,
 }
 
 fn error_line(line: usize, error: &str) -> String {
@@ -58,6 +70,7 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let mut out = BufWriter::new(stdout.lock());
     let batch_size = args.batch.clamp(1, qorgan::engine::MAX_BATCH);
     let mut evaluator = engine.evaluator();
+    let mut gate = StreamGate::new(engine.history(), args.max_clock_skew_secs);
     let mut line_no = 0usize;
     let mut rejected = 0usize;
     let mut done = false;
@@ -75,17 +88,22 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             let problem = match line {
                 Line::Text(text) if text.trim().is_empty() => continue,
                 Line::Text(text) => match Transaction::from_json(&text) {
-                    Ok(tx) => {
-                        txs.push(tx);
-                        None
-                    }
+                    Ok(tx) => match gate.admit(&tx) {
+                        Ok(()) => {
+                            txs.push(tx);
+                            None
+                        }
+                        Err(problem) => Some(problem),
+                    },
                     Err(e) => Some(e.to_string()),
                 },
                 Line::Bad(problem) => Some(problem.to_string()),
             };
             lines.push((line_no, problem));
         }
-        let mut decisions = evaluator.evaluate_batch(&txs).into_iter();
+        let decided = evaluator.evaluate_batch(&txs);
+        gate.decided(txs.iter().zip(decided.iter().map(Result::is_ok)));
+        let mut decisions = decided.into_iter();
         for (line, problem) in lines {
             let text = match problem {
                 Some(problem) => Err(problem),

@@ -57,6 +57,14 @@ pub(super) struct ServeArgs {
     /// HTTP worker threads.
     #[arg(long)]
     threads: Option<usize>,
+    /// How far ahead of the host's clock a transaction may be dated, in
+    /// seconds (default 600).
+    #[arg(long)]
+    max_clock_skew_secs: Option<u64>,
+    /// The resident memory the service is sized for, in MiB; `/readyz`
+    /// says `degraded` from 90% of it.
+    #[arg(long)]
+    memory_budget_mib: Option<u64>,
 }
 
 impl ServeArgs {
@@ -75,6 +83,8 @@ impl ServeArgs {
             max_pack_age_secs: self.max_pack_age_secs,
             max_group: self.max_group,
             threads: self.threads,
+            max_clock_skew_secs: self.max_clock_skew_secs,
+            memory_budget_mib: self.memory_budget_mib,
         };
         (self.config, layer)
     }

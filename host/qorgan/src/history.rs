@@ -9,10 +9,15 @@
 //! before it in stream order. That is what makes a decision on four threads
 //! the same as on one.
 //!
-//! Memory is bounded three ways: events older than the retention period
-//! (relative to the newest transaction seen) are dropped, each account keeps
-//! at most [`HistoryLimits::max_events_per_account`] events, and accounts
-//! with nothing left inside the retention period are forgotten. Accounts are
+//! Memory is bounded by time: events older than the retention period
+//! (relative to the newest transaction recorded, the *watermark*, which
+//! the journal keeps from jumping: [`crate::journal::admit`]) are dropped,
+//! and accounts with nothing left inside the retention period are
+//! forgotten. There is no cap on an account's events by default: a busy
+//! key (a merchant, an ATM, a payroll account) keeps its whole window, as
+//! a rule is not told when a window was cut short.
+//! [`HistoryLimits::max_events_per_account`] can set one for an embedder
+//! that prefers a bound to exact answers. Accounts are
 //! known to rules by handles; a handle is never reused, so a forgotten
 //! account's handle simply answers with empty history.
 
@@ -128,6 +133,8 @@ pub struct HistoryLimits {
     /// How long events are kept, in seconds, behind the newest transaction.
     pub retention_secs: i64,
     /// The most events kept per account; older ones are dropped first.
+    /// Unbounded (`usize::MAX`) by default: a cap cuts a busy key's windows
+    /// short without the rules knowing.
     pub max_events_per_account: usize,
 }
 
@@ -135,7 +142,7 @@ impl Default for HistoryLimits {
     fn default() -> Self {
         HistoryLimits {
             retention_secs: 30 * 24 * 3600,
-            max_events_per_account: 4096,
+            max_events_per_account: usize::MAX,
         }
     }
 }
@@ -237,6 +244,13 @@ impl History {
             retention_secs: self.retention_secs.load(Ordering::Relaxed),
             ..self.limits
         }
+    }
+
+    /// The newest time recorded, if anything was: retention is measured
+    /// back from it.
+    pub fn watermark(&self) -> Option<i64> {
+        let newest = self.newest_time.load(Ordering::Relaxed);
+        (newest != i64::MIN).then_some(newest)
     }
 
     /// Changes how long events are kept (the active pack decides).
@@ -660,6 +674,32 @@ mod tests {
         let agg = h.aggregate(later, &inbound(first[0].recipient));
         assert_eq!(agg.count, 3, "capped at max_events_per_account");
         assert_eq!(agg.counterparties, 1, "A's event fell out of retention");
+    }
+
+    #[test]
+    fn a_busy_key_keeps_every_event_of_its_window_by_default() {
+        let h = History::default();
+        let busy: Vec<Transaction> = (0..10_000)
+            .map(|i| {
+                let time = format!("2025-03-01T10:{:02}:{:02}Z", (i / 60) % 60, i % 60);
+                tx(
+                    &format!("b{i}"),
+                    &format!("P{i}"),
+                    "MERCHANT",
+                    "1.00",
+                    &time,
+                )
+            })
+            .collect();
+        let stamps = record(&h, &busy);
+        let later = Cursor {
+            seq: u64::MAX,
+            time: stamps.iter().map(|s| s.at.time).max().unwrap_or(0),
+        };
+        let agg = h.aggregate(later, &inbound(stamps[0].recipient));
+        assert_eq!(agg.count, 10_000, "no event of the window was dropped");
+        assert_eq!(agg.counterparties, 10_000);
+        assert_eq!(agg.sum, 1_000_000);
     }
 
     #[test]

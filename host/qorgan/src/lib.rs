@@ -44,6 +44,8 @@
 //! - [`source`]: where packs come from, and the checks a pack passes before
 //!   it is activated on a bank's host;
 //! - [`history`]: what rules may ask about accounts' past;
+//! - [`journal`]: the durable, ordered sequence of transactions history
+//!   is a projection of: restarts, retries and hostile timestamps;
 //! - [`jsonl`]: JSON Lines input read one bounded line at a time;
 //! - [`lists`]: reference lists shipped in packs;
 //! - [`atomic`]: files replaced whole or not at all, and [`scratch`],
@@ -65,6 +67,7 @@ pub mod decision;
 pub mod engine;
 pub mod harness;
 pub mod history;
+pub mod journal;
 pub mod jsonl;
 pub mod lists;
 pub mod pack;

@@ -7,6 +7,8 @@
 //! - [`serve`]: the service: routes, the deciding thread, hot reload from a
 //!   watched pack source, health, readiness, Prometheus metrics, the
 //!   OpenAPI document, configuration and graceful shutdown;
+//! - [`journal`]: the durable journal of transactions that history is a
+//!   projection of, kept in the decision log's database;
 //! - [`audit`]: the decision log: SQLite, group-committed, hash-chained,
 //!   verified and replayed with the packs that decided.
 //!
@@ -18,6 +20,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod journal;
 pub mod serve;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;

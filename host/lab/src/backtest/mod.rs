@@ -60,6 +60,7 @@ use qorgan::decision::{Action, Decision, PackRef};
 use qorgan::engine::Engine;
 use qorgan::jsonl::{Line, next_line};
 use qorgan::transaction::Transaction;
+use qorgan::journal::{DEFAULT_STREAM_SKEW_SECS, StreamGate};
 
 /// A typology scored by the backtest: the role that labels its accounts
 /// and the finding codes that flag them.
@@ -385,12 +386,35 @@ impl<R: Read> Read for Counting<R> {
 /// Decides every transaction of `input` with the engine's active pack, in
 /// batches of `batch` in stream order, and scores the decisions against
 /// the labels. `total_bytes` (the input's size, when known) and `progress`
-/// serve a progress display; `progress` is called after every batch.
+/// serve a progress display; `progress` is called after every batch. A
+/// line dated more than [`DEFAULT_STREAM_SKEW_SECS`] ahead of the stream's
+/// watermark, or repeating an id already decided, is rejected on its line
+/// ([`StreamGate`]).
 pub fn run(
     engine: &Engine,
     input: impl Read,
     total_bytes: Option<u64>,
     batch: usize,
+    progress: impl FnMut(&Progress),
+) -> Result<Report, BacktestError> {
+    run_with_skew(
+        engine,
+        input,
+        total_bytes,
+        batch,
+        DEFAULT_STREAM_SKEW_SECS,
+        progress,
+    )
+}
+
+/// [`run`], with the skew allowed ahead of the stream's watermark, in
+/// seconds.
+pub fn run_with_skew(
+    engine: &Engine,
+    input: impl Read,
+    total_bytes: Option<u64>,
+    batch: usize,
+    skew_secs: i64,
     mut progress: impl FnMut(&Progress),
 ) -> Result<Report, BacktestError> {
     let pack = engine.active().ok_or(BacktestError::NoPack)?;
@@ -409,6 +433,7 @@ pub fn run(
         },
     );
     let mut evaluator = engine.evaluator();
+    let mut gate = StreamGate::new(engine.history(), skew_secs);
     let mut scorer = Scorer::new();
     let batch = batch.clamp(1, qorgan::engine::MAX_BATCH);
     let mut line_no: u64 = 0;
@@ -437,7 +462,7 @@ pub fn run(
                         .map(|tx| (tx, Truth::from_transaction(&value)))
                         .map_err(|e| e.to_string())
                 });
-            match parsed {
+            match parsed.and_then(|(tx, truth)| gate.admit(&tx).map(|()| (tx, truth))) {
                 Ok((tx, truth)) => {
                     txs.push(tx);
                     meta.push((line_no, truth));
@@ -446,6 +471,7 @@ pub fn run(
             }
         }
         let decisions = evaluator.evaluate_batch(&txs);
+        gate.decided(txs.iter().zip(decisions.iter().map(Result::is_ok)));
         for ((tx, (line, truth)), decision) in txs.iter().zip(meta).zip(decisions) {
             match decision {
                 Ok(decision) => scorer.observe(tx, truth, &decision),

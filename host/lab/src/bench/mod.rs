@@ -44,6 +44,7 @@
 
 mod engine_runs;
 mod errors;
+pub mod history_cost;
 pub mod native;
 pub mod noop;
 pub mod rego;

@@ -40,8 +40,8 @@ pub struct Entry {
     pub decision_id: String,
     /// The transaction's id.
     pub tx_id: String,
-    /// The run of the service that decided (a ULID per start): history
-    /// starts empty at each run, and replay does the same.
+    /// The run of the service that decided (a ULID per start); each run
+    /// continues the history of the one before, restored from the journal.
     pub run: String,
     /// When it was decided, RFC 3339.
     pub decided_at: String,

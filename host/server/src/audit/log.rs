@@ -24,6 +24,9 @@
 //! packs(digest, name, version, serial, archive)   each deciding pack's archive,
 //!                                                 written once per pack
 //! meta(key, value)                                the format's version
+//! journal(position, tx_id, time, amount, digest,  the transactions history
+//!         seq)                                    remembers, each pointing at
+//!                                                 its decision (crate::journal)
 //! ```
 
 use std::collections::HashSet;
@@ -38,6 +41,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::chain::{Entry, GENESIS, row_hash};
 use super::errors::AuditError;
+use crate::journal::JournalRow;
 
 /// The format of the log this host writes and reads.
 pub const FORMAT: &str = "1";
@@ -123,6 +127,9 @@ pub struct Job {
     pub packs: Vec<PackRecord>,
     /// The decisions, in order.
     pub entries: Vec<Entry>,
+    /// Journal entries committed with the decisions they point at, in the
+    /// order of those decisions (`JournalRow::entry`).
+    pub journal: Vec<JournalRow>,
     /// Told the outcome once the group is committed.
     pub done: Done,
 }
@@ -209,6 +216,7 @@ pub fn open_for_writing(path: &Path) -> Result<Connection, AuditError> {
     conn.busy_timeout(std::time::Duration::from_secs(5))
         .map_err(sql)?;
     conn.execute_batch(SCHEMA).map_err(sql)?;
+    conn.execute_batch(crate::journal::SCHEMA).map_err(sql)?;
     let format: Option<String> = conn
         .query_row("SELECT value FROM meta WHERE key = 'format'", [], |r| {
             r.get(0)
@@ -546,8 +554,14 @@ impl WriterState {
                         .map_err(sql)?;
                 }
                 firsts.push(seq + 1);
-                for entry in &job.entries {
+                let mut journal = job.journal.iter().peekable();
+                for (index, entry) in job.entries.iter().enumerate() {
                     seq += 1;
+                    while let Some(row) = journal.next_if(|row| row.entry <= index) {
+                        if row.entry == index {
+                            row.insert(&tx, seq).map_err(sql)?;
+                        }
+                    }
                     let next = row_hash(&hash, seq, entry);
                     let serial = i64::try_from(entry.pack.serial).unwrap_or(i64::MAX);
                     row_stmt
@@ -612,6 +626,7 @@ mod tests {
         let job = Job {
             packs: Vec::new(),
             entries: ids.iter().map(|id| entry(id)).collect(),
+            journal: Vec::new(),
             done: Box::new(move |outcome| {
                 let _ = tell.send(outcome);
             }),
@@ -676,6 +691,7 @@ mod tests {
         let job = Job {
             packs: Vec::new(),
             entries: vec![entry("2"), entry("1")],
+            journal: Vec::new(),
             done: Box::new(move |outcome| {
                 let _ = tell.send(outcome);
             }),
@@ -691,6 +707,7 @@ mod tests {
         let job = Job {
             packs: Vec::new(),
             entries: ids.iter().map(|id| entry(id)).collect(),
+            journal: Vec::new(),
             done: Box::new(move |outcome| {
                 let _ = tell.send(outcome);
             }),

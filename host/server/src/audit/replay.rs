@@ -2,12 +2,14 @@
 //! it, in the order it was logged, and any difference reported.
 //!
 //! Rules read history, so a transaction's decision depends on everything
-//! decided before it in the same run of the service. Replay rebuilds that
-//! history as it goes: a fresh, empty history at each run (the service
-//! starts with none), each row's transaction recorded in log order. The
-//! service decides in that same order (one deciding thread feeds the log),
-//! so an untouched log replays without a difference; a difference means
-//! the log, a pack or the host's behaviour changed.
+//! decided before it. Replay rebuilds that history as it goes: one history
+//! across the service's runs (a start restores the journal, which holds
+//! exactly the logged transactions, see [`crate::journal`]), each row's
+//! transaction recorded in log order. The service decides in that same
+//! order (one deciding thread feeds the log; a repeated transaction is
+//! answered, not logged again), so an untouched log replays without a
+//! difference; a difference means the log, a pack or the host's behaviour
+//! changed.
 //!
 //! Rows are decided again in the batches the service decided them in. A
 //! batch's decisions share their `decided_at` and have consecutive ids
@@ -78,7 +80,7 @@ pub struct ReplayReport {
     pub rows: u64,
     /// Distinct packs rebuilt.
     pub packs: usize,
-    /// Service runs (each starting with an empty history).
+    /// Service runs (each continuing the history before it).
     pub runs: usize,
     /// Every row decided differently.
     pub differences: Vec<Difference>,
@@ -91,7 +93,8 @@ pub fn replay(path: &Path, engine: &Engine) -> Result<ReplayReport, AuditError> 
     let mut report = ReplayReport::default();
     let mut current: Option<Segment> = None;
     let mut pending: Vec<LoggedRow> = Vec::with_capacity(BATCH);
-    let mut history: Option<(String, Arc<History>)> = None;
+    let history = Arc::new(History::new(HistoryLimits::default()));
+    let mut run: Option<String> = None;
 
     for_each_row(&conn, path, 1, |row| {
         let same = current
@@ -107,14 +110,8 @@ pub fn replay(path: &Path, engine: &Engine) -> Result<ReplayReport, AuditError> 
             pending.clear();
         }
         if !same {
-            if history
-                .as_ref()
-                .is_none_or(|(run, _)| *run != row.entry.run)
-            {
-                history = Some((
-                    row.entry.run.clone(),
-                    Arc::new(History::new(HistoryLimits::default())),
-                ));
+            if run.as_deref() != Some(row.entry.run.as_str()) {
+                run = Some(row.entry.run.clone());
                 report.runs += 1;
             }
             let (prepared, retention) = match packs.get(&row.entry.pack.digest) {
@@ -125,15 +122,14 @@ pub fn replay(path: &Path, engine: &Engine) -> Result<ReplayReport, AuditError> 
                     built
                 }
             };
-            let history = history
-                .as_ref()
-                .map(|(_, h)| Arc::clone(h))
-                .unwrap_or_else(|| Arc::new(History::new(HistoryLimits::default())));
             history.set_retention(retention);
             current = Some(Segment {
                 run: row.entry.run.clone(),
                 digest: row.entry.pack.digest.clone(),
-                evaluator: engine.evaluator().with_pack(prepared).with_history(history),
+                evaluator: engine
+                    .evaluator()
+                    .with_pack(prepared)
+                    .with_history(Arc::clone(&history)),
             });
         }
         pending.push(row);

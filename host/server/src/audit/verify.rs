@@ -214,6 +214,7 @@ mod tests {
         let job = Job {
             packs: Vec::new(),
             entries: ids.iter().map(|id| entry(id)).collect(),
+            journal: Vec::new(),
             done: Box::new(|_| {}),
         };
         assert!(writer.submit(job).is_ok());

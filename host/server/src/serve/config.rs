@@ -23,6 +23,8 @@
 //! | `max_pack_age_secs` / `QORGAN_MAX_PACK_AGE_SECS` | `/readyz` fails when the active pack was issued longer ago | none |
 //! | `max_group` / `QORGAN_MAX_GROUP` | the most decisions one log commit holds | 4096 |
 //! | `threads` / `QORGAN_THREADS` | HTTP worker threads | 2 |
+//! | `max_clock_skew_secs` / `QORGAN_MAX_CLOCK_SKEW_SECS` | how far ahead of the host's clock a transaction may be dated | 600 |
+//! | `memory_budget_mib` / `QORGAN_MEMORY_BUDGET_MIB` | resident memory the service is sized for; `/readyz` says `degraded` from 90% of it | none |
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -67,6 +69,15 @@ pub struct ServeConfig {
     pub max_group: usize,
     /// HTTP worker threads.
     pub threads: usize,
+    /// How far ahead of the host's clock a transaction may be dated, in
+    /// seconds; a transaction dated further ahead is refused, so that no
+    /// single timestamp can move history's retention.
+    pub max_clock_skew_secs: u64,
+    /// The resident memory the service is sized for, in MiB: approaching
+    /// it (90%), `/readyz` says `degraded` naming it, a warning is logged
+    /// and a metric shows it. History never drops an event inside
+    /// retention to stay under it.
+    pub memory_budget_mib: Option<u64>,
 }
 
 impl Default for ServeConfig {
@@ -85,6 +96,8 @@ impl Default for ServeConfig {
             max_pack_age: None,
             max_group: crate::audit::log::DEFAULT_MAX_GROUP,
             threads: 2,
+            max_clock_skew_secs: qorgan::journal::DEFAULT_MAX_SKEW_SECS.unsigned_abs(),
+            memory_budget_mib: None,
         }
     }
 }
@@ -130,6 +143,12 @@ impl ServeConfig {
         }
         if let Some(v) = layer.threads {
             self.threads = v.clamp(1, 256);
+        }
+        if let Some(v) = layer.max_clock_skew_secs {
+            self.max_clock_skew_secs = v.min(i64::MAX.unsigned_abs());
+        }
+        if let Some(v) = layer.memory_budget_mib {
+            self.memory_budget_mib = Some(v.max(1));
         }
         self
     }
@@ -177,6 +196,10 @@ pub struct ConfigLayer {
     pub max_group: Option<usize>,
     /// See [`ServeConfig::threads`].
     pub threads: Option<usize>,
+    /// See [`ServeConfig::max_clock_skew_secs`].
+    pub max_clock_skew_secs: Option<u64>,
+    /// See [`ServeConfig::memory_budget_mib`].
+    pub memory_budget_mib: Option<u64>,
 }
 
 impl ConfigLayer {
@@ -231,6 +254,8 @@ impl ConfigLayer {
                 "MAX_PACK_AGE_SECS" => layer.max_pack_age_secs = Some(number(&value)?),
                 "MAX_GROUP" => layer.max_group = Some(size(&value)?),
                 "THREADS" => layer.threads = Some(size(&value)?),
+                "MAX_CLOCK_SKEW_SECS" => layer.max_clock_skew_secs = Some(number(&value)?),
+                "MEMORY_BUDGET_MIB" => layer.memory_budget_mib = Some(number(&value)?),
                 // QORGAN_LOG (the log filter) and others are not the
                 // service's settings.
                 _ => {}

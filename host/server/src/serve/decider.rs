@@ -33,6 +33,8 @@ use qorgan::pack::archive::{Compression, archive_bytes};
 use qorgan::pack::{MANIFEST, sha256_hex};
 use qorgan::source::Activator;
 use qorgan::transaction::Transaction;
+use crate::journal::SqliteJournal;
+use qorgan::journal::{BodyDigest, Journal, Record, Reference, admit, body_digest};
 
 /// How many requests may wait for the deciding thread.
 const QUEUE: usize = 4096;
@@ -44,12 +46,25 @@ pub(crate) struct Item {
     pub(crate) raw: String,
 }
 
+/// What one transaction of a request is told.
+#[derive(Debug, Clone)]
+pub(crate) enum Outcome {
+    /// Decided now: the decision's JSON, which the log holds.
+    Decided(String),
+    /// Its id was decided before with the same body: the original
+    /// decision's JSON, not recorded again.
+    Repeat(String),
+    /// Its id was decided before with another body: why it is refused.
+    Conflict(String),
+    /// It could not be decided: why.
+    Refused(String),
+}
+
 /// What a request is told.
 #[derive(Debug)]
 pub(crate) enum Reply {
-    /// One outcome per item, in order: the decision's JSON, or why the
-    /// transaction could not be decided. Every decision is in the log.
-    Decided(Vec<Result<String, String>>),
+    /// One outcome per item, in order. Every decision is in the log.
+    Decided(Vec<Outcome>),
     /// No pack is active yet.
     NoPack,
     /// The decisions were made but could not be logged: not acknowledged.
@@ -129,17 +144,21 @@ impl DeciderThread {
 pub(crate) fn spawn(
     engine: Engine,
     writer: LogWriter,
+    journal: SqliteJournal,
     files: PackFiles,
     metrics: Arc<Metrics>,
     run: String,
+    max_skew_secs: i64,
 ) -> Result<(DeciderClient, DeciderThread), ServeError> {
     let (requests, queue) = mpsc::channel::<Request>(QUEUE);
     let mut decider = Decider {
         engine,
         writer,
+        journal,
         files,
         metrics,
         run,
+        max_skew_secs,
         current: None,
         archives: HashMap::new(),
     };
@@ -163,9 +182,11 @@ struct Current {
 struct Decider {
     engine: Engine,
     writer: LogWriter,
+    journal: SqliteJournal,
     files: PackFiles,
     metrics: Arc<Metrics>,
     run: String,
+    max_skew_secs: i64,
     current: Option<Current>,
     /// Archives by digest, once made (`None`: the files were not at hand).
     archives: HashMap<String, Option<Arc<Vec<u8>>>>,
@@ -238,23 +259,96 @@ impl Decider {
             let _ = request.reply.send(Reply::NoPack);
             return;
         };
+        let history = self.engine.history();
+        let horizon = history.watermark().map_or(i64::MIN, |w| {
+            w.saturating_sub(history.limits().retention_secs)
+        });
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(request.items.len());
+        // Repeats of an earlier item of the same request: (item, original).
+        let mut repeats_in_batch: Vec<(usize, usize)> = Vec::new();
+        let mut firsts: HashMap<String, (usize, BodyDigest)> = HashMap::new();
+        let mut indices = Vec::with_capacity(request.items.len());
+        let mut digests = Vec::with_capacity(request.items.len());
         let mut raws = Vec::with_capacity(request.items.len());
         let mut txs = Vec::with_capacity(request.items.len());
-        for item in request.items {
-            raws.push(item.raw);
-            txs.push(item.tx);
+        let mut repeats = false;
+        for (index, item) in request.items.into_iter().enumerate() {
+            if let Err(refusal) = admit(
+                item.tx.timestamp,
+                now,
+                self.max_skew_secs,
+                Reference::HostClock,
+            ) {
+                outcomes.push(Some(Outcome::Refused(refusal.to_string())));
+                continue;
+            }
+            let digest = body_digest(&item.raw);
+            if let Some(&(original, known)) = firsts.get(&item.tx.id) {
+                if known == digest {
+                    repeats_in_batch.push((index, original));
+                    outcomes.push(None);
+                } else {
+                    outcomes.push(Some(Outcome::Conflict(conflict(&item.tx.id, None))));
+                }
+                continue;
+            }
+            match self.journal.lookup(&item.tx.id, horizon) {
+                Err(error) => {
+                    let _ = request.reply.send(Reply::NotLogged(format!(
+                        "the journal could not be read: {error}"
+                    )));
+                    return;
+                }
+                Ok(Some(known)) if known.digest != digest => {
+                    let message = conflict(&item.tx.id, Some(known.position));
+                    outcomes.push(Some(Outcome::Conflict(message)));
+                }
+                Ok(Some(known)) => {
+                    repeats = true;
+                    outcomes.push(Some(match known.decision {
+                        Some(decision) => Outcome::Repeat(decision),
+                        None => Outcome::Refused(format!(
+                            "transaction {} is journaled at position {} without its decision",
+                            item.tx.id, known.position
+                        )),
+                    }));
+                }
+                Ok(None) => {
+                    firsts.insert(item.tx.id.clone(), (index, digest));
+                    outcomes.push(None);
+                    indices.push(index);
+                    digests.push(digest);
+                    raws.push(item.raw);
+                    txs.push(item.tx);
+                }
+            }
         }
         let decided = current.evaluator.evaluate_batch(&txs);
         let decided_at = OffsetDateTime::now_utc()
             .format(&Rfc3339)
             .unwrap_or_default();
-        let mut outcomes = Vec::with_capacity(decided.len());
         let mut entries = Vec::with_capacity(decided.len());
+        let mut records = Vec::with_capacity(decided.len());
         let mut counted = Vec::with_capacity(decided.len());
-        for (result, raw) in decided.into_iter().zip(raws) {
-            match result {
+        let mut rejected = 0u64;
+        for ((((result, raw), tx), digest), index) in decided
+            .into_iter()
+            .zip(raws)
+            .zip(&txs)
+            .zip(digests)
+            .zip(indices)
+        {
+            let outcome = match result {
                 Ok(decision) => {
                     let json = decision.to_json();
+                    records.push(Record {
+                        id: tx.id.clone(),
+                        time: tx.timestamp,
+                        amount: current.pack.amount_tiyn(tx).unwrap_or(0),
+                        digest,
+                        decision: Some(json.clone()),
+                    });
                     entries.push(Entry {
                         decision_id: decision.decision_id.clone(),
                         tx_id: decision.tx.clone(),
@@ -266,19 +360,56 @@ impl Decider {
                         decision: json.clone(),
                     });
                     counted.push((decision.action, decision.findings));
-                    outcomes.push(Ok(json));
+                    Outcome::Decided(json)
                 }
-                Err(error) => outcomes.push(Err(error.to_string())),
+                Err(error) => {
+                    rejected += 1;
+                    Outcome::Refused(error.to_string())
+                }
+            };
+            if let Some(slot) = outcomes.get_mut(index) {
+                *slot = Some(outcome);
             }
         }
-        let rejected = (outcomes.len() - entries.len()) as u64;
+        for (index, original) in repeats_in_batch {
+            let repeated = match outcomes.get(original).cloned().flatten() {
+                Some(Outcome::Decided(json)) => Outcome::Repeat(json),
+                Some(other) => other,
+                None => Outcome::Refused("no decision was made".into()),
+            };
+            repeats = true;
+            if let Some(slot) = outcomes.get_mut(index) {
+                *slot = Some(repeated);
+            }
+        }
+        let outcomes: Vec<Outcome> = outcomes
+            .into_iter()
+            .map(|o| o.unwrap_or_else(|| Outcome::Refused("no decision was made".into())))
+            .collect();
         if rejected > 0 {
             self.metrics.rejected(rejected);
         }
-        if entries.is_empty() {
+        if entries.is_empty() && !repeats {
             let _ = request.reply.send(Reply::Decided(outcomes));
             return;
         }
+        let appended = match self.journal.append(&records, horizon) {
+            Ok(appended) => appended,
+            Err(error) => {
+                let _ = request.reply.send(Reply::NotLogged(format!(
+                    "the journal could not be written: {error}"
+                )));
+                return;
+            }
+        };
+        let journal = SqliteJournal::rows(&records, &appended);
+        let settled: Vec<(String, u64)> = journal
+            .iter()
+            .map(|row| (row.id.clone(), row.position))
+            .collect();
+        let settler = self.journal.settler();
+        let stats = Arc::clone(self.writer.stats());
+        let failures_before = stats.failures();
         let digest = current.stamp.digest.clone();
         let archive = match self.archives.get(&digest) {
             Some(archive) => archive.clone(),
@@ -301,14 +432,26 @@ impl Decider {
         let job = Job {
             packs: vec![pack],
             entries,
+            journal,
             done: Box::new(move |outcome| match outcome {
+                // A repeat is answered once the group holding it commits,
+                // so after its original's group: unless a group failed in
+                // between, which may have been the original's.
+                Ok(_) if repeats && stats.failures() != failures_before => {
+                    settler.settle(&settled);
+                    let _ = reply.send(Reply::NotLogged(
+                        "a group of the decision log failed to commit meanwhile; the original decision may not be logged".into(),
+                    ));
+                }
                 Ok(_) => {
+                    settler.settle(&settled);
                     for (action, findings) in &counted {
                         metrics.decided(*action, findings);
                     }
                     let _ = reply.send(Reply::Decided(outcomes));
                 }
                 Err(error) => {
+                    settler.settle(&settled);
                     metrics.not_logged(logged);
                     let _ = reply.send(Reply::NotLogged(error.to_string()));
                 }
@@ -318,4 +461,15 @@ impl Decider {
             (job.done)(Err(crate::audit::AuditError::WriterStopped));
         }
     }
+}
+
+/// Why a repeat of `id` with another body is refused.
+fn conflict(id: &str, position: Option<u64>) -> String {
+    let at = position.map_or_else(
+        || "earlier in this request".to_owned(),
+        |p| format!("at journal position {p}"),
+    );
+    format!(
+        "transaction id {id} was already decided with a different body ({at}); a transaction id names one transaction"
+    )
 }

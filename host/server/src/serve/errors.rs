@@ -29,6 +29,9 @@ pub enum ServeError {
     /// The decision log could not be opened.
     #[error(transparent)]
     Audit(#[from] crate::audit::AuditError),
+    /// The journal could not be opened or restored.
+    #[error(transparent)]
+    Journal(#[from] qorgan::journal::JournalError),
     /// The listening socket could not be bound, or the server failed.
     #[error("{what}: {source}")]
     Net {

@@ -97,6 +97,12 @@ pub struct Gauges {
     pub log_failures: u64,
     /// Whether the decision log cannot be written now.
     pub log_failing: bool,
+    /// The process's resident memory, in bytes.
+    pub resident_bytes: u64,
+    /// The memory budget, in bytes, if one is set.
+    pub memory_budget_bytes: Option<u64>,
+    /// Accounts, devices and holders history keeps.
+    pub history_keys: u64,
 }
 
 impl Metrics {
@@ -310,6 +316,30 @@ impl Metrics {
         );
         let _ = writeln!(out, "# TYPE qorgan_log_failing gauge");
         let _ = writeln!(out, "qorgan_log_failing {}", u8::from(gauges.log_failing));
+        let _ = writeln!(
+            out,
+            "# HELP qorgan_memory_resident_bytes The process's resident memory."
+        );
+        let _ = writeln!(out, "# TYPE qorgan_memory_resident_bytes gauge");
+        let _ = writeln!(
+            out,
+            "qorgan_memory_resident_bytes {}",
+            gauges.resident_bytes
+        );
+        if let Some(budget) = gauges.memory_budget_bytes {
+            let _ = writeln!(
+                out,
+                "# HELP qorgan_memory_budget_bytes The memory budget (memory_budget_mib); /readyz says degraded from 90% of it."
+            );
+            let _ = writeln!(out, "# TYPE qorgan_memory_budget_bytes gauge");
+            let _ = writeln!(out, "qorgan_memory_budget_bytes {budget}");
+        }
+        let _ = writeln!(
+            out,
+            "# HELP qorgan_history_keys Accounts, devices and holders history keeps."
+        );
+        let _ = writeln!(out, "# TYPE qorgan_history_keys gauge");
+        let _ = writeln!(out, "qorgan_history_keys {}", gauges.history_keys);
         out
     }
 }

@@ -14,6 +14,12 @@
 //!   once it is committed to the decision log ([`crate::audit`]), durable
 //!   on disk; the log commits decisions in groups so that the cost of a
 //!   commit is shared under load (`decider.rs`).
+//! - **History survives.** Every decided transaction is journaled in the
+//!   decision log's database, in the same commit as its decision
+//!   ([`crate::journal`]); a start re-applies the journal inside the
+//!   pack's retention before listening, a retried id is answered with its
+//!   original decision, and a transaction dated more than
+//!   `max_clock_skew_secs` ahead of the host's clock is refused.
 //! - **Operable.** Health and readiness for an orchestrator, Prometheus
 //!   metrics (`metrics.rs`), an OpenAPI document for integrators
 //!   (`openapi.rs`), configuration from a file, the environment and flags
@@ -43,6 +49,8 @@ use crate::audit::LogWriter;
 use qorgan::engine::Engine;
 use qorgan::pack::{Pack, TrustConfig};
 use qorgan::source::{Activator, Watcher};
+use crate::journal::SqliteJournal;
+use qorgan::journal::restore;
 
 /// What the service did, reported when it stops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,10 +91,30 @@ pub fn run(
         .spawn()?;
     let log_stats = Arc::clone(writer.stats());
     let metrics = Arc::new(Metrics::default());
+    // History is restored from the journal before the service listens:
+    // nothing is decided, and `/readyz` cannot answer, until it is.
+    let mut journal = SqliteJournal::open(&log_path)?;
+    let restored = restore(&mut journal, engine.history())?;
+    tracing::info!(
+        entries = restored.entries,
+        last_position = restored.last_position,
+        elapsed_ms = restored.elapsed.as_millis() as u64,
+        retention_secs = engine.history().limits().retention_secs,
+        "restored {} journal entries into history in {} ms",
+        restored.entries,
+        restored.elapsed.as_millis()
+    );
 
     let run_id = qorgan::decision::Ulid::fresh().to_string();
-    let (decider, decider_thread) =
-        decider::spawn(engine.clone(), writer, files, Arc::clone(&metrics), run_id)?;
+    let (decider, decider_thread) = decider::spawn(
+        engine.clone(),
+        writer,
+        journal,
+        files,
+        Arc::clone(&metrics),
+        run_id,
+        i64::try_from(config.max_clock_skew_secs).unwrap_or(i64::MAX),
+    )?;
     let shared = Arc::new(Shared {
         decider,
         engine,
@@ -97,6 +125,10 @@ pub fn run(
         max_body_bytes: config.max_body_bytes,
         max_batch: config.max_batch,
         max_pack_age: config.max_pack_age,
+        memory_budget_bytes: config
+            .memory_budget_mib
+            .map(|mib| mib.saturating_mul(1024 * 1024)),
+        memory_warned: std::sync::atomic::AtomicBool::new(false),
     });
     let router = routes::router(shared);
     let listen = config.listen;

@@ -19,8 +19,12 @@ pub fn document() -> Value {
                 "summary": "Decide one transaction",
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Transaction"}}}},
                 "responses": {
-                    "200": {"description": "The decision, logged", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Decision"}}}},
+                    "200": {"description": "The decision, logged. A transaction id decided before with the same body is answered with its original decision and the header qorgan-repeat: true",
+                        "headers": {"qorgan-repeat": {"description": "true when the decision is the original of an id decided before", "schema": {"type": "string"}}},
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Decision"}}}},
                     "400": {"description": "The transaction is malformed (the field is named)", "content": {"application/json": {"schema": error}}},
+                    "409": {"description": "The transaction id was decided before with a different body (the id is named)", "content": {"application/json": {"schema": error}}},
+                    "422": {"description": "The transaction cannot be decided: dated more than max_clock_skew_secs ahead of the host's clock (naming timestamp), or a currency or amount the pack cannot price", "content": {"application/json": {"schema": error}}},
                     "413": {"description": "The body is above max_body_bytes", "content": {"application/json": {"schema": error}}},
                     "503": {"description": "No active pack, or the decision could not be logged (not acknowledged)", "content": {"application/json": {"schema": error}}}
                 }
@@ -32,7 +36,7 @@ pub fn document() -> Value {
                     "application/x-ndjson": {"schema": {"type": "string", "description": "one transaction per line"}}
                 }},
                 "responses": {
-                    "200": {"description": "One item per transaction, in order: its decision, or {index|line, error} for a transaction that was rejected. An array answers an array, JSON Lines answer JSON Lines.",
+                    "200": {"description": "One item per transaction, in order: its decision, or {index|line, error} for a transaction that was rejected. An array answers an array, JSON Lines answer JSON Lines. A repeated transaction id with the same body holds its original decision with \"repeat\": true, and the header qorgan-repeat counts them.",
                         "content": {
                             "application/json": {"schema": {"type": "array", "items": {"oneOf": [{"$ref": "#/components/schemas/Decision"}, {"$ref": "#/components/schemas/ItemError"}]}}},
                             "application/x-ndjson": {"schema": {"type": "string"}}

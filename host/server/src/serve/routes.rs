@@ -7,6 +7,7 @@
 //! limit.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -19,7 +20,7 @@ use axum::routing::{get, post};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::decider::{DeciderClient, Item, Reply};
+use super::decider::{DeciderClient, Item, Outcome, Reply};
 use super::metrics::{Gauges, Metrics};
 use crate::audit::CommitStats;
 use qorgan::engine::Engine;
@@ -58,6 +59,43 @@ pub(crate) struct Shared {
     pub(crate) max_body_bytes: usize,
     pub(crate) max_batch: usize,
     pub(crate) max_pack_age: Option<Duration>,
+    /// The resident memory the service is sized for, in bytes.
+    pub(crate) memory_budget_bytes: Option<u64>,
+    /// Whether the warning about the budget was logged (and not yet
+    /// cleared by memory falling back below it).
+    pub(crate) memory_warned: AtomicBool,
+}
+
+/// The process's resident memory in bytes (0 where `/proc` is absent).
+pub(crate) fn resident_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |pages| pages.saturating_mul(4096))
+}
+
+/// Why the service is degraded by memory, if it is: resident memory at 90%
+/// of the budget or more. Logged once per crossing.
+fn memory_pressure(shared: &Shared) -> Option<String> {
+    let budget = shared.memory_budget_bytes?;
+    let resident = resident_bytes();
+    let pressed = resident.saturating_mul(10) >= budget.saturating_mul(9);
+    let was = shared.memory_warned.swap(pressed, Ordering::Relaxed);
+    if !pressed {
+        return None;
+    }
+    let mib = |b: u64| b / (1024 * 1024);
+    let reason = format!(
+        "resident memory {} MiB is {}% of the memory budget of {} MiB (memory_budget_mib); history keeps {} keys and drops no event inside retention, so raise the budget or shorten the pack's retention",
+        mib(resident),
+        resident.saturating_mul(100) / budget.max(1),
+        mib(budget),
+        shared.engine.history().accounts()
+    );
+    if !was {
+        tracing::warn!(%reason, "memory budget");
+    }
+    Some(reason)
 }
 
 type AppState = Arc<Shared>;
@@ -132,8 +170,24 @@ fn body_text(shared: &Shared, body: Result<Bytes, BytesRejection>) -> Result<Str
     })
 }
 
+/// The header that marks an answer as the original decision of a
+/// transaction decided before (`true` on `/v1/evaluate`; on a batch, how
+/// many of its items are repeats, each also carrying `"repeat": true`).
+pub(crate) const REPEAT_HEADER: &str = "qorgan-repeat";
+
+/// A repeat's decision as a batch item: the original, marked.
+fn marked_repeat(decision: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(decision) {
+        Ok(serde_json::Value::Object(mut object)) => {
+            object.insert("repeat".into(), serde_json::Value::Bool(true));
+            serde_json::Value::Object(object).to_string()
+        }
+        _ => decision.to_owned(),
+    }
+}
+
 /// The outcomes of a reply, or why there are none.
-fn unavailable(reply: Reply) -> Result<Vec<Result<String, String>>, Refused> {
+fn unavailable(reply: Reply) -> Result<Vec<Outcome>, Refused> {
     match reply {
         Reply::Decided(outcomes) => Ok(outcomes),
         Reply::NoPack => Err(Refused::new(
@@ -168,8 +222,18 @@ async fn evaluate(State(shared): State<AppState>, body: Result<Bytes, BytesRejec
         Err(refused) => return refused.into_response(),
     };
     match outcomes.into_iter().next() {
-        Some(Ok(decision)) => json(StatusCode::OK, decision),
-        Some(Err(problem)) => error(StatusCode::UNPROCESSABLE_ENTITY, problem),
+        Some(Outcome::Decided(decision)) => json(StatusCode::OK, decision),
+        Some(Outcome::Repeat(decision)) => (
+            StatusCode::OK,
+            [
+                (header::CONTENT_TYPE, "application/json"),
+                (header::HeaderName::from_static(REPEAT_HEADER), "true"),
+            ],
+            decision,
+        )
+            .into_response(),
+        Some(Outcome::Conflict(problem)) => error(StatusCode::CONFLICT, problem),
+        Some(Outcome::Refused(problem)) => error(StatusCode::UNPROCESSABLE_ENTITY, problem),
         None => error(StatusCode::INTERNAL_SERVER_ERROR, "no decision was made"),
     }
 }
@@ -268,34 +332,46 @@ async fn evaluate_batch(
     };
     let mut outcomes = outcomes.into_iter();
     let key = if form == Form::Array { "index" } else { "line" };
+    let mut repeats = 0usize;
     let rendered: Vec<String> = positions
         .into_iter()
         .map(|(position, problem)| {
             let outcome = match problem {
-                Some(problem) => Err(problem),
+                Some(problem) => Outcome::Refused(problem),
                 None => outcomes
                     .next()
-                    .unwrap_or_else(|| Err("no decision was made".to_owned())),
+                    .unwrap_or_else(|| Outcome::Refused("no decision was made".to_owned())),
             };
             match outcome {
-                Ok(decision) => decision,
-                Err(problem) => serde_json::json!({ key: position, "error": problem }).to_string(),
+                Outcome::Decided(decision) => decision,
+                Outcome::Repeat(decision) => {
+                    repeats += 1;
+                    marked_repeat(&decision)
+                }
+                Outcome::Conflict(problem) | Outcome::Refused(problem) => {
+                    serde_json::json!({ key: position, "error": problem }).to_string()
+                }
             }
         })
         .collect();
-    match form {
-        Form::Array => json(StatusCode::OK, format!("[{}]", rendered.join(","))),
+    let (content_type, body) = match form {
+        Form::Array => ("application/json", format!("[{}]", rendered.join(","))),
         Form::Lines => {
             let mut body = rendered.join("\n");
             body.push('\n');
-            (
-                StatusCode::OK,
-                [(header::CONTENT_TYPE, "application/x-ndjson")],
-                body,
-            )
-                .into_response()
+            ("application/x-ndjson", body)
         }
+    };
+    let mut response =
+        (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response();
+    if repeats > 0
+        && let Ok(value) = header::HeaderValue::from_str(&repeats.to_string())
+    {
+        response
+            .headers_mut()
+            .insert(header::HeaderName::from_static(REPEAT_HEADER), value);
     }
+    response
 }
 
 async fn pack(State(shared): State<AppState>) -> Response {
@@ -419,10 +495,13 @@ async fn readyz(State(shared): State<AppState>) -> Response {
     match not_ready(&shared) {
         None => {
             let serial = shared.engine.active().map(|p| p.info().serial);
-            json(
-                StatusCode::OK,
-                serde_json::json!({"status": "ready", "serial": serial}).to_string(),
-            )
+            let body = match memory_pressure(&shared) {
+                None => serde_json::json!({"status": "ready", "serial": serial}),
+                Some(reason) => {
+                    serde_json::json!({"status": "degraded", "serial": serial, "reason": reason})
+                }
+            };
+            json(StatusCode::OK, body.to_string())
         }
         Some(reason) => error(StatusCode::SERVICE_UNAVAILABLE, reason),
     }
@@ -445,6 +524,9 @@ async fn metrics(State(shared): State<AppState>) -> Response {
         log_largest_group: shared.log_stats.largest_group(),
         log_failures: shared.log_stats.failures(),
         log_failing: shared.log_stats.failing().is_some(),
+        resident_bytes: resident_bytes(),
+        memory_budget_bytes: shared.memory_budget_bytes,
+        history_keys: shared.engine.history().accounts() as u64,
     };
     (
         StatusCode::OK,
