@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 
-use qorgan_lab::bench::Workload;
 use qorgan::decision::PLUGIN_FAILED;
 use qorgan::{Decision, Engine, Pack, Transaction};
 use qorgan_e2e::fixtures::{heavy_remittance_tx, reference_pack_built};
+use qorgan_lab::bench::Workload;
 
 fn reference_pack() -> (tempfile::TempDir, Pack) {
     let dir = reference_pack_built();

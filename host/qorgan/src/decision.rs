@@ -295,9 +295,15 @@ mod tests {
         let fresh = Ulid::fresh().to_string();
         assert!(fresh.parse::<ulid::Ulid>().is_ok(), "{fresh}");
         assert_eq!(theirs.to_string().parse::<Ulid>(), Ok(id));
-        assert_eq!(fresh.to_lowercase().parse::<Ulid>().map(|u| u.to_string()), Ok(fresh));
+        assert_eq!(
+            fresh.to_lowercase().parse::<Ulid>().map(|u| u.to_string()),
+            Ok(fresh)
+        );
         assert!("8ZZZZZZZZZZZZZZZZZZZZZZZZZ".parse::<Ulid>().is_err());
-        assert!("01ARZ3NDEKTSV4RRFFQ69G5FAU".parse::<Ulid>().is_err(), "U is not a digit");
+        assert!(
+            "01ARZ3NDEKTSV4RRFFQ69G5FAU".parse::<Ulid>().is_err(),
+            "U is not a digit"
+        );
     }
 
     #[test]

@@ -58,9 +58,9 @@ pub use report::{
 use crate::generator::Role;
 use qorgan::decision::{Action, Decision, PackRef};
 use qorgan::engine::Engine;
+use qorgan::journal::{DEFAULT_STREAM_SKEW_SECS, StreamGate};
 use qorgan::jsonl::{Line, next_line};
 use qorgan::transaction::Transaction;
-use qorgan::journal::{DEFAULT_STREAM_SKEW_SECS, StreamGate};
 
 /// A typology scored by the backtest: the role that labels its accounts
 /// and the finding codes that flag them.

@@ -18,12 +18,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::BenchError;
-use qorgan_server::audit::{Entry, Job, LogWriter, PackStamp};
 use crate::generator::{Generator, GeneratorConfig};
 use qorgan::history::{History, HistoryLimits};
 use qorgan::journal::{body_digest, restore};
-use qorgan_server::journal::{JournalRow, SqliteJournal};
 use qorgan::transaction::Transaction;
+use qorgan_server::audit::{Entry, Job, LogWriter, PackStamp};
+use qorgan_server::journal::{JournalRow, SqliteJournal};
 
 /// How many transactions one commit of the bench's journal holds.
 const GROUP: usize = 4096;

@@ -28,13 +28,13 @@ use tokio::sync::{mpsc, oneshot};
 use super::errors::ServeError;
 use super::metrics::Metrics;
 use crate::audit::{Entry, Job, LogWriter, PackRecord, PackStamp};
+use crate::journal::SqliteJournal;
 use qorgan::engine::{Engine, Evaluator, PreparedPack};
+use qorgan::journal::{BodyDigest, Journal, Record, Reference, admit, body_digest};
 use qorgan::pack::archive::{Compression, archive_bytes};
 use qorgan::pack::{MANIFEST, sha256_hex};
 use qorgan::source::Activator;
 use qorgan::transaction::Transaction;
-use crate::journal::SqliteJournal;
-use qorgan::journal::{BodyDigest, Journal, Record, Reference, admit, body_digest};
 
 /// How many requests may wait for the deciding thread.
 const QUEUE: usize = 4096;

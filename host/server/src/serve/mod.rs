@@ -46,11 +46,11 @@ use self::decider::PackFiles;
 use self::metrics::Metrics;
 use self::routes::{Origin, Shared};
 use crate::audit::LogWriter;
+use crate::journal::SqliteJournal;
 use qorgan::engine::Engine;
+use qorgan::journal::restore;
 use qorgan::pack::{Pack, TrustConfig};
 use qorgan::source::{Activator, Watcher};
-use crate::journal::SqliteJournal;
-use qorgan::journal::restore;
 
 /// What the service did, reported when it stops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
