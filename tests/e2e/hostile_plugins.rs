@@ -705,7 +705,8 @@ fn a_plugin_logging_100_mb_per_call_leaves_at_most_its_budget_each_line_attribut
     let captured = Captured::default();
     let subscriber = tracing_subscriber::fmt()
         .with_writer(captured.clone())
-        .with_max_level(tracing::Level::TRACE)
+        // The engine's own lines (plugin logs among them), not wasmtime's.
+        .with_env_filter(tracing_subscriber::EnvFilter::new("qorgan=trace"))
         .with_ansi(false)
         .finish();
     // The engine logs through `log`; its records reach this thread's

@@ -20,7 +20,7 @@ use anyhow::Context;
 
 use qorgan::engine::Engine;
 use qorgan::journal::StreamGate;
-use qorgan::jsonl::{Line, next_line};
+use qorgan::jsonl::{Batches, Line, next_line};
 use qorgan::pack::Pack;
 use qorgan::transaction::Transaction;
 
@@ -47,7 +47,7 @@ pub(super) struct EvalArgs {
     max_clock_skew_secs: i64,
 }
 
-fn error_line(line: usize, error: &str) -> String {
+fn error_line(line: u64, error: &str) -> String {
     serde_json::json!({ "line": line, "error": error }).to_string()
 }
 
@@ -65,29 +65,23 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             std::fs::File::open(p).with_context(|| format!("cannot open {}", p.display()))?,
         ),
     };
-    let mut reader = BufReader::new(input);
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let batch_size = args.batch.clamp(1, qorgan::engine::MAX_BATCH);
+    let mut batches = Batches::new(
+        BufReader::new(input),
+        args.batch.clamp(1, qorgan::engine::MAX_BATCH),
+    );
     let mut evaluator = engine.evaluator();
     let mut gate = StreamGate::new(engine.history(), args.max_clock_skew_secs);
-    let mut line_no = 0usize;
     let mut rejected = 0usize;
-    let mut done = false;
-    while !done {
+    while let Some(batch) = batches.next_batch()? {
         // Each line's number and its problem, if it was rejected; the
         // accepted transactions go to `txs`, in order, without copies.
-        let mut lines: Vec<(usize, Option<String>)> = Vec::with_capacity(batch_size);
-        let mut txs: Vec<Transaction> = Vec::with_capacity(batch_size);
-        while lines.len() < batch_size {
-            let Some(line) = next_line(&mut reader)? else {
-                done = true;
-                break;
-            };
-            line_no += 1;
-            let problem = match line {
-                Line::Text(text) if text.trim().is_empty() => continue,
-                Line::Text(text) => match Transaction::from_json(&text) {
+        let mut lines: Vec<(u64, Option<String>)> = Vec::with_capacity(batch.len());
+        let mut txs: Vec<Transaction> = Vec::with_capacity(batch.len());
+        for (line_no, text) in batch {
+            let problem = match text {
+                Ok(text) => match Transaction::from_json(&text) {
                     Ok(tx) => match gate.admit(&tx) {
                         Ok(()) => {
                             txs.push(tx);
@@ -97,7 +91,7 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
                     },
                     Err(e) => Some(e.to_string()),
                 },
-                Line::Bad(problem) => Some(problem.to_string()),
+                Err(problem) => Some(problem.to_string()),
             };
             lines.push((line_no, problem));
         }
@@ -124,7 +118,7 @@ pub(super) fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         out.flush()?;
     }
     if rejected > 0 {
-        eprintln!("{rejected} of {line_no} lines rejected");
+        eprintln!("{rejected} of {} lines rejected", batches.lines());
         return Ok(ExitCode::from(EXIT_REJECTED));
     }
     Ok(ExitCode::SUCCESS)

@@ -6,6 +6,10 @@
 //! are read with a length limit, over-long lines are skipped to their end,
 //! and either problem comes back as a [`Line::Bad`] with a [`LineError`]
 //! for the caller to report with the line number, while the stream goes on.
+//!
+//! [`Batches`] reads a stream the way every command that decides one does:
+//! a batch of non-blank lines at a time, each with its line number, so that
+//! results can be written in input order and a bad line named by number.
 
 use std::io::{BufRead, Read};
 
@@ -34,6 +38,63 @@ pub enum LineError {
     /// The line is not UTF-8 text.
     #[error("not UTF-8 text")]
     NotText,
+}
+
+/// A line of a batch: its number in the stream (from 1) and its text, or
+/// why it could not be taken.
+pub type NumberedLine = (u64, Result<String, LineError>);
+
+/// A JSON Lines stream read a batch at a time: up to `size` non-blank
+/// lines per batch, blank lines skipped but counted.
+#[derive(Debug)]
+pub struct Batches<R> {
+    reader: R,
+    size: usize,
+    lines: u64,
+    done: bool,
+}
+
+impl<R: BufRead> Batches<R> {
+    /// Batches of at most `size` lines (at least one) from `reader`.
+    pub fn new(reader: R, size: usize) -> Batches<R> {
+        Batches {
+            reader,
+            size: size.max(1),
+            lines: 0,
+            done: false,
+        }
+    }
+
+    /// The next batch, in stream order; `None` once the stream has ended.
+    pub fn next_batch(&mut self) -> std::io::Result<Option<Vec<NumberedLine>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let mut batch = Vec::with_capacity(self.size);
+        while batch.len() < self.size {
+            let Some(line) = next_line(&mut self.reader)? else {
+                self.done = true;
+                break;
+            };
+            self.lines += 1;
+            match line {
+                Line::Text(text) if text.trim().is_empty() => {}
+                Line::Text(text) => batch.push((self.lines, Ok(text))),
+                Line::Bad(problem) => batch.push((self.lines, Err(problem))),
+            }
+        }
+        Ok((!batch.is_empty()).then_some(batch))
+    }
+
+    /// How many lines have been read, blank ones included.
+    pub fn lines(&self) -> u64 {
+        self.lines
+    }
+
+    /// The reader, e.g. to tell how far into the stream it is.
+    pub fn get_ref(&self) -> &R {
+        &self.reader
+    }
 }
 
 /// Reads the next line of at most [`MAX_LINE`] bytes; `None` at the end.
@@ -73,6 +134,29 @@ pub fn next_line(reader: &mut impl BufRead) -> std::io::Result<Option<Line>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batches_number_every_line_skip_blank_ones_and_name_bad_ones() {
+        let input: &[u8] = b"a\n\n  \nb\n\xff\nc\nd";
+        let mut batches = Batches::new(input, 2);
+        let mut seen = Vec::new();
+        while let Some(batch) = batches.next_batch().unwrap() {
+            assert!(batch.len() <= 2);
+            seen.extend(batch);
+        }
+        assert_eq!(
+            seen,
+            vec![
+                (1, Ok("a".to_owned())),
+                (4, Ok("b".to_owned())),
+                (5, Err(LineError::NotText)),
+                (6, Ok("c".to_owned())),
+                (7, Ok("d".to_owned())),
+            ]
+        );
+        assert_eq!(batches.lines(), 7);
+        assert_eq!(batches.next_batch().unwrap(), None);
+    }
 
     #[test]
     fn reads_lines_without_their_endings_and_flags_bad_ones() -> std::io::Result<()> {

@@ -59,7 +59,7 @@ use crate::generator::Role;
 use qorgan::decision::{Action, Decision, PackRef};
 use qorgan::engine::Engine;
 use qorgan::journal::{DEFAULT_STREAM_SKEW_SECS, StreamGate};
-use qorgan::jsonl::{Line, next_line};
+use qorgan::jsonl::Batches;
 use qorgan::transaction::Transaction;
 
 /// A typology scored by the backtest: the role that labels its accounts
@@ -425,32 +425,26 @@ pub fn run_with_skew(
         serial: info.serial,
     };
     let began = Instant::now();
-    let mut reader = BufReader::with_capacity(
-        256 * 1024,
-        Counting {
-            inner: input,
-            bytes: 0,
-        },
+    let mut batches = Batches::new(
+        BufReader::with_capacity(
+            256 * 1024,
+            Counting {
+                inner: input,
+                bytes: 0,
+            },
+        ),
+        batch.clamp(1, qorgan::engine::MAX_BATCH),
     );
     let mut evaluator = engine.evaluator();
     let mut gate = StreamGate::new(engine.history(), skew_secs);
     let mut scorer = Scorer::new();
-    let batch = batch.clamp(1, qorgan::engine::MAX_BATCH);
-    let mut line_no: u64 = 0;
-    let mut done = false;
-    while !done {
-        let mut txs: Vec<Transaction> = Vec::with_capacity(batch);
-        let mut meta: Vec<(u64, Option<Truth>)> = Vec::with_capacity(batch);
-        while txs.len() < batch {
-            let Some(line) = next_line(&mut reader)? else {
-                done = true;
-                break;
-            };
-            line_no += 1;
-            let text = match line {
-                Line::Text(text) if text.trim().is_empty() => continue,
-                Line::Text(text) => text,
-                Line::Bad(problem) => {
+    while let Some(lines) = batches.next_batch()? {
+        let mut txs: Vec<Transaction> = Vec::with_capacity(lines.len());
+        let mut meta: Vec<(u64, Option<Truth>)> = Vec::with_capacity(lines.len());
+        for (line_no, text) in lines {
+            let text = match text {
+                Ok(text) => text,
+                Err(problem) => {
                     scorer.reject(line_no, problem.to_string());
                     continue;
                 }
@@ -478,13 +472,14 @@ pub fn run_with_skew(
                 Err(e) => scorer.reject(line, e.to_string()),
             }
         }
+        let reader = batches.get_ref();
         progress(&Progress {
             bytes: reader
                 .get_ref()
                 .bytes
                 .saturating_sub(reader.buffer().len() as u64),
             total_bytes,
-            lines: line_no,
+            lines: batches.lines(),
             decided: scorer.decided,
             elapsed: began.elapsed(),
         });
