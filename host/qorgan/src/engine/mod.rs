@@ -551,10 +551,12 @@ impl Engine {
     pub fn activate(&self, prepared: impl Into<Arc<PreparedPack>>) -> Option<Arc<PreparedPack>> {
         let prepared: Arc<PreparedPack> = prepared.into();
         self.inner.history.set_retention(prepared.retention_secs);
-        let previous = std::mem::replace(
-            &mut *self.inner.active.write().unwrap_or_else(|p| p.into_inner()),
-            Some(prepared),
-        );
+        let previous = self
+            .inner
+            .active
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .replace(prepared);
         // Idle workers hold instances of the old pack; free their slots now
         // rather than when each is next used. Busy ones switch on their own.
         self.inner
