@@ -30,12 +30,12 @@
 //!   past the period (with ordinary life only) until the count is reached.
 //!
 //! ```no_run
-//! use crate::generator::{Generator, GeneratorConfig};
+//! use qorgan_lab::generator::{Generator, GeneratorConfig};
 //!
 //! let mut generator = Generator::new(GeneratorConfig::new(1, 1000))?;
 //! eprintln!("{}", generator.summary());
 //! generator.write_to(std::io::stdout().lock())?;
-//! # Ok::<(), crate::generator::GenError>(())
+//! # Ok::<(), qorgan_lab::generator::GenError>(())
 //! ```
 
 mod calendar;
