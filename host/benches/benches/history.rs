@@ -48,11 +48,8 @@ fn busy_account(events: u64) -> (History, u64, u64, Cursor) {
     let last = stamps
         .last()
         .map(|s| (s.recipient, s.device.unwrap_or(0), s.at));
-    let (account, device, at) = last.unwrap_or((0, 0, Cursor { seq: 0, time: 0 }));
-    let at = Cursor {
-        seq: at.seq + 1,
-        time: at.time + 60,
-    };
+    let (account, device, at) = last.unwrap_or((0, 0, Cursor::new(0, 0)));
+    let at = Cursor::new(at.seq + 1, at.time + 60);
     (history, account, device, at)
 }
 

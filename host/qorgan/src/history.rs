@@ -9,11 +9,17 @@
 //! before it in stream order. That is what makes a decision on four threads
 //! the same as on one.
 //!
-//! Memory is bounded by time: events older than the retention period
-//! (relative to the newest transaction recorded, the *watermark*, which
-//! the journal keeps from jumping: [`crate::journal::admit`]) are dropped,
-//! and accounts with nothing left inside the retention period are
-//! forgotten. There is no cap on an account's events by default: a busy
+//! Memory is bounded by time. Each position has a *horizon*: the
+//! retention period back from the newest time recorded up to and including
+//! it (the *watermark*, which the journal keeps from jumping:
+//! [`crate::journal::admit`]). A question asked at a cursor sees no event
+//! at or before the cursor's horizon, whether or not that event is still
+//! in memory; and memory drops an event only once every transaction that
+//! could still ask about it was decided ([`Recorded`] tracks that). So an
+//! answer depends on the stream alone, never on how far recording has run
+//! ahead of deciding: on one thread or four, in batches of one or of 256,
+//! live or at replay. Accounts with nothing left inside the retention
+//! period are forgotten. There is no cap on an account's events by default: a busy
 //! key (a merchant, an ATM, a payroll account) keeps its whole window, as
 //! a rule is not told when a window was cut short.
 //! [`HistoryLimits::max_events_per_account`] can set one for an embedder
@@ -25,7 +31,7 @@ use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use crate::transaction::{Transaction, TxKind};
 
@@ -62,6 +68,21 @@ pub struct Cursor {
     pub seq: u64,
     /// The transaction's own time, seconds since the epoch.
     pub time: i64,
+    /// The retention horizon at this position: questions asked here see
+    /// no event dated at or before it. `i64::MIN` sees all that is kept.
+    pub horizon: i64,
+}
+
+impl Cursor {
+    /// The cursor of position `seq` at `time`, with no horizon of its own
+    /// (it sees all that is kept).
+    pub fn new(seq: u64, time: i64) -> Cursor {
+        Cursor {
+            seq,
+            time,
+            horizon: i64::MIN,
+        }
+    }
 }
 
 /// A transaction's place in history: its cursor and the handles of the
@@ -189,6 +210,87 @@ struct Account {
     ordered: bool,
 }
 
+/// A batch recorded but maybe not decided yet.
+#[derive(Debug, Clone, Copy)]
+struct Open {
+    ticket: u64,
+    /// The horizon of the batch's last position.
+    horizon: i64,
+    decided: bool,
+}
+
+/// The recorded batches not yet known to be decided, in position order.
+#[derive(Debug, Default)]
+struct InFlight {
+    next_ticket: u64,
+    open: VecDeque<Open>,
+}
+
+/// What decides when memory may drop an event: the batches in flight and
+/// the horizon they leave behind.
+#[derive(Debug)]
+struct Settling {
+    in_flight: Mutex<InFlight>,
+    /// Events dated at or before this horizon may be dropped: it is the
+    /// horizon of the last position before which everything was decided,
+    /// and horizons grow with positions, so no question still to be
+    /// answered sees such an event.
+    droppable: AtomicI64,
+}
+
+impl Settling {
+    fn lock(&self) -> MutexGuard<'_, InFlight> {
+        self.in_flight.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Batch `ticket` was decided: the batches decided without a gap
+    /// before any still in flight no longer hold memory back.
+    fn settle(&self, ticket: u64) {
+        let mut in_flight = self.lock();
+        if let Some(open) = in_flight.open.iter_mut().find(|o| o.ticket == ticket) {
+            open.decided = true;
+        }
+        while let Some(front) = in_flight.open.front().copied() {
+            if !front.decided {
+                break;
+            }
+            in_flight.open.pop_front();
+            self.droppable.fetch_max(front.horizon, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Transactions just recorded ([`History::record_pending`]): their stamps,
+/// and a hold on memory. While it lives, no event that a question at one
+/// of its cursors may see is dropped; drop it once they are decided.
+#[derive(Debug)]
+#[must_use = "memory is held for the recorded batch until this is dropped"]
+pub struct Recorded {
+    stamps: Vec<Stamp>,
+    ticket: Option<u64>,
+    settling: Arc<Settling>,
+}
+
+impl Recorded {
+    /// The stamps, one per transaction, in order.
+    pub fn stamps(&self) -> &[Stamp] {
+        &self.stamps
+    }
+
+    /// The stamps, releasing the hold on memory (the batch is decided).
+    pub fn into_stamps(mut self) -> Vec<Stamp> {
+        std::mem::take(&mut self.stamps)
+    }
+}
+
+impl Drop for Recorded {
+    fn drop(&mut self) {
+        if let Some(ticket) = self.ticket.take() {
+            self.settling.settle(ticket);
+        }
+    }
+}
+
 /// The hasher of history's maps and shards: foldhash with a fixed seed, so
 /// handles are the same from run to run. Keys are the bank's account ids,
 /// device ids and IINs; SipHash showed at the top of recording's profile.
@@ -208,9 +310,10 @@ struct Shard {
 #[derive(Debug)]
 pub struct History {
     shards: Box<[RwLock<Shard>]>,
-    /// Serialises recording so positions are handed out in the order events
-    /// become visible.
-    append: Mutex<()>,
+    /// The recorded batches still being decided, and so what memory may
+    /// drop; its lock serialises recording, so positions are handed out in
+    /// the order events become visible.
+    settling: Arc<Settling>,
     next_seq: AtomicU64,
     newest_time: AtomicI64,
     retention_secs: AtomicI64,
@@ -229,7 +332,10 @@ impl History {
     pub fn new(limits: HistoryLimits) -> History {
         History {
             shards: (0..SHARDS).map(|_| RwLock::new(Shard::default())).collect(),
-            append: Mutex::new(()),
+            settling: Arc::new(Settling {
+                in_flight: Mutex::new(InFlight::default()),
+                droppable: AtomicI64::new(i64::MIN),
+            }),
             next_seq: AtomicU64::new(1),
             newest_time: AtomicI64::new(i64::MIN),
             retention_secs: AtomicI64::new(limits.retention_secs),
@@ -351,12 +457,46 @@ impl History {
 
     /// Records transactions in order, each with its amount in tiyn, so later
     /// questions see them, and returns their stamps. Transactions recorded by
-    /// one call are consecutive in the stream.
+    /// one call are consecutive in the stream. Use it for transactions
+    /// nobody will decide (a restore, a preload); for a batch about to be
+    /// decided, [`History::record_pending`].
     pub fn record<'a>(&self, txs: impl IntoIterator<Item = (&'a Transaction, i64)>) -> Vec<Stamp> {
-        let _order = self.append.lock().unwrap_or_else(|p| p.into_inner());
-        txs.into_iter()
+        self.record_pending(txs).into_stamps()
+    }
+
+    /// Records transactions like [`History::record`], for deciding: until
+    /// the returned [`Recorded`] is dropped, memory keeps every event a
+    /// question at its cursors may see.
+    pub fn record_pending<'a>(
+        &self,
+        txs: impl IntoIterator<Item = (&'a Transaction, i64)>,
+    ) -> Recorded {
+        let mut in_flight = self.settling.lock();
+        let stamps: Vec<Stamp> = txs
+            .into_iter()
             .map(|(tx, amount)| self.record_one(tx, amount))
-            .collect()
+            .collect();
+        let ticket = stamps.last().map(|last| {
+            let ticket = in_flight.next_ticket;
+            in_flight.next_ticket += 1;
+            in_flight.open.push_back(Open {
+                ticket,
+                horizon: last.at.horizon,
+                decided: false,
+            });
+            ticket
+        });
+        drop(in_flight);
+        Recorded {
+            stamps,
+            ticket,
+            settling: Arc::clone(&self.settling),
+        }
+    }
+
+    /// The horizon of a position whose watermark is `newest`.
+    fn horizon(&self, newest: i64) -> i64 {
+        newest.saturating_sub(self.retention_secs.load(Ordering::Relaxed))
     }
 
     fn record_one(&self, tx: &Transaction, amount: i64) -> Stamp {
@@ -366,12 +506,13 @@ impl History {
             .newest_time
             .fetch_max(time, Ordering::Relaxed)
             .max(time);
+        let horizon = self.horizon(newest);
         let sender = self.intern(Space::Account, &tx.sender.account, time);
         let recipient = self.intern(Space::Account, &tx.recipient.account, time);
         let (device, sender_holder, recipient_holder) = self.link_handles(tx);
-        self.push(sender, seq, time, amount, recipient, tx.kind, false, newest);
+        self.push(sender, seq, time, amount, recipient, tx.kind, false);
         if recipient != sender {
-            self.push(recipient, seq, time, amount, sender, tx.kind, true, newest);
+            self.push(recipient, seq, time, amount, sender, tx.kind, true);
         }
         // Links: the device the sender used, and the accounts each holder
         // appeared with. They are events on the key, whose counterparty is
@@ -383,11 +524,11 @@ impl History {
         ];
         for (key, account) in links {
             if let Some(key) = key {
-                self.push(key, seq, time, amount, account, tx.kind, false, newest);
+                self.push(key, seq, time, amount, account, tx.kind, false);
             }
         }
         Stamp {
-            at: Cursor { seq, time },
+            at: Cursor { seq, time, horizon },
             sender,
             recipient,
             device,
@@ -406,9 +547,8 @@ impl History {
         counterparty: u64,
         kind: TxKind,
         inbound: bool,
-        newest: i64,
     ) {
-        let horizon = newest.saturating_sub(self.retention_secs.load(Ordering::Relaxed));
+        let horizon = self.settling.droppable.load(Ordering::Relaxed);
         let mut shard = self.shard_mut(account as usize);
         if let Some(acct) = shard.accounts.get_mut(&account) {
             if acct.first_seen.is_none() {
@@ -462,10 +602,12 @@ impl History {
         txs.into_iter()
             .map(|tx| {
                 let (device, sender_holder, recipient_holder) = self.link_handles(tx);
+                let newest = self.newest_time.load(Ordering::Relaxed).max(tx.timestamp);
                 Stamp {
                     at: Cursor {
                         seq,
                         time: tx.timestamp,
+                        horizon: self.horizon(newest),
                     },
                     sender: self.intern(Space::Account, &tx.sender.account, tx.timestamp),
                     recipient: self.intern(Space::Account, &tx.recipient.account, tx.timestamp),
@@ -478,7 +620,7 @@ impl History {
     }
 
     /// Answers `q` as of `at`: events strictly before `at.seq`, with times in
-    /// `(at.time - window, at.time]`.
+    /// `(at.time - window, at.time]` and after `at.horizon`.
     pub fn aggregate(&self, at: Cursor, q: &Query) -> Aggregate {
         let shard = self.shard(q.account as usize);
         let Some(acct) = shard.accounts.get(&q.account) else {
@@ -490,7 +632,7 @@ impl History {
     /// Totals of the events of `acct` that `q` counts as of `at`, using
     /// `parties` (emptied first) to count distinct counterparties.
     fn fold(acct: &Account, at: Cursor, q: &Query, parties: &mut Vec<u64>) -> Aggregate {
-        let since = at.time.saturating_sub(i64::from(q.window));
+        let since = at.time.saturating_sub(i64::from(q.window)).max(at.horizon);
         let mut out = Aggregate::default();
         parties.clear();
         // Walk back from the cursor; with ordered times the walk stops at
@@ -540,7 +682,8 @@ impl History {
         let (seq, time) = acct.first_seen?;
         let horizon = at
             .time
-            .saturating_sub(self.retention_secs.load(Ordering::Relaxed));
+            .saturating_sub(self.retention_secs.load(Ordering::Relaxed))
+            .max(at.horizon);
         let end = before(&acct.events, at.seq);
         let recent = |e: &Event| e.time > horizon && e.time <= at.time;
         // With ordered times the newest event not after the cursor's time
@@ -642,6 +785,31 @@ mod tests {
     }
 
     #[test]
+    fn a_question_sees_the_same_events_however_far_recording_ran_ahead() {
+        let h = History::new(HistoryLimits {
+            retention_secs: 3600,
+            ..HistoryLimits::default()
+        });
+        let first = record(&h, &[tx("1", "A", "M", "1.00", "2025-03-01T10:00:00Z")]);
+        let m = first[0].recipient;
+        let pending = h.record_pending([(&tx("2", "B", "M", "1.00", "2025-03-01T10:30:00Z"), 100)]);
+        let at = pending.stamps()[0].at;
+        let alone = h.aggregate(at, &inbound(m));
+        assert_eq!(alone.count, 1, "A's transfer is inside tx 2's retention");
+        // Recording runs two hours ahead of deciding: retention measured
+        // from the newest time would drop A's transfer before tx 2 is
+        // decided.
+        let ahead = h.record_pending([(&tx("3", "C", "M", "1.00", "2025-03-01T12:30:00Z"), 100)]);
+        assert_eq!(h.aggregate(at, &inbound(m)), alone);
+        assert_eq!(h.first_seen(at, m), Some(first[0].at.time));
+        drop(pending);
+        drop(ahead);
+        let last = record(&h, &[tx("4", "D", "M", "1.00", "2025-03-01T12:31:00Z")]);
+        let agg = h.aggregate(last[0].at, &inbound(m));
+        assert_eq!(agg.count, 1, "only C's transfer is inside tx 4's retention");
+    }
+
+    #[test]
     fn window_excludes_older_events() {
         let h = History::default();
         let stamps = record(
@@ -669,7 +837,7 @@ mod tests {
         let stamps = record(&h, &many);
         let later = Cursor {
             seq: u64::MAX,
-            time: stamps[4].at.time,
+            ..stamps[4].at
         };
         let agg = h.aggregate(later, &inbound(first[0].recipient));
         assert_eq!(agg.count, 3, "capped at max_events_per_account");
@@ -692,10 +860,10 @@ mod tests {
             })
             .collect();
         let stamps = record(&h, &busy);
-        let later = Cursor {
-            seq: u64::MAX,
-            time: stamps.iter().map(|s| s.at.time).max().unwrap_or(0),
-        };
+        let later = Cursor::new(
+            u64::MAX,
+            stamps.iter().map(|s| s.at.time).max().unwrap_or(0),
+        );
         let agg = h.aggregate(later, &inbound(stamps[0].recipient));
         assert_eq!(agg.count, 10_000, "no event of the window was dropped");
         assert_eq!(agg.counterparties, 10_000);
@@ -750,7 +918,7 @@ mod tests {
         assert_eq!(on_device, vec![0, 1, 2, 2]);
         let later = Cursor {
             seq: u64::MAX,
-            time: stamps[3].at.time,
+            ..stamps[3].at
         };
         assert_eq!(h.linked_accounts(later, device, day), 3);
         assert_eq!(h.linked_accounts(later, holder, day), 2);
@@ -823,7 +991,7 @@ mod tests {
         assert_eq!(h.name_of(holder).as_deref(), Some("iin:061211600012"));
         let later = Cursor {
             seq: u64::MAX,
-            time: s[1].at.time,
+            ..s[1].at
         };
         assert_eq!(h.linked_accounts(later, device, 3600), 1, "only A used d-1");
     }

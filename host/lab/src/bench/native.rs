@@ -33,12 +33,29 @@ use qorgan::transaction::{Check, Checks, Transaction};
 pub struct NativeHost<'a> {
     history: &'a History,
     lists: &'a Lists,
+    /// The cursors of the batch being decided, by position, as the engine
+    /// keeps them: each carries its retention horizon.
+    cursors: std::cell::RefCell<Vec<history::Cursor>>,
 }
 
 impl<'a> NativeHost<'a> {
     /// A host answering from `history` and `lists`.
     pub fn new(history: &'a History, lists: &'a Lists) -> NativeHost<'a> {
-        NativeHost { history, lists }
+        NativeHost {
+            history,
+            lists,
+            cursors: std::cell::RefCell::new(Vec::new()),
+        }
+    }
+
+    /// The history cursor of `at`: the batch's own, with its horizon.
+    fn cursor(&self, at: sdk::Cursor) -> history::Cursor {
+        let cursors = self.cursors.borrow();
+        cursors
+            .binary_search_by_key(&at.seq, |c| c.seq)
+            .ok()
+            .and_then(|i| cursors.get(i).copied())
+            .unwrap_or_else(|| history::Cursor::new(at.seq, at.time))
     }
 }
 
@@ -52,13 +69,6 @@ const KINDS: [qorgan_sdk::Kinds; 8] = [
     qorgan_sdk::Kinds::CRYPTO_SALE,
     qorgan_sdk::Kinds::OTHER,
 ];
-
-fn cursor(at: sdk::Cursor) -> history::Cursor {
-    history::Cursor {
-        seq: at.seq,
-        time: at.time,
-    }
-}
 
 impl Host for NativeHost<'_> {
     fn aggregate(&self, at: sdk::Cursor, query: &qorgan_sdk::Query) -> qorgan_sdk::Totals {
@@ -79,7 +89,7 @@ impl Host for NativeHost<'_> {
             min_amount: query.min_amount().tiyn(),
             max_amount: query.max_amount().tiyn(),
         };
-        let a = self.history.aggregate(cursor(at), &q);
+        let a = self.history.aggregate(self.cursor(at), &q);
         qorgan_sdk::Totals::from(sdk::Totals {
             count: a.count,
             sum: a.sum,
@@ -91,11 +101,12 @@ impl Host for NativeHost<'_> {
     }
 
     fn first_seen(&self, at: sdk::Cursor, account: u64) -> Option<i64> {
-        self.history.first_seen(cursor(at), account)
+        self.history.first_seen(self.cursor(at), account)
     }
 
     fn linked_accounts(&self, at: sdk::Cursor, key: u64, window_secs: u32) -> u32 {
-        self.history.linked_accounts(cursor(at), key, window_secs)
+        self.history
+            .linked_accounts(self.cursor(at), key, window_secs)
     }
 
     fn list_contains(&self, name: &str, key: &str) -> bool {
@@ -223,10 +234,12 @@ impl NativePack {
             })?;
             priced.push((tx, tiyn));
         }
-        let stamps = history.record(priced.iter().copied());
+        let recorded = history.record_pending(priced.iter().copied());
+        let stamps = recorded.stamps();
+        host.cursors.replace(stamps.iter().map(|s| s.at).collect());
         let batch = batch::build_batch(
             &priced,
-            &stamps,
+            stamps,
             Vec::with_capacity(priced.len()),
             Vec::with_capacity(priced.len() * 48),
         );

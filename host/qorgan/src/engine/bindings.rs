@@ -50,6 +50,9 @@ pub(crate) struct HostState {
     pub(crate) tap: Option<Arc<Tap>>,
     /// The plugin's log lines of the current call, and their budget.
     pub(crate) log: PluginLog,
+    /// The cursors of the current call's transactions, by position: the
+    /// only places a plugin may ask history about.
+    pub(crate) cursors: Vec<history::Cursor>,
 }
 
 impl HostState {
@@ -99,10 +102,28 @@ pub(crate) fn add_to_linker(
 
 impl wit::Host for HostState {}
 
-fn cursor(at: wit::Cursor) -> history::Cursor {
-    history::Cursor {
-        seq: at.seq,
-        time: at.time,
+impl HostState {
+    /// The history cursor of `at`, which must be the cursor of one of the
+    /// call's transactions: a question about any other position (a later
+    /// one would see transactions recorded after this one, and what those
+    /// are depends on timing) traps.
+    fn cursor(&self, at: wit::Cursor) -> wasmtime::Result<history::Cursor> {
+        let from = self.cursors.partition_point(|c| c.seq < at.seq);
+        self.cursors
+            .get(from..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|c| c.seq == at.seq)
+            .find(|c| c.time == at.time)
+            .copied()
+            .ok_or_else(|| {
+                wasmtime::format_err!(
+                    "plugin `{}` asked history at position {} (time {}), which is not the cursor of a transaction it was given",
+                    self.plugin,
+                    at.seq,
+                    at.time
+                )
+            })
     }
 }
 
@@ -135,6 +156,7 @@ impl qorgan::rule::history::Host for HostState {
             .filter(|(_, k)| q.kinds.contains(**k))
             .fold(0u8, |acc, (i, _)| acc | (1 << i));
         self.log.last_seq = Some(at.seq);
+        let at = self.cursor(at)?;
         let query = history::Query {
             account: q.account,
             window: q.window,
@@ -148,7 +170,7 @@ impl qorgan::rule::history::Host for HostState {
                 account: self.account_name(q.account),
                 query: QueryRecord::from_query(&query),
             },
-            || Answer::Totals(self.history.aggregate(cursor(at), &query)),
+            || Answer::Totals(self.history.aggregate(at, &query)),
         )?;
         let Answer::Totals(answer) = answer else {
             return Err(wasmtime::format_err!(
@@ -171,11 +193,12 @@ impl qorgan::rule::history::Host for HostState {
         account: wit::Account,
     ) -> wasmtime::Result<Option<wit::Timestamp>> {
         self.log.last_seq = Some(at.seq);
+        let at = self.cursor(at)?;
         let answer = self.ask(
             || Question::FirstSeen {
                 account: self.account_name(account),
             },
-            || Answer::Time(self.history.first_seen(cursor(at), account)),
+            || Answer::Time(self.history.first_seen(at, account)),
         )?;
         match answer {
             Answer::Time(t) => Ok(t),
@@ -187,12 +210,13 @@ impl qorgan::rule::history::Host for HostState {
 
     fn linked_accounts(&mut self, at: wit::Cursor, key: u64, window: u32) -> wasmtime::Result<u32> {
         self.log.last_seq = Some(at.seq);
+        let at = self.cursor(at)?;
         let answer = self.ask(
             || Question::LinkedAccounts {
                 key: self.account_name(key),
                 window,
             },
-            || Answer::Count(self.history.linked_accounts(cursor(at), key, window)),
+            || Answer::Count(self.history.linked_accounts(at, key, window)),
         )?;
         match answer {
             Answer::Count(n) => Ok(n),

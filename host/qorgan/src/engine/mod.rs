@@ -750,6 +750,108 @@ impl Evaluator {
         };
         run_batch(&pack, &self.context, &mut self.worker, txs, record)
     }
+
+    /// Records a batch in history with this evaluator's pack, without
+    /// deciding it: the first half of [`Evaluator::evaluate_batch`], for a
+    /// caller that decides on other threads. Recording is the ordered,
+    /// cheap part; any evaluator may then [`decide`](Evaluator::decide)
+    /// the batch, concurrently with others, and each transaction still
+    /// sees exactly the history before its position. `None` when no pack
+    /// is active.
+    pub fn record(&self, txs: Vec<Transaction>) -> Option<RecordedBatch> {
+        let pack = self.pack()?;
+        let history = Arc::clone(&self.context.history);
+        let (priced, recorded) = if txs.len() > MAX_BATCH {
+            (Vec::new(), None)
+        } else {
+            let (priced, accepted) = pack.price(&txs);
+            let recorded = history.record_pending(accepted);
+            (priced, Some(recorded))
+        };
+        Some(RecordedBatch {
+            pack,
+            history,
+            txs,
+            priced,
+            recorded,
+        })
+    }
+
+    /// Decides a batch recorded by [`Evaluator::record`] (on this thread or
+    /// another), with the pack that recorded it: one result per
+    /// transaction, in order, the same as [`Evaluator::evaluate_batch`]
+    /// would give. Dropping the batch afterwards lets history's retention
+    /// move past it.
+    pub fn decide(&mut self, batch: RecordedBatch) -> Vec<Result<Decision, EvaluationError>> {
+        let RecordedBatch {
+            pack,
+            history,
+            txs,
+            priced,
+            recorded,
+        } = batch;
+        let Some(recorded) = recorded else {
+            let error = EvaluationError::BatchTooLarge {
+                len: txs.len(),
+                max: MAX_BATCH,
+            };
+            return txs.iter().map(|_| Err(error.clone())).collect();
+        };
+        if !Arc::ptr_eq(&history, &self.context.history) {
+            self.context.history = history;
+            self.worker = worker::Worker::default();
+        }
+        let accepted: Vec<(&Transaction, i64)> = txs
+            .iter()
+            .zip(&priced)
+            .filter_map(|(tx, p)| p.as_ref().ok().map(|t| (tx, *t)))
+            .collect();
+        let decisions = self
+            .worker
+            .run(&pack, &self.context, &accepted, recorded.stamps());
+        drop(recorded);
+        assemble(priced, decisions)
+    }
+}
+
+/// A batch recorded in history and not yet decided ([`Evaluator::record`]):
+/// its transactions, the pack that priced them and their places in
+/// history. While it lives, history keeps every event its transactions
+/// may ask about.
+pub struct RecordedBatch {
+    pack: Arc<PreparedPack>,
+    history: Arc<History>,
+    txs: Vec<Transaction>,
+    priced: Vec<Result<i64, EvaluationError>>,
+    /// `None` when the batch was too long to record.
+    recorded: Option<crate::history::Recorded>,
+}
+
+impl RecordedBatch {
+    /// The pack that recorded the batch, and will decide it.
+    pub fn pack(&self) -> &Arc<PreparedPack> {
+        &self.pack
+    }
+
+    /// The transactions, in order.
+    pub fn transactions(&self) -> &[Transaction] {
+        &self.txs
+    }
+
+    /// Each transaction's amount in tiyn as history recorded it, or why it
+    /// could not be priced (it was not recorded and will be refused).
+    pub fn amounts(&self) -> impl Iterator<Item = Option<i64>> + '_ {
+        self.priced.iter().map(|p| p.as_ref().ok().copied())
+    }
+}
+
+impl std::fmt::Debug for RecordedBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordedBatch")
+            .field("pack", &self.pack.info().digest)
+            .field("transactions", &self.txs.len())
+            .finish_non_exhaustive()
+    }
 }
 
 fn remember(
@@ -777,14 +879,25 @@ fn run_batch(
         return txs.iter().map(|_| Err(error.clone())).collect();
     }
     let (priced, accepted) = pack.price(txs);
-    let stamps: Vec<Stamp> = if record {
-        context.history.record(accepted.iter().copied())
+    let decisions = if record {
+        let recorded = context.history.record_pending(accepted.iter().copied());
+        worker.run(pack, context, &accepted, recorded.stamps())
     } else {
-        context
+        let stamps: Vec<Stamp> = context
             .history
-            .stamp_only(accepted.iter().map(|(tx, _)| *tx))
+            .stamp_only(accepted.iter().map(|(tx, _)| *tx));
+        worker.run(pack, context, &accepted, &stamps)
     };
-    let mut decisions = worker.run(pack, context, &accepted, &stamps).into_iter();
+    assemble(priced, decisions)
+}
+
+/// One result per priced transaction: its decision, or why it could not be
+/// priced.
+fn assemble(
+    priced: Vec<Result<i64, EvaluationError>>,
+    decisions: Vec<Decision>,
+) -> Vec<Result<Decision, EvaluationError>> {
+    let mut decisions = decisions.into_iter();
     priced
         .into_iter()
         .map(|p| match p {

@@ -216,6 +216,7 @@ pub(crate) fn read_metadata(
         plugin: Arc::from(label),
         tap: None,
         log: super::plugin_log::PluginLog::for_loading(),
+        cursors: Vec::new(),
     };
     let call_error = |stage: &'static str| {
         move |e: wasmtime::Error| load_call_error(label, stage, &e, probe.load_fuel)

@@ -490,7 +490,10 @@ impl Worker {
                 "cannot set fuel: {e:#}"
             )));
         }
-        live.store.data_mut().log.start_call(cost.log_left);
+        let state = live.store.data_mut();
+        state.log.start_call(cost.log_left);
+        state.cursors.clear();
+        state.cursors.extend(stamps.iter().map(|s| s.at));
         let result = live
             .plugin
             .qorgan_rule_rule()
@@ -601,6 +604,7 @@ fn spawn(
         declared_lists: plugin.declared_lists.clone(),
         plugin: Arc::from(plugin.info.id.as_str()),
         log: PluginLog::default(),
+        cursors: Vec::new(),
     };
     let (mut store, instance) =
         instantiate(&plugin.pre, state, pack.deadline_ticks, pack.load_fuel)
