@@ -57,6 +57,10 @@ pub(super) struct ServeArgs {
     /// HTTP worker threads.
     #[arg(long)]
     threads: Option<usize>,
+    /// Threads deciding journaled batches concurrently (default: the
+    /// available cores); decisions are the same with one or many.
+    #[arg(long)]
+    deciders: Option<usize>,
     /// How far ahead of the host's clock a transaction may be dated, in
     /// seconds (default 600).
     #[arg(long)]
@@ -83,6 +87,7 @@ impl ServeArgs {
             max_pack_age_secs: self.max_pack_age_secs,
             max_group: self.max_group,
             threads: self.threads,
+            deciders: self.deciders,
             max_clock_skew_secs: self.max_clock_skew_secs,
             memory_budget_mib: self.memory_budget_mib,
         };

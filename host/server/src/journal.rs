@@ -19,7 +19,8 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
@@ -76,7 +77,21 @@ impl JournalRow {
     }
 }
 
-type PendingMap = Arc<Mutex<HashMap<String, Known>>>;
+/// The entries appended and not yet settled, by id; told when one is
+/// decided or settled.
+#[derive(Debug, Default)]
+struct Pending {
+    entries: Mutex<HashMap<String, Known>>,
+    changed: Condvar,
+}
+
+impl Pending {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Known>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+type PendingMap = Arc<Pending>;
 
 /// Settles pending entries once the log's commit of them is over; cheap
 /// to clone, usable from the log writer's thread.
@@ -86,15 +101,30 @@ pub struct Settler {
 }
 
 impl Settler {
+    /// The entries `(id, position)` were decided: a repeat of one of them
+    /// is answered with `decision` from now on.
+    pub fn decided(&self, entries: &[(String, u64, String)]) {
+        let mut pending = self.pending.lock();
+        for (id, position, decision) in entries {
+            if let Some(known) = pending.get_mut(id).filter(|k| k.position == *position) {
+                known.decision = Some(decision.clone());
+            }
+        }
+        drop(pending);
+        self.pending.changed.notify_all();
+    }
+
     /// The entries `(id, position)` are committed (lookups now find them
     /// in the database) or failed to be (their positions stay unused).
     pub fn settle(&self, entries: &[(String, u64)]) {
-        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        let mut pending = self.pending.lock();
         for (id, position) in entries {
             if pending.get(id).is_some_and(|k| k.position == *position) {
                 pending.remove(id);
             }
         }
+        drop(pending);
+        self.pending.changed.notify_all();
     }
 }
 
@@ -215,6 +245,36 @@ impl SqliteJournal {
             .map_err(sql(&self.path))?;
         Ok(known.filter(|k| k.time > horizon))
     }
+
+    /// What the journal knows of `id` after `horizon`, waiting up to
+    /// `patience` while it is journaled and not yet decided (its decision
+    /// is being made on another thread). Still undecided after that, it
+    /// comes back without its decision.
+    pub fn lookup_decided(
+        &mut self,
+        id: &str,
+        horizon: i64,
+        patience: Duration,
+    ) -> Result<Option<Known>, JournalError> {
+        let deadline = std::time::Instant::now() + patience;
+        let mut pending = self.pending.lock();
+        loop {
+            let undecided = pending
+                .get(id)
+                .is_some_and(|k| k.time > horizon && k.decision.is_none());
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if !undecided || left.is_zero() {
+                break;
+            }
+            pending = self
+                .pending
+                .changed
+                .wait_timeout(pending, left)
+                .map_or_else(|p| p.into_inner().0, |(guard, _)| guard);
+        }
+        drop(pending);
+        self.lookup(id, horizon)
+    }
 }
 
 impl Journal for SqliteJournal {
@@ -222,7 +282,6 @@ impl Journal for SqliteJournal {
         let pending = self
             .pending
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
             .get(id)
             .filter(|k| k.time > horizon)
             .cloned();
@@ -248,10 +307,7 @@ impl Journal for SqliteJournal {
                 digest: record.digest,
                 decision: record.decision.clone(),
             };
-            self.pending
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(record.id.clone(), known);
+            self.pending.lock().insert(record.id.clone(), known);
             self.watermark = Some(self.watermark.map_or(record.time, |w| w.max(record.time)));
             out.push(Appended::New(self.last));
         }

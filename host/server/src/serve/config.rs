@@ -23,6 +23,7 @@
 //! | `max_pack_age_secs` / `QORGAN_MAX_PACK_AGE_SECS` | `/readyz` fails when the active pack was issued longer ago | none |
 //! | `max_group` / `QORGAN_MAX_GROUP` | the most decisions one log commit holds | 4096 |
 //! | `threads` / `QORGAN_THREADS` | HTTP worker threads | 2 |
+//! | `deciders` / `QORGAN_DECIDERS` | threads deciding journaled batches concurrently, each at its journal positions | the available cores |
 //! | `max_clock_skew_secs` / `QORGAN_MAX_CLOCK_SKEW_SECS` | how far ahead of the host's clock a transaction may be dated | 600 |
 //! | `memory_budget_mib` / `QORGAN_MEMORY_BUDGET_MIB` | resident memory the service is sized for; `/readyz` says `degraded` from 90% of it | none |
 
@@ -69,6 +70,10 @@ pub struct ServeConfig {
     pub max_group: usize,
     /// HTTP worker threads.
     pub threads: usize,
+    /// Threads deciding journaled batches concurrently. Each batch is
+    /// decided at its journal positions, so the decisions (and the log's
+    /// order) are the same with one decider or many.
+    pub deciders: usize,
     /// How far ahead of the host's clock a transaction may be dated, in
     /// seconds; a transaction dated further ahead is refused, so that no
     /// single timestamp can move history's retention.
@@ -96,6 +101,7 @@ impl Default for ServeConfig {
             max_pack_age: None,
             max_group: crate::audit::log::DEFAULT_MAX_GROUP,
             threads: 2,
+            deciders: std::thread::available_parallelism().map_or(1, |n| n.get()),
             max_clock_skew_secs: qorgan::journal::DEFAULT_MAX_SKEW_SECS.unsigned_abs(),
             memory_budget_mib: None,
         }
@@ -143,6 +149,9 @@ impl ServeConfig {
         }
         if let Some(v) = layer.threads {
             self.threads = v.clamp(1, 256);
+        }
+        if let Some(v) = layer.deciders {
+            self.deciders = v.clamp(1, 256);
         }
         if let Some(v) = layer.max_clock_skew_secs {
             self.max_clock_skew_secs = v.min(i64::MAX.unsigned_abs());
@@ -196,6 +205,8 @@ pub struct ConfigLayer {
     pub max_group: Option<usize>,
     /// See [`ServeConfig::threads`].
     pub threads: Option<usize>,
+    /// See [`ServeConfig::deciders`].
+    pub deciders: Option<usize>,
     /// See [`ServeConfig::max_clock_skew_secs`].
     pub max_clock_skew_secs: Option<u64>,
     /// See [`ServeConfig::memory_budget_mib`].
@@ -254,6 +265,7 @@ impl ConfigLayer {
                 "MAX_PACK_AGE_SECS" => layer.max_pack_age_secs = Some(number(&value)?),
                 "MAX_GROUP" => layer.max_group = Some(size(&value)?),
                 "THREADS" => layer.threads = Some(size(&value)?),
+                "DECIDERS" => layer.deciders = Some(size(&value)?),
                 "MAX_CLOCK_SKEW_SECS" => layer.max_clock_skew_secs = Some(number(&value)?),
                 "MEMORY_BUDGET_MIB" => layer.memory_budget_mib = Some(number(&value)?),
                 // QORGAN_LOG (the log filter) and others are not the

@@ -1,25 +1,37 @@
-//! The deciding thread: transactions in, decisions out, each acknowledged
-//! only once the decision log holds it.
+//! The deciding pipeline: transactions in, decisions out, each
+//! acknowledged only once the decision log holds it.
 //!
-//! One thread decides every request, in arrival order, with one
-//! [`Evaluator`] (its own plugin instances, no pool round-trip), and hands
-//! each batch's decisions to the log writer in that same order. Rules read
-//! history, so the order the engine records transactions in is part of
-//! each decision; deciding on one thread makes the log's order *be* that
-//! order, which is what lets `qorgan audit replay` decide every row again
-//! exactly. Plugin calls take microseconds; HTTP parsing, JSON and the
-//! log's commits run on other threads, alongside.
+//! Rules read history, so the order transactions enter history is part of
+//! every decision. Three stages keep that order while plugins run on every
+//! core:
 //!
-//! Each batch is decided by the pack active when it is taken up: the
-//! evaluator is pinned to that pack, so every decision of the batch names
-//! the pack (serial and manifest digest) that really made it, even when a
-//! swap lands mid-batch. The first decision of each pack brings the pack's
-//! archive into the log, for replay.
+//! - the **sequencer** (one thread) takes requests in arrival order,
+//!   admits each transaction (clock skew, repeats), records the batch in
+//!   history and journals it. That fixes each transaction's position; it
+//!   is the cheap part.
+//! - **deciders** (`deciders` threads, each with its own [`Evaluator`] and
+//!   plugin instances) decide recorded batches concurrently. History
+//!   answers a question as of the asking transaction's position and holds
+//!   back retention until the batch is decided
+//!   ([`qorgan::history::Recorded`]), so each decision is the one a single
+//!   thread would make.
+//! - the **submitter** (one thread) takes the batches in the sequencer's
+//!   order, waits for each one's decisions and hands them to the log
+//!   writer in that order. The log's order is the journal's order, which
+//!   is what lets `qorgan audit replay` decide every row again exactly.
+//!
+//! Each batch is decided by the pack active when the sequencer takes it
+//! up: the batch is recorded and decided with that pack, so every decision
+//! names the pack (serial and manifest digest) that really made it, even
+//! when a swap lands mid-stream. The first decision of each pack brings
+//! the pack's archive into the log, for replay.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::mpsc as std_mpsc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -28,15 +40,16 @@ use tokio::sync::{mpsc, oneshot};
 use super::errors::ServeError;
 use super::metrics::Metrics;
 use crate::audit::{Entry, Job, LogWriter, PackRecord, PackStamp};
-use crate::journal::SqliteJournal;
-use qorgan::engine::{Engine, Evaluator, PreparedPack};
+use crate::journal::{JournalRow, Settler, SqliteJournal};
+use qorgan::decision::Decision;
+use qorgan::engine::{Engine, EvaluationError, Evaluator, PreparedPack, RecordedBatch};
 use qorgan::journal::{BodyDigest, Journal, Record, Reference, admit, body_digest};
 use qorgan::pack::archive::{Compression, archive_bytes};
 use qorgan::pack::{MANIFEST, sha256_hex};
 use qorgan::source::Activator;
 use qorgan::transaction::Transaction;
 
-/// How many requests may wait for the deciding thread.
+/// How many requests may wait for the sequencer.
 const QUEUE: usize = 4096;
 
 /// A transaction to decide, with its JSON as received (what the log keeps).
@@ -108,7 +121,7 @@ impl PackFiles {
     }
 }
 
-/// A handle to the deciding thread; cheap to clone.
+/// A handle to the deciding pipeline; cheap to clone.
 #[derive(Debug, Clone)]
 pub(crate) struct DeciderClient {
     requests: mpsc::Sender<Request>,
@@ -126,32 +139,48 @@ impl DeciderClient {
     }
 }
 
-/// The deciding thread; joining it waits for the log to commit everything.
+/// The pipeline's threads; joining them waits for the log to commit
+/// everything.
 #[derive(Debug)]
 pub(crate) struct DeciderThread {
-    thread: JoinHandle<()>,
+    threads: Vec<JoinHandle<()>>,
 }
 
 impl DeciderThread {
     /// Waits until every request was decided and logged and the log closed.
     pub(crate) fn join(self) {
-        let _ = self.thread.join();
+        for thread in self.threads {
+            let _ = thread.join();
+        }
     }
 }
 
-/// Starts the deciding thread; it stops once every client is dropped,
-/// after deciding and logging what was queued.
-pub(crate) fn spawn(
-    engine: Engine,
-    writer: LogWriter,
-    journal: SqliteJournal,
-    files: PackFiles,
-    metrics: Arc<Metrics>,
-    run: String,
-    max_skew_secs: i64,
-) -> Result<(DeciderClient, DeciderThread), ServeError> {
-    let (requests, queue) = mpsc::channel::<Request>(QUEUE);
-    let mut decider = Decider {
+/// How the pipeline is put together.
+pub(crate) struct Pipeline {
+    pub(crate) engine: Engine,
+    pub(crate) writer: LogWriter,
+    pub(crate) journal: SqliteJournal,
+    pub(crate) files: PackFiles,
+    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) run: String,
+    pub(crate) max_skew_secs: i64,
+    pub(crate) deciders: usize,
+}
+
+fn start(name: &str, work: impl FnOnce() + Send + 'static) -> Result<JoinHandle<()>, ServeError> {
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(work)
+        .map_err(|source| ServeError::Runtime {
+            what: format!("the {name} thread"),
+            source,
+        })
+}
+
+/// Starts the pipeline; it stops once every client is dropped, after
+/// deciding and logging what was queued.
+pub(crate) fn spawn(pipeline: Pipeline) -> Result<(DeciderClient, DeciderThread), ServeError> {
+    let Pipeline {
         engine,
         writer,
         journal,
@@ -159,48 +188,128 @@ pub(crate) fn spawn(
         metrics,
         run,
         max_skew_secs,
+        deciders,
+    } = pipeline;
+    let deciders = deciders.max(1);
+    let (requests, queue) = mpsc::channel::<Request>(QUEUE);
+    let (to_decide, work) = std_mpsc::sync_channel::<Work>(deciders * 2);
+    let (to_submit, sequenced) = std_mpsc::sync_channel::<Sequenced>(IN_FLIGHT);
+    let work = Arc::new(Mutex::new(work));
+    let mut threads = Vec::with_capacity(deciders + 2);
+    for index in 0..deciders {
+        let work = Arc::clone(&work);
+        let timer: Arc<dyn qorgan::engine::PluginTimer> = metrics.clone();
+        let evaluator = engine.evaluator().with_timer(timer);
+        threads.push(start(&format!("qorgan-decider-{index}"), move || {
+            decide(evaluator, &work)
+        })?);
+    }
+    let submitter = Submitter {
+        writer_stats: Arc::clone(writer.stats()),
+        writer,
+        settler: journal.settler(),
+        metrics: Arc::clone(&metrics),
+        run,
+    };
+    let mut sequencer = Sequencer {
+        log_stats: Arc::clone(submitter.writer.stats()),
+        engine,
+        journal,
+        files,
+        metrics,
+        max_skew_secs,
         current: None,
         archives: HashMap::new(),
+        to_decide,
+        to_submit,
     };
-    let thread = std::thread::Builder::new()
-        .name("qorgan-decider".into())
-        .spawn(move || decider.run(queue))
-        .map_err(|source| ServeError::Runtime {
-            what: "the deciding thread".into(),
-            source,
-        })?;
-    Ok((DeciderClient { requests }, DeciderThread { thread }))
+    threads.push(start("qorgan-submitter", move || submitter.run(sequenced))?);
+    threads.insert(0, start("qorgan-sequencer", move || sequencer.run(queue))?);
+    Ok((DeciderClient { requests }, DeciderThread { threads }))
 }
 
-/// The pack the evaluator is pinned to, and how rows name it.
+/// How many sequenced requests may wait for their decisions and the log.
+const IN_FLIGHT: usize = 64;
+
+/// How long the sequencer waits for the decision of a transaction that is
+/// journaled and being decided, when a repeat of it arrives.
+const REPEAT_PATIENCE: Duration = Duration::from_secs(30);
+
+/// What the deciders return for a batch.
+type Decided = Vec<Result<Decision, EvaluationError>>;
+
+/// A recorded batch for a decider.
+struct Work {
+    batch: RecordedBatch,
+    done: std_mpsc::SyncSender<Decided>,
+}
+
+/// Decides recorded batches until the sequencer stops.
+fn decide(mut evaluator: Evaluator, work: &Mutex<std_mpsc::Receiver<Work>>) {
+    loop {
+        let next = work.lock().unwrap_or_else(|p| p.into_inner()).recv();
+        let Ok(Work { batch, done }) = next else {
+            return;
+        };
+        let _ = done.send(evaluator.decide(batch));
+    }
+}
+
+/// A request the sequencer has placed: what the submitter needs to log
+/// its decisions and answer it.
+struct Sequenced {
+    reply: oneshot::Sender<Reply>,
+    /// One slot per item; `None` for the items being decided and the
+    /// repeats of an earlier item of the request.
+    outcomes: Vec<Option<Outcome>>,
+    /// Repeats of an earlier item of the same request: (item, original).
+    repeats_in_batch: Vec<(usize, usize)>,
+    /// Whether any item repeats a transaction decided before.
+    repeats: bool,
+    /// The items being decided: their index and JSON, in order.
+    indices: Vec<usize>,
+    raws: Vec<String>,
+    /// The journal rows of the items that were priced and recorded, in
+    /// order (their `entry` is set once the decisions are known).
+    rows: Vec<JournalRow>,
+    /// The pack that decides the batch, as rows name it and as the log
+    /// keeps it; `None` when nothing is decided.
+    pack: Option<(PackStamp, PackRecord)>,
+    /// Where the deciders' results arrive.
+    decided: Option<std_mpsc::Receiver<Decided>>,
+}
+
+/// The pack the sequencer records with, and how rows name it.
 struct Current {
     pack: Arc<PreparedPack>,
     stamp: PackStamp,
-    evaluator: Evaluator,
+    recorder: Evaluator,
 }
 
-struct Decider {
+struct Sequencer {
     engine: Engine,
-    writer: LogWriter,
     journal: SqliteJournal,
     files: PackFiles,
     metrics: Arc<Metrics>,
-    run: String,
+    log_stats: Arc<crate::audit::CommitStats>,
     max_skew_secs: i64,
     current: Option<Current>,
     /// Archives by digest, once made (`None`: the files were not at hand).
     archives: HashMap<String, Option<Arc<Vec<u8>>>>,
+    to_decide: std_mpsc::SyncSender<Work>,
+    to_submit: std_mpsc::SyncSender<Sequenced>,
 }
 
-impl Decider {
+impl Sequencer {
     fn run(&mut self, mut queue: mpsc::Receiver<Request>) {
         while let Some(request) = queue.blocking_recv() {
-            self.decide(request);
+            self.sequence(request);
         }
-        // Dropping the writer commits what it was handed, then stops it.
+        // Dropping the senders lets the deciders and the submitter finish
+        // what was queued, then stop.
     }
 
-    /// Pins the evaluator to the active pack, if it changed.
+    /// Pins the recorder to the active pack, if it changed.
     fn follow_active(&mut self) -> bool {
         let Some(active) = self.engine.active() else {
             return false;
@@ -227,25 +336,40 @@ impl Decider {
             digest: info.digest.clone(),
             plugins,
         };
-        let timer: Arc<dyn qorgan::engine::PluginTimer> = self.metrics.clone();
-        let evaluator = self
-            .engine
-            .evaluator()
-            .with_pack(Arc::clone(&active))
-            .with_timer(timer);
+        let recorder = self.engine.evaluator().with_pack(Arc::clone(&active));
         self.current = Some(Current {
             pack: active,
             stamp,
-            evaluator,
+            recorder,
         });
         true
     }
 
-    fn decide(&mut self, request: Request) {
+    /// The log's record of the current pack, its archive made once.
+    fn pack_record(&mut self, stamp: &PackStamp) -> PackRecord {
+        let digest = stamp.digest.clone();
+        let archive = match self.archives.get(&digest) {
+            Some(archive) => archive.clone(),
+            None => {
+                let archive = self.files.archive(&digest);
+                self.archives.insert(digest.clone(), archive.clone());
+                archive
+            }
+        };
+        PackRecord {
+            digest,
+            name: stamp.name.clone(),
+            version: stamp.version.clone(),
+            serial: stamp.serial,
+            archive,
+        }
+    }
+
+    fn sequence(&mut self, request: Request) {
         // While the log cannot be written, nothing is decided: a decision
         // enters the history later decisions read, so one that could not
         // be logged would make them differ from what replay finds.
-        if let Some(problem) = self.writer.stats().failing() {
+        if let Some(problem) = self.log_stats.failing() {
             let _ = request.reply.send(Reply::NotLogged(format!(
                 "the decision log could not commit: {problem}"
             )));
@@ -255,23 +379,19 @@ impl Decider {
             let _ = request.reply.send(Reply::NoPack);
             return;
         }
-        let Some(current) = self.current.as_mut() else {
-            let _ = request.reply.send(Reply::NoPack);
-            return;
-        };
         let history = self.engine.history();
         let horizon = history.watermark().map_or(i64::MIN, |w| {
             w.saturating_sub(history.limits().retention_secs)
         });
         let now = OffsetDateTime::now_utc().unix_timestamp();
-        let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(request.items.len());
-        // Repeats of an earlier item of the same request: (item, original).
+        let count = request.items.len();
+        let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(count);
         let mut repeats_in_batch: Vec<(usize, usize)> = Vec::new();
         let mut firsts: HashMap<String, (usize, BodyDigest)> = HashMap::new();
-        let mut indices = Vec::with_capacity(request.items.len());
-        let mut digests = Vec::with_capacity(request.items.len());
-        let mut raws = Vec::with_capacity(request.items.len());
-        let mut txs = Vec::with_capacity(request.items.len());
+        let mut indices = Vec::with_capacity(count);
+        let mut digests = Vec::with_capacity(count);
+        let mut raws = Vec::with_capacity(count);
+        let mut txs = Vec::with_capacity(count);
         let mut repeats = false;
         for (index, item) in request.items.into_iter().enumerate() {
             if let Err(refusal) = admit(
@@ -293,7 +413,10 @@ impl Decider {
                 }
                 continue;
             }
-            match self.journal.lookup(&item.tx.id, horizon) {
+            match self
+                .journal
+                .lookup_decided(&item.tx.id, horizon, REPEAT_PATIENCE)
+            {
                 Err(error) => {
                     let _ = request.reply.send(Reply::NotLogged(format!(
                         "the journal could not be read: {error}"
@@ -309,7 +432,7 @@ impl Decider {
                     outcomes.push(Some(match known.decision {
                         Some(decision) => Outcome::Repeat(decision),
                         None => Outcome::Refused(format!(
-                            "transaction {} is journaled at position {} without its decision",
+                            "transaction {} is journaled at position {} and its decision is not made yet; ask again",
                             item.tx.id, known.position
                         )),
                     }));
@@ -324,53 +447,154 @@ impl Decider {
                 }
             }
         }
-        let decided = current.evaluator.evaluate_batch(&txs);
+        let Some(current) = self.current.as_ref() else {
+            let _ = request.reply.send(Reply::NoPack);
+            return;
+        };
+        let stamp = current.stamp.clone();
+        let mut sequenced = Sequenced {
+            reply: request.reply,
+            outcomes,
+            repeats_in_batch,
+            repeats,
+            indices,
+            raws,
+            rows: Vec::new(),
+            pack: None,
+            decided: None,
+        };
+        if !txs.is_empty() {
+            let Some(batch) = current.recorder.record(txs) else {
+                let _ = sequenced.reply.send(Reply::NoPack);
+                return;
+            };
+            let records: Vec<Record> = batch
+                .transactions()
+                .iter()
+                .zip(batch.amounts())
+                .zip(digests)
+                .filter_map(|((tx, amount), digest)| {
+                    amount.map(|amount| Record {
+                        id: tx.id.clone(),
+                        time: tx.timestamp,
+                        amount,
+                        digest,
+                        decision: None,
+                    })
+                })
+                .collect();
+            let appended = match self.journal.append(&records, horizon) {
+                Ok(appended) => appended,
+                Err(error) => {
+                    let _ = sequenced.reply.send(Reply::NotLogged(format!(
+                        "the journal could not be written: {error}"
+                    )));
+                    return;
+                }
+            };
+            sequenced.rows = SqliteJournal::rows(&records, &appended);
+            let (done, decided) = std_mpsc::sync_channel(1);
+            sequenced.decided = Some(decided);
+            let record = self.pack_record(&stamp);
+            sequenced.pack = Some((stamp, record));
+            if self.to_decide.send(Work { batch, done }).is_err() {
+                self.metrics.not_logged(records.len() as u64);
+            }
+        }
+        if let Err(std_mpsc::SendError(lost)) = self.to_submit.send(sequenced) {
+            let _ = lost
+                .reply
+                .send(Reply::NotLogged("the decision log's writer stopped".into()));
+        }
+    }
+}
+
+/// Hands decisions to the log writer in the sequencer's order and answers
+/// the requests once their group commits.
+struct Submitter {
+    writer: LogWriter,
+    writer_stats: Arc<crate::audit::CommitStats>,
+    settler: Settler,
+    metrics: Arc<Metrics>,
+    run: String,
+}
+
+impl Submitter {
+    fn run(self, sequenced: std_mpsc::Receiver<Sequenced>) {
+        while let Ok(next) = sequenced.recv() {
+            self.submit(next);
+        }
+        // Dropping the writer commits what it was handed, then stops it.
+    }
+
+    fn submit(&self, sequenced: Sequenced) {
+        let Sequenced {
+            reply,
+            mut outcomes,
+            repeats_in_batch,
+            mut repeats,
+            indices,
+            raws,
+            rows,
+            pack,
+            decided,
+        } = sequenced;
+        let results: Decided = decided.map_or_else(Vec::new, |decided| {
+            decided.recv().unwrap_or_else(|_| Vec::new())
+        });
         let decided_at = OffsetDateTime::now_utc()
             .format(&Rfc3339)
             .unwrap_or_default();
-        let mut entries = Vec::with_capacity(decided.len());
-        let mut records = Vec::with_capacity(decided.len());
-        let mut counted = Vec::with_capacity(decided.len());
+        let stamp = pack.as_ref().map(|(stamp, _)| stamp.clone());
+        let mut entries = Vec::with_capacity(results.len());
+        let mut journal = Vec::with_capacity(rows.len());
+        let mut rows = rows.into_iter();
+        let mut counted = Vec::with_capacity(results.len());
         let mut rejected = 0u64;
-        for ((((result, raw), tx), digest), index) in decided
-            .into_iter()
-            .zip(raws)
-            .zip(&txs)
-            .zip(digests)
-            .zip(indices)
-        {
-            let outcome = match result {
-                Ok(decision) => {
+        let mut results = results.into_iter();
+        for (raw, index) in raws.into_iter().zip(indices) {
+            let outcome = match (results.next(), &stamp) {
+                (Some(Ok(decision)), Some(stamp)) => {
                     let json = decision.to_json();
-                    records.push(Record {
-                        id: tx.id.clone(),
-                        time: tx.timestamp,
-                        amount: current.pack.amount_tiyn(tx).unwrap_or(0),
-                        digest,
-                        decision: Some(json.clone()),
-                    });
+                    if let Some(mut row) = rows.next() {
+                        row.entry = entries.len();
+                        journal.push(row);
+                    }
                     entries.push(Entry {
                         decision_id: decision.decision_id.clone(),
                         tx_id: decision.tx.clone(),
                         run: self.run.clone(),
                         decided_at: decided_at.clone(),
                         action: decision.action.to_string(),
-                        pack: current.stamp.clone(),
+                        pack: stamp.clone(),
                         tx: raw,
                         decision: json.clone(),
                     });
                     counted.push((decision.action, decision.findings));
                     Outcome::Decided(json)
                 }
-                Err(error) => {
+                (Some(Err(error)), _) => {
                     rejected += 1;
                     Outcome::Refused(error.to_string())
                 }
+                _ => Outcome::Refused("no decision was made: a decider stopped".into()),
             };
             if let Some(slot) = outcomes.get_mut(index) {
                 *slot = Some(outcome);
             }
         }
+        // Positions journaled without a decision stay unused.
+        let unused: Vec<(String, u64)> = rows.map(|row| (row.id, row.position)).collect();
+        self.settler.settle(&unused);
+        let decisions: Vec<(String, u64, String)> = journal
+            .iter()
+            .filter_map(|row| {
+                entries
+                    .get(row.entry)
+                    .map(|e| (row.id.clone(), row.position, e.decision.clone()))
+            })
+            .collect();
+        self.settler.decided(&decisions);
         for (index, original) in repeats_in_batch {
             let repeated = match outcomes.get(original).cloned().flatten() {
                 Some(Outcome::Decided(json)) => Outcome::Repeat(json),
@@ -390,47 +614,20 @@ impl Decider {
             self.metrics.rejected(rejected);
         }
         if entries.is_empty() && !repeats {
-            let _ = request.reply.send(Reply::Decided(outcomes));
+            let _ = reply.send(Reply::Decided(outcomes));
             return;
         }
-        let appended = match self.journal.append(&records, horizon) {
-            Ok(appended) => appended,
-            Err(error) => {
-                let _ = request.reply.send(Reply::NotLogged(format!(
-                    "the journal could not be written: {error}"
-                )));
-                return;
-            }
-        };
-        let journal = SqliteJournal::rows(&records, &appended);
         let settled: Vec<(String, u64)> = journal
             .iter()
             .map(|row| (row.id.clone(), row.position))
             .collect();
-        let settler = self.journal.settler();
-        let stats = Arc::clone(self.writer.stats());
+        let settler = self.settler.clone();
+        let stats = Arc::clone(&self.writer_stats);
         let failures_before = stats.failures();
-        let digest = current.stamp.digest.clone();
-        let archive = match self.archives.get(&digest) {
-            Some(archive) => archive.clone(),
-            None => {
-                let archive = self.files.archive(&digest);
-                self.archives.insert(digest.clone(), archive.clone());
-                archive
-            }
-        };
-        let pack = PackRecord {
-            digest,
-            name: current.stamp.name.clone(),
-            version: current.stamp.version.clone(),
-            serial: current.stamp.serial,
-            archive,
-        };
         let metrics = Arc::clone(&self.metrics);
-        let reply = request.reply;
         let logged = entries.len() as u64;
         let job = Job {
-            packs: vec![pack],
+            packs: pack.map(|(_, record)| vec![record]).unwrap_or_default(),
             entries,
             journal,
             done: Box::new(move |outcome| match outcome {

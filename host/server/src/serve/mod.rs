@@ -106,15 +106,16 @@ pub fn run(
     );
 
     let run_id = qorgan::decision::Ulid::fresh().to_string();
-    let (decider, decider_thread) = decider::spawn(
-        engine.clone(),
+    let (decider, decider_thread) = decider::spawn(decider::Pipeline {
+        engine: engine.clone(),
         writer,
         journal,
         files,
-        Arc::clone(&metrics),
-        run_id,
-        i64::try_from(config.max_clock_skew_secs).unwrap_or(i64::MAX),
-    )?;
+        metrics: Arc::clone(&metrics),
+        run: run_id,
+        max_skew_secs: i64::try_from(config.max_clock_skew_secs).unwrap_or(i64::MAX),
+        deciders: config.deciders,
+    })?;
     let shared = Arc::new(Shared {
         decider,
         engine,
@@ -154,7 +155,7 @@ pub fn run(
             })
     });
     // Every connection is closed: dropping the runtime drops the last
-    // handles to the deciding thread, which then decides what is queued,
+    // handles to the deciding pipeline, which then decides what is queued,
     // hands it to the log, and closes the log once it is committed.
     drop(runtime);
     if let Some(watcher) = watcher {

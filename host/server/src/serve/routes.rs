@@ -1,7 +1,7 @@
 //! The HTTP routes and their handlers.
 //!
 //! Handlers parse and check requests on the runtime's threads, hand the
-//! transactions to the deciding thread and await the log's
+//! transactions to the deciding pipeline and await the log's
 //! acknowledgement; nothing here blocks a runtime thread. Every error is
 //! JSON `{"error": "..."}` naming what was wrong and, for a limit, the
 //! limit.

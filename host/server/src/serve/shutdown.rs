@@ -2,7 +2,7 @@
 //!
 //! On SIGTERM (what an orchestrator sends) or Ctrl-C the service stops
 //! accepting connections, lets every request in flight finish (each waits
-//! for its decisions to be logged), then the deciding thread and the log
+//! for its decisions to be logged), then the deciding pipeline and the log
 //! writer commit what they hold, and the process exits 0. No acknowledged
 //! decision is lost and none is acknowledged after the log closed.
 
