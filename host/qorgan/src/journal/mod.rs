@@ -326,6 +326,34 @@ pub struct Restored {
 /// How many entries a restore reads and records at once.
 const RESTORE_CHUNK: usize = 4096;
 
+/// The transactions of `entries`, in order, parsed on every core: parsing
+/// is most of a restore's work, while recording must stay in order.
+fn parse_entries(entries: &[Entry]) -> Result<Vec<Transaction>, JournalError> {
+    let parse = |entry: &Entry| {
+        Transaction::from_json(&entry.tx).map_err(|e| JournalError::Unreadable {
+            position: entry.position,
+            id: entry.id.clone(),
+            problem: e.to_string(),
+        })
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let share = entries.len().div_ceil(threads).max(256);
+    std::thread::scope(|scope| {
+        let parsers: Vec<_> = entries
+            .chunks(share)
+            .map(|part| scope.spawn(move || part.iter().map(parse).collect::<Result<Vec<_>, _>>()))
+            .collect();
+        let mut txs = Vec::with_capacity(entries.len());
+        for parser in parsers {
+            match parser.join() {
+                Ok(part) => txs.extend(part?),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        Ok(txs)
+    })
+}
+
 /// Re-applies the journal's entries inside `history`'s retention (measured
 /// from the journal's watermark) to `history`, in position order.
 ///
@@ -350,16 +378,8 @@ pub fn restore(journal: &mut dyn Journal, history: &History) -> Result<Restored,
             break;
         };
         after = last.position;
-        let mut txs = Vec::with_capacity(chunk.len());
-        for entry in &chunk {
-            let tx = Transaction::from_json(&entry.tx).map_err(|e| JournalError::Unreadable {
-                position: entry.position,
-                id: entry.id.clone(),
-                problem: e.to_string(),
-            })?;
-            txs.push((tx, entry.amount));
-        }
-        history.record(txs.iter().map(|(tx, amount)| (tx, *amount)));
+        let txs = parse_entries(&chunk)?;
+        history.record(txs.iter().zip(&chunk).map(|(tx, entry)| (tx, entry.amount)));
         restored.entries += chunk.len() as u64;
         restored.last_position = after;
     }
