@@ -6,6 +6,8 @@
 #
 #   examples/serve/wrk.sh                      # dev profile (dependencies at opt-level 3)
 #   PROFILE=release examples/serve/wrk.sh      # release profile (LTO; a long build)
+#   PROFILE=profiling examples/serve/wrk.sh    # the profile of docs/performance.md
+#   SERVER_CPUS=0 examples/serve/wrk.sh        # serve pinned to core 0 (taskset); wrk is not
 #   DURATION=30s CONNECTIONS=32 BATCH=100 examples/serve/wrk.sh
 #
 # Installs wrk (Debian package) if it is missing (needs root). Works on a
@@ -20,15 +22,16 @@ DURATION="${DURATION:-20s}"
 CONNECTIONS="${CONNECTIONS:-16}"
 THREADS="${THREADS:-2}"
 BATCH="${BATCH:-100}"
+SERVER_CPUS="${SERVER_CPUS:-}"
 target="${CARGO_TARGET_DIR:-$root/target}"
 
 if ! command -v wrk >/dev/null; then
     apt-get update -qq && apt-get install -y -qq wrk >/dev/null
 fi
 
-if [ "$PROFILE" = release ]; then
-    cargo build -q --release -p qorgan-cli
-    bin="$target/release/qorgan"
+if [ "$PROFILE" = release ] || [ "$PROFILE" = profiling ]; then
+    cargo build -q --profile "$PROFILE" -p qorgan-cli
+    bin="$target/$PROFILE/qorgan"
 else
     cargo build -q -p qorgan-cli
     bin="$target/debug/qorgan"
@@ -47,7 +50,9 @@ cp -r examples/packs/kz-afm "$work/kz-afm"
 sed -i "s#\"../../../plugins/#\"$root/plugins/#" "$work/kz-afm/pack.toml"
 "$bin" pack build "$work/kz-afm" >/dev/null
 
-"$bin" serve --pack "$work/kz-afm" --state-dir "$work/state" --listen 127.0.0.1:0 \
+pin=()
+if [ -n "$SERVER_CPUS" ]; then pin=(taskset -c "$SERVER_CPUS"); fi
+"${pin[@]}" "$bin" serve --pack "$work/kz-afm" --state-dir "$work/state" --listen 127.0.0.1:0 \
     >"$work/stdout" 2>"$work/stderr" &
 server=$!
 for _ in $(seq 1 600); do
@@ -55,7 +60,7 @@ for _ in $(seq 1 600); do
     if [ -n "$address" ] && curl -fs "http://$address/readyz" >/dev/null; then break; fi
     sleep 0.1
 done
-echo "qorgan serve ($PROFILE profile) on $address; wrk -t$THREADS -c$CONNECTIONS -d$DURATION; $(nproc) cores"
+echo "qorgan serve ($PROFILE profile) on $address, cores ${SERVER_CPUS:-all}; wrk -t$THREADS -c$CONNECTIONS -d$DURATION; $(nproc) cores"
 
 # Decisions and commits of the log so far: "decisions commits".
 log_counts() {

@@ -33,6 +33,9 @@ use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
+mod events;
+
+use self::events::{Event, Events};
 use crate::transaction::{Transaction, TxKind};
 
 const SHARD_BITS: u32 = 6;
@@ -44,21 +47,6 @@ thread_local! {
     /// The counterparties an aggregate gathers, kept between calls so that
     /// answering a question allocates nothing.
     static PARTIES: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
-}
-
-/// How many of `events` (in stream order) come before position `seq`.
-/// Questions are asked at the transactions just recorded, so the answer is
-/// almost always within a few events of the end: look there first.
-fn before(events: &VecDeque<Event>, seq: u64) -> usize {
-    let mut end = events.len();
-    for _ in 0..8 {
-        match events.get(end.wrapping_sub(1)) {
-            Some(e) if e.seq >= seq => end -= 1,
-            Some(_) => return end,
-            None => return 0,
-        }
-    }
-    events.partition_point(|e| e.seq < seq)
 }
 
 /// Where a transaction stands in the stream.
@@ -168,16 +156,6 @@ impl Default for HistoryLimits {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Event {
-    seq: u64,
-    time: i64,
-    amount: i64,
-    counterparty: u64,
-    kind: TxKind,
-    inbound: bool,
-}
-
 /// What a handle stands for. Each space has its own names, so an account
 /// called `device:1` is not the device `1`, and interning a device or a
 /// holder needs no prefixed copy of its key.
@@ -194,7 +172,7 @@ struct Account {
     key: Arc<str>,
     space: Space,
     /// Events in stream order.
-    events: VecDeque<Event>,
+    events: Events,
     /// The times of the first and the last of `events`, kept here so that
     /// recording reads nothing from the events' own memory (meaningless
     /// while `events` is empty).
@@ -416,7 +394,7 @@ impl History {
             Account {
                 key,
                 space,
-                events: VecDeque::new(),
+                events: Events::default(),
                 first_seen: None,
                 front_time: time,
                 back_time: time,
@@ -638,8 +616,8 @@ impl History {
         // Walk back from the cursor; with ordered times the walk stops at
         // the window's start, so the cost is the window's events, not the
         // account's whole history.
-        let end = before(&acct.events, at.seq);
-        for e in acct.events.range(..end).rev() {
+        let end = acct.events.before(at.seq);
+        for e in (0..end).rev().filter_map(|i| acct.events.get(i)) {
             if e.time <= since {
                 if acct.ordered {
                     break;
@@ -684,18 +662,20 @@ impl History {
             .time
             .saturating_sub(self.retention_secs.load(Ordering::Relaxed))
             .max(at.horizon);
-        let end = before(&acct.events, at.seq);
+        let end = acct.events.before(at.seq);
         let recent = |e: &Event| e.time > horizon && e.time <= at.time;
         // With ordered times the newest event not after the cursor's time
         // decides, found by walking back from the cursor.
         let active = if acct.ordered {
-            acct.events
-                .range(..end)
+            (0..end)
                 .rev()
+                .filter_map(|i| acct.events.get(i))
                 .find(|e| e.time <= at.time)
-                .is_some_and(recent)
+                .is_some_and(|e| recent(&e))
         } else {
-            acct.events.range(..end).any(recent)
+            (0..end)
+                .filter_map(|i| acct.events.get(i))
+                .any(|e| recent(&e))
         };
         (seq < at.seq && active).then_some(time)
     }

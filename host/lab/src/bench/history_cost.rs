@@ -106,13 +106,19 @@ pub fn measure(seed: u64, count: u64, dir: &Path) -> Result<HistoryCost, BenchEr
         retention_secs: i64::MAX / 4,
         ..HistoryLimits::default()
     };
+    // The stream is generated and parsed first, so that the resident set
+    // grows by history alone while it records.
+    let txs = generate(seed, count)?
+        .enumerate()
+        .map(|(index, line)| parse(&line, index))
+        .collect::<Result<Vec<_>, _>>()?;
     let history = History::new(limits);
     let before = resident();
-    for (index, line) in generate(seed, count)?.enumerate() {
-        let tx = parse(&line, index)?;
-        history.record([(&tx, tiyn(&tx))]);
+    for tx in &txs {
+        history.record([(tx, tiyn(tx))]);
     }
     let resident_bytes = resident().saturating_sub(before);
+    drop(txs);
     let keys = history.accounts();
     drop(history);
 
