@@ -1,6 +1,9 @@
--- wrk script for qorgan serve: POST card top-ups, each with its own
--- transaction id and accounts, one per request (BATCH=1, /v1/evaluate) or
--- BATCH per request as a JSON array (/v1/evaluate/batch). Prints
+-- wrk script for qorgan serve: POST card top-ups, one per request
+-- (BATCH=1, /v1/evaluate) or BATCH per request as a JSON array
+-- (/v1/evaluate/batch). Each has its own transaction id (one run's ids never
+-- repeat another's with another BATCH, so no request is answered as a
+-- retry) and one of 5,000 senders and 7,000 recipients, without an IIN: one
+-- IIN shared by every sender would make one key hold every event. Prints
 -- requests/s, transactions/s and latency percentiles.
 
 local batch = tonumber(os.getenv("BATCH") or "1")
@@ -21,11 +24,11 @@ end
 
 local function tx(n)
   return string.format(
-    '{"id":"wrk-%d-%d","timestamp":"2025-03-01T10:15:00Z","kind":"card-topup","channel":"mobile-app",' ..
+    '{"id":"wrk-%d-%d-%d","timestamp":"2025-03-01T10:15:00Z","kind":"card-topup","channel":"mobile-app",' ..
     '"amount":"600000.00","currency":"KZT",' ..
-    '"sender":{"account":"KZ-S-%d","iin":"061211600012","kind":"individual"},' ..
+    '"sender":{"account":"KZ-S-%d","kind":"individual"},' ..
     '"recipient":{"account":"KZ-R-%d","kind":"individual"},"verified":[]}',
-    id, n, n % 5000, n % 7000)
+    batch, id, n, n % 5000, n % 7000)
 end
 
 function request()

@@ -8,6 +8,7 @@
 #   PROFILE=release examples/serve/wrk.sh      # release profile (LTO; a long build)
 #   PROFILE=profiling examples/serve/wrk.sh    # the profile of docs/performance.md
 #   SERVER_CPUS=0 examples/serve/wrk.sh        # serve pinned to core 0 (taskset); wrk is not
+#   QORGAN_BIN=target/debug/qorgan examples/serve/wrk.sh   # a binary already built
 #   DURATION=30s CONNECTIONS=32 BATCH=100 examples/serve/wrk.sh
 #
 # Installs wrk (Debian package) if it is missing (needs root). Works on a
@@ -29,7 +30,9 @@ if ! command -v wrk >/dev/null; then
     apt-get update -qq && apt-get install -y -qq wrk >/dev/null
 fi
 
-if [ "$PROFILE" = release ] || [ "$PROFILE" = profiling ]; then
+if [ -n "${QORGAN_BIN:-}" ]; then
+    bin="$QORGAN_BIN"
+elif [ "$PROFILE" = release ] || [ "$PROFILE" = profiling ]; then
     cargo build -q --profile "$PROFILE" -p qorgan-cli
     bin="$target/$PROFILE/qorgan"
 else
