@@ -24,5 +24,6 @@ mod hostile_plugins;
 mod journal;
 mod limits;
 mod serve;
+mod service_security;
 mod signing_cli;
 mod threads;
