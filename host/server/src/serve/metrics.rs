@@ -422,6 +422,37 @@ mod tests {
     }
 
     #[test]
+    fn every_metric_the_grafana_dashboard_reads_is_exposed() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples/grafana/qorgan-serve.json");
+        let dashboard = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(!dashboard.is_empty(), "{} is missing", path.display());
+        let metrics = Metrics::default();
+        metrics.observe("kz-mule", 1, Duration::from_micros(7));
+        metrics.quarantined("kz-mule", 1);
+        let text = metrics.render(&Gauges {
+            active_serial: Some(1),
+            memory_budget_bytes: Some(1),
+            ..Gauges::default()
+        });
+        let mut rest = dashboard.as_str();
+        let mut seen = 0;
+        while let Some(at) = rest.find("qorgan_") {
+            let name: String = rest[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            assert!(
+                text.contains(&format!("\n{name}")) || text.contains(&format!("\n{name}{{")),
+                "the dashboard reads {name}, which /metrics does not expose"
+            );
+            seen += 1;
+            rest = &rest[at + name.len()..];
+        }
+        assert!(seen > 10, "the dashboard names only {seen} metrics");
+    }
+
+    #[test]
     fn quarantines_and_dropped_log_are_counted_by_plugin() {
         let metrics = Metrics::default();
         metrics.quarantined("hostile", 900);
