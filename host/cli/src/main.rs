@@ -93,7 +93,7 @@ enum Command {
     },
     /// Run the HTTP service: decisions over HTTP, hot reload of signed
     /// packs, health, metrics and a durable, tamper-evident decision log.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Print the SHA-256 that grants a bearer token (read from standard
     /// input) or a client certificate (--cert FILE) in `qorgan serve`'s
     /// configuration.
@@ -153,7 +153,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::New { name, dir, sdk } => new::run(&name, dir.as_deref(), sdk.as_deref()),
         Command::Pack { command } => pack::run(command),
         Command::Key { command } => key::run(command),
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => serve::run(*args),
         Command::HashToken(args) => serve::hash_token(args),
         Command::Audit { command } => audit::run(command),
     }

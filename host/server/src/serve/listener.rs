@@ -417,7 +417,7 @@ impl Connection {
         let connection = builder.serve_connection(TokioIo::new(io), service);
         tokio::pin!(connection);
         let idle_ms = u64::try_from(self.limits.idle.as_millis()).unwrap_or(u64::MAX);
-        let mut tick = tokio::time::interval(Duration::from_millis(250));
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
         let mut closing = false;
         loop {
             tokio::select! {
