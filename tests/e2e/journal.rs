@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use qorgan_e2e::fixtures::{qorgan_bin, sample_transactions, tempdir};
 use qorgan_e2e::releases::{built_base, ok};
-use qorgan_e2e::service::{Response, Service, post, qorgan};
+use qorgan_e2e::service::{Response, Service, post, post_lines, qorgan};
 use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -123,7 +123,7 @@ fn evaluate(service: &Service, body: &str) -> Response {
 fn send_batch(service: &Service, lines: &[String]) -> usize {
     let body = lines.join("\n");
     let response = ok(
-        post(service.address, "/v1/evaluate/batch", &body),
+        post_lines(service.address, "/v1/evaluate/batch", body.as_bytes()),
         "evaluate a batch",
     );
     assert_eq!(response.status, 200, "{}", response.body);

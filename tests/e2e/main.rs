@@ -24,5 +24,7 @@ mod hostile_plugins;
 mod journal;
 mod limits;
 mod serve;
+mod service_contract;
+mod service_security;
 mod signing_cli;
 mod threads;

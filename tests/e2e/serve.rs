@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use qorgan::pack::archive::{Compression, write_archive};
 use qorgan_e2e::fixtures::{heavy_remittance_json, tempdir, tx_json, write};
 use qorgan_e2e::releases::{built_base, keys, ok, v1, v2};
-use qorgan_e2e::service::{Service, get, post, qorgan};
+use qorgan_e2e::service::{Service, get, post, post_lines, qorgan};
 use qorgan_server::testing::Tmpfs;
 
 const READY: Duration = Duration::from_secs(300);
@@ -221,7 +221,10 @@ fn every_endpoint_answers_over_http_and_sigterm_exits_0_with_a_log_that_verifies
     }
 
     let lines = format!("{}\nnot json\n{}\n", topup("tx-l1"), topup("tx-l3"));
-    let batch = ok(post(address, "/v1/evaluate/batch", &lines), "batch lines");
+    let batch = ok(
+        post_lines(address, "/v1/evaluate/batch", lines.as_bytes()),
+        "batch lines",
+    );
     assert_eq!(batch.status, 200, "{}", batch.body);
     assert_eq!(batch.header("content-type"), Some("application/x-ndjson"));
     let out: Vec<serde_json::Value> = batch
@@ -280,11 +283,13 @@ fn every_endpoint_answers_over_http_and_sigterm_exits_0_with_a_log_that_verifies
         "{text}"
     );
     assert!(
-        text.contains("qorgan_plugin_call_duration_us_bucket{plugin=\"kz-threshold\",le=\"+Inf\"}"),
+        text.contains(
+            "qorgan_plugin_call_duration_seconds_bucket{plugin=\"kz-threshold\",le=\"+Inf\"}"
+        ),
         "{text}"
     );
     assert!(
-        text.contains("qorgan_plugin_call_duration_us_count{plugin=\"kz-mule\"}"),
+        text.contains("qorgan_plugin_call_duration_seconds_count{plugin=\"kz-mule\"}"),
         "{text}"
     );
     assert!(text.contains("qorgan_active_pack_serial 1"), "{text}");
@@ -694,7 +699,11 @@ fn a_log_written_while_every_core_is_busy_replays_without_a_difference() {
         let (batch, after) = rest.split_at((*size).min(rest.len()));
         rest = after;
         let response = ok(
-            post(service.address, "/v1/evaluate/batch", &batch.join("\n")),
+            post_lines(
+                service.address,
+                "/v1/evaluate/batch",
+                batch.join("\n").as_bytes(),
+            ),
             "evaluate batch",
         );
         assert_eq!(response.status, 200, "{}", response.body);

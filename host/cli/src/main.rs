@@ -93,7 +93,11 @@ enum Command {
     },
     /// Run the HTTP service: decisions over HTTP, hot reload of signed
     /// packs, health, metrics and a durable, tamper-evident decision log.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
+    /// Print the SHA-256 that grants a bearer token (read from standard
+    /// input) or a client certificate (--cert FILE) in `qorgan serve`'s
+    /// configuration.
+    HashToken(serve::HashTokenArgs),
     /// Check the decision log's hash chain, or decide its transactions
     /// again with the packs that decided them.
     Audit {
@@ -149,7 +153,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::New { name, dir, sdk } => new::run(&name, dir.as_deref(), sdk.as_deref()),
         Command::Pack { command } => pack::run(command),
         Command::Key { command } => key::run(command),
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => serve::run(*args),
+        Command::HashToken(args) => serve::hash_token(args),
         Command::Audit { command } => audit::run(command),
     }
 }

@@ -69,6 +69,40 @@ pub(super) struct ServeArgs {
     /// says `degraded` from 90% of it.
     #[arg(long)]
     memory_budget_mib: Option<u64>,
+    /// The PEM certificate chain to serve HTTPS with (with --tls-key);
+    /// reloaded when the file changes.
+    #[arg(long)]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long)]
+    tls_key: Option<PathBuf>,
+    /// PEM CA certificates client certificates must chain to (their grants
+    /// are `[[client_certs]]` in the --config file).
+    #[arg(long)]
+    tls_client_ca: Option<PathBuf>,
+    /// Listen on a non-loopback address even without TLS and
+    /// authentication (e.g. behind a proxy that provides them).
+    #[arg(long)]
+    insecure: bool,
+    /// Request headers (and a TLS handshake) must arrive within this, in
+    /// milliseconds (default 10000).
+    #[arg(long)]
+    header_read_timeout_ms: Option<u64>,
+    /// A request body must arrive within this, in milliseconds (default
+    /// 30000).
+    #[arg(long)]
+    body_read_timeout_ms: Option<u64>,
+    /// A connection with no request in flight is closed after this, in
+    /// milliseconds (default 60000).
+    #[arg(long)]
+    idle_timeout_ms: Option<u64>,
+    /// A whole request must be answered within this, in milliseconds
+    /// (default 60000).
+    #[arg(long)]
+    request_timeout_ms: Option<u64>,
+    /// The most open connections (default 512).
+    #[arg(long)]
+    max_connections: Option<usize>,
 }
 
 impl ServeArgs {
@@ -90,6 +124,17 @@ impl ServeArgs {
             deciders: self.deciders,
             max_clock_skew_secs: self.max_clock_skew_secs,
             memory_budget_mib: self.memory_budget_mib,
+            tls_cert: self.tls_cert,
+            tls_key: self.tls_key,
+            tls_client_ca: self.tls_client_ca,
+            tokens: None,
+            client_certs: None,
+            insecure: self.insecure.then_some(true),
+            header_read_timeout_ms: self.header_read_timeout_ms,
+            body_read_timeout_ms: self.body_read_timeout_ms,
+            idle_timeout_ms: self.idle_timeout_ms,
+            request_timeout_ms: self.request_timeout_ms,
+            max_connections: self.max_connections,
         };
         (self.config, layer)
     }
@@ -105,9 +150,10 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .apply(ConfigLayer::from_env(std::env::vars())?)
         .apply(flags);
     let log = config.decision_log_path();
-    let stopped = qorgan_server::serve::run(config, move |address| {
+    let stopped = qorgan_server::serve::run(config, move |address, tls| {
+        let scheme = if tls { "https" } else { "http" };
         println!(
-            "qorgan serve: listening on http://{address} (decision log {})",
+            "qorgan serve: listening on {scheme}://{address} (decision log {})",
             log.display()
         );
         let _ = std::io::stdout().flush();
@@ -116,5 +162,35 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         "qorgan serve: stopped; {} decisions logged in {} commits (largest {})",
         stopped.decisions, stopped.commits, stopped.largest_group
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `qorgan hash-token`: the SHA-256 a grant names, of a token or of a
+/// client certificate.
+#[derive(clap::Args)]
+pub(super) struct HashTokenArgs {
+    /// Hash the first certificate of this PEM file (its DER bytes), for
+    /// `[[client_certs]]`, instead of a token read from standard input.
+    #[arg(long)]
+    cert: Option<PathBuf>,
+}
+
+/// Prints the SHA-256 in hex of the token on standard input (its first
+/// line, without the line ending) or of `--cert`'s certificate.
+pub(super) fn hash_token(args: HashTokenArgs) -> anyhow::Result<ExitCode> {
+    use anyhow::Context as _;
+    let digest = match &args.cert {
+        Some(path) => qorgan_server::serve::auth::certificate_sha256(path)?,
+        None => {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .context("cannot read the token from standard input")?;
+            let token = line.trim_end_matches(['\r', '\n']);
+            anyhow::ensure!(!token.is_empty(), "no token on standard input");
+            qorgan_server::serve::auth::sha256_hex(token.as_bytes())
+        }
+    };
+    println!("{digest}");
     Ok(ExitCode::SUCCESS)
 }

@@ -24,6 +24,11 @@ pub enum TransactionError {
     /// A required field is absent (or `null`).
     #[error("missing field `{0}`")]
     Missing(String),
+    /// A key appears twice in one object. JSON parsers disagree on which
+    /// value wins, so a transaction could be decided on another amount
+    /// than the one a bank's other systems read: it is refused instead.
+    #[error("duplicate key `{0}`: a key may appear once in an object")]
+    DuplicateKey(String),
     /// A field is present but its value is malformed.
     #[error("field `{field}`: {problem}")]
     Invalid {
@@ -371,11 +376,10 @@ pub struct Transaction {
 }
 
 impl Transaction {
-    /// Parses one transaction from a JSON text.
+    /// Parses one transaction from a JSON text; a key repeated in any
+    /// object is refused ([`parse_json`]).
     pub fn from_json(text: &str) -> Result<Transaction, TransactionError> {
-        let value: Value =
-            serde_json::from_str(text).map_err(|e| TransactionError::NotJson(e.to_string()))?;
-        Transaction::from_value(&value)
+        Transaction::from_value(&parse_json(text)?)
     }
 
     /// Parses one transaction from a JSON value.
@@ -469,6 +473,116 @@ impl Transaction {
             verified,
             device,
         })
+    }
+}
+
+/// Parses a JSON text into a value, refusing a key repeated in any object
+/// ([`TransactionError::DuplicateKey`], naming its dotted path, e.g.
+/// `sender.account` or `[2].amount`).
+///
+/// `serde_json` keeps the last of repeated keys; another parser may keep
+/// the first. Input that two systems read differently is refused here, for
+/// every reader of transactions (`eval`, `serve`, the journal).
+pub fn parse_json(text: &str) -> Result<Value, TransactionError> {
+    use serde::de::DeserializeSeed as _;
+    let duplicate = std::cell::RefCell::new(None);
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let parsed = Strict {
+        path: "",
+        duplicate: &duplicate,
+    }
+    .deserialize(&mut deserializer)
+    .and_then(|value| deserializer.end().map(|()| value));
+    parsed.map_err(|e| match duplicate.into_inner() {
+        Some(key) => TransactionError::DuplicateKey(key),
+        None => TransactionError::NotJson(e.to_string()),
+    })
+}
+
+/// A JSON value deserialised with its path, noting the first repeated key.
+#[derive(Clone, Copy)]
+struct Strict<'a> {
+    path: &'a str,
+    duplicate: &'a std::cell::RefCell<Option<String>>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Strict<'_> {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Strict<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        loop {
+            let path = format!("{}[{}]", self.path, items.len());
+            let seed = Strict {
+                path: &path,
+                duplicate: self.duplicate,
+            };
+            match seq.next_element_seed(seed)? {
+                Some(item) => items.push(item),
+                None => return Ok(Value::Array(items)),
+            }
+        }
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let path = if self.path.is_empty() {
+                key.clone()
+            } else {
+                format!("{}.{key}", self.path)
+            };
+            if object.contains_key(&key) {
+                *self.duplicate.borrow_mut() = Some(path.clone());
+                return Err(serde::de::Error::custom(format!("duplicate key `{path}`")));
+            }
+            let value = map.next_value_seed(Strict {
+                path: &path,
+                duplicate: self.duplicate,
+            })?;
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
     }
 }
 
@@ -676,6 +790,35 @@ mod tests {
         assert!(
             err.contains("verified[1]") && err.contains("retina"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn a_repeated_key_is_refused_naming_it_wherever_it_is() {
+        let text = SAMPLE.replace(
+            r#""currency":"KZT","#,
+            r#""currency":"KZT","amount":"1.00","#,
+        );
+        assert_eq!(
+            Transaction::from_json(&text),
+            Err(TransactionError::DuplicateKey("amount".into()))
+        );
+        let nested = SAMPLE.replace(r#""account":"KZ1","#, r#""account":"KZ1","account":"KZ2","#);
+        assert_eq!(
+            Transaction::from_json(&nested),
+            Err(TransactionError::DuplicateKey("recipient.account".into()))
+        );
+        assert_eq!(
+            parse_json(r#"[{"a":1},{"b":{"c":1,"c":2}}]"#),
+            Err(TransactionError::DuplicateKey("[1].b.c".into()))
+        );
+        assert!(matches!(
+            parse_json(r#"{"a":1} trailing"#),
+            Err(TransactionError::NotJson(_))
+        ));
+        assert_eq!(
+            parse_json(r#"{"a":[1,2.5,null,true,"x"]}"#),
+            Ok(serde_json::json!({"a":[1,2.5,null,true,"x"]}))
         );
     }
 

@@ -239,6 +239,14 @@ impl PreparedPack {
         &self.info
     }
 
+    /// The currencies the pack can price (its `[fx]` table and KZT),
+    /// sorted: a transaction in another currency cannot be decided.
+    pub fn currencies(&self) -> Vec<String> {
+        let mut currencies: Vec<String> = self.fx.keys().cloned().collect();
+        currencies.sort();
+        currencies
+    }
+
     /// Each plugin's id, resolved parameters (the pack's values and the
     /// declared defaults, as `configure` receives them) and weight in
     /// hundredths, in evaluation order: what a native run of the same rules

@@ -26,6 +26,16 @@
 //! | `deciders` / `QORGAN_DECIDERS` | threads deciding journaled batches concurrently, each at its journal positions | the available cores |
 //! | `max_clock_skew_secs` / `QORGAN_MAX_CLOCK_SKEW_SECS` | how far ahead of the host's clock a transaction may be dated | 600 |
 //! | `memory_budget_mib` / `QORGAN_MEMORY_BUDGET_MIB` | resident memory the service is sized for; `/readyz` says `degraded` from 90% of it | none |
+//! | `tls_cert`, `tls_key` / `QORGAN_TLS_CERT`, `QORGAN_TLS_KEY` | PEM certificate chain and private key: serve HTTPS (reloaded when the files change) | none: plain HTTP |
+//! | `tls_client_ca` / `QORGAN_TLS_CLIENT_CA` | PEM CA certificates client certificates must chain to | none: no client certificates |
+//! | `tokens` (TOML only) | bearer tokens: `[[tokens]]` with `name`, `sha256`, `roles` | none |
+//! | `client_certs` (TOML only) | client certificates: `[[client_certs]]` with `name`, `sha256`, `roles` | none |
+//! | `insecure` / `QORGAN_INSECURE` | allow a non-loopback address without TLS and authentication | false |
+//! | `header_read_timeout_ms` / `QORGAN_HEADER_READ_TIMEOUT_MS` | a request's headers (and a TLS handshake) must arrive within | 10000 |
+//! | `body_read_timeout_ms` / `QORGAN_BODY_READ_TIMEOUT_MS` | a request's body must arrive within | 30000 |
+//! | `idle_timeout_ms` / `QORGAN_IDLE_TIMEOUT_MS` | a kept-alive connection with no request in flight is closed after | 60000 |
+//! | `request_timeout_ms` / `QORGAN_REQUEST_TIMEOUT_MS` | a whole request, body to response, must finish within | 60000 |
+//! | `max_connections` / `QORGAN_MAX_CONNECTIONS` | open connections; at the cap the oldest idle one is closed for a new one | 512 |
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -33,6 +43,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::auth::Grant;
 use super::errors::ServeError;
 
 /// The address the service listens on by default.
@@ -83,6 +94,62 @@ pub struct ServeConfig {
     /// and a metric shows it. History never drops an event inside
     /// retention to stay under it.
     pub memory_budget_mib: Option<u64>,
+    /// HTTPS: the certificate chain and key files, and the CA client
+    /// certificates are checked against; `None` serves plain HTTP.
+    pub tls: Option<TlsFiles>,
+    /// Bearer tokens and their roles.
+    pub tokens: Vec<Grant>,
+    /// Client certificates and their roles (needs `tls.client_ca`).
+    pub client_certs: Vec<Grant>,
+    /// Listen on a non-loopback address without TLS and authentication.
+    pub insecure: bool,
+    /// Timeouts and the connection cap.
+    pub limits: Limits,
+    /// A TLS file was set without its pair: refused by [`ServeConfig::check`].
+    half_tls: bool,
+}
+
+/// The files of HTTPS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// The PEM certificate chain, the server's first.
+    pub cert: PathBuf,
+    /// The PEM private key.
+    pub key: PathBuf,
+    /// The PEM CA certificates a client certificate must chain to; a
+    /// client may still present none and use a token.
+    pub client_ca: Option<PathBuf>,
+}
+
+/// How long each stage of a request may take, and how many connections
+/// may be open: a slow or idle client cannot hold the service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The request line and headers (and a TLS handshake) must arrive
+    /// within this, counted from the connection or the previous response.
+    pub header_read: Duration,
+    /// The body must arrive within this once the headers have.
+    pub body_read: Duration,
+    /// A connection with no request in flight is closed after this.
+    pub idle: Duration,
+    /// A whole request, from its headers to its response.
+    pub request: Duration,
+    /// The most connections open at once. At the cap, a new connection
+    /// closes the oldest one with no request in flight; if every one is
+    /// busy, the new connection is closed.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_read: Duration::from_secs(10),
+            body_read: Duration::from_secs(30),
+            idle: Duration::from_secs(60),
+            request: Duration::from_secs(60),
+            max_connections: 512,
+        }
+    }
 }
 
 impl Default for ServeConfig {
@@ -104,6 +171,12 @@ impl Default for ServeConfig {
             deciders: std::thread::available_parallelism().map_or(1, |n| n.get()),
             max_clock_skew_secs: qorgan::journal::DEFAULT_MAX_SKEW_SECS.unsigned_abs(),
             memory_budget_mib: None,
+            tls: None,
+            tokens: Vec::new(),
+            client_certs: Vec::new(),
+            insecure: false,
+            limits: Limits::default(),
+            half_tls: false,
         }
     }
 }
@@ -111,6 +184,7 @@ impl Default for ServeConfig {
 impl ServeConfig {
     /// Lays `layer` over these settings: what it sets wins.
     pub fn apply(mut self, layer: ConfigLayer) -> ServeConfig {
+        self = self.apply_service(&layer);
         if let Some(v) = layer.listen {
             self.listen = v;
         }
@@ -162,6 +236,97 @@ impl ServeConfig {
         self
     }
 
+    /// The settings of exposing the service: TLS, grants, limits.
+    fn apply_service(mut self, layer: &ConfigLayer) -> ServeConfig {
+        if let (Some(cert), Some(key)) = (layer.tls_cert.clone(), layer.tls_key.clone()) {
+            let client_ca = self.tls.as_ref().and_then(|t| t.client_ca.clone());
+            self.tls = Some(TlsFiles {
+                cert,
+                key,
+                client_ca,
+            });
+        } else if layer.tls_cert.is_some() || layer.tls_key.is_some() {
+            // One without the other: kept for `check` to refuse.
+            self.half_tls = true;
+        }
+        if let Some(ca) = layer.tls_client_ca.clone() {
+            match &mut self.tls {
+                Some(tls) => tls.client_ca = Some(ca),
+                None => self.half_tls = true,
+            }
+        }
+        if let Some(v) = &layer.tokens {
+            self.tokens = v.clone();
+        }
+        if let Some(v) = &layer.client_certs {
+            self.client_certs = v.clone();
+        }
+        if let Some(v) = layer.insecure {
+            self.insecure = v;
+        }
+        let ms = |v: u64| Duration::from_millis(v.max(100));
+        if let Some(v) = layer.header_read_timeout_ms {
+            self.limits.header_read = ms(v);
+        }
+        if let Some(v) = layer.body_read_timeout_ms {
+            self.limits.body_read = ms(v);
+        }
+        if let Some(v) = layer.idle_timeout_ms {
+            self.limits.idle = ms(v);
+        }
+        if let Some(v) = layer.request_timeout_ms {
+            self.limits.request = ms(v);
+        }
+        if let Some(v) = layer.max_connections {
+            self.limits.max_connections = v.max(1);
+        }
+        self
+    }
+
+    /// Whether requests need a credential (some token or certificate is
+    /// granted).
+    pub fn authenticates(&self) -> bool {
+        !self.tokens.is_empty() || !self.client_certs.is_empty()
+    }
+
+    /// Refuses settings that cannot work together, and a non-loopback
+    /// address without TLS and authentication unless `insecure`.
+    pub fn check(&self) -> Result<(), ServeError> {
+        if self.half_tls {
+            return Err(ServeError::Config(
+                "TLS needs both tls_cert and tls_key (and tls_client_ca only with them)".into(),
+            ));
+        }
+        if !self.client_certs.is_empty()
+            && self
+                .tls
+                .as_ref()
+                .and_then(|t| t.client_ca.as_ref())
+                .is_none()
+        {
+            return Err(ServeError::Config(
+                "client_certs are granted, but no tls_client_ca is set to verify them".into(),
+            ));
+        }
+        if !self.listen.ip().is_loopback() && !self.insecure {
+            let mut missing = Vec::new();
+            if self.tls.is_none() {
+                missing.push("TLS (tls_cert and tls_key)");
+            }
+            if !self.authenticates() {
+                missing.push("authentication (tokens or client_certs)");
+            }
+            if !missing.is_empty() {
+                return Err(ServeError::Config(format!(
+                    "refusing to listen on {} without {}: anyone who can reach it could decide payments and read the pack's status. Configure them (docs/serve.md, \"Production\"), listen on 127.0.0.1 behind a proxy that does, or pass --insecure to accept the risk",
+                    self.listen,
+                    missing.join(" and ")
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// The decision log's file.
     pub fn decision_log_path(&self) -> PathBuf {
         self.decision_log
@@ -211,6 +376,28 @@ pub struct ConfigLayer {
     pub max_clock_skew_secs: Option<u64>,
     /// See [`ServeConfig::memory_budget_mib`].
     pub memory_budget_mib: Option<u64>,
+    /// See [`TlsFiles::cert`].
+    pub tls_cert: Option<PathBuf>,
+    /// See [`TlsFiles::key`].
+    pub tls_key: Option<PathBuf>,
+    /// See [`TlsFiles::client_ca`].
+    pub tls_client_ca: Option<PathBuf>,
+    /// See [`ServeConfig::tokens`].
+    pub tokens: Option<Vec<Grant>>,
+    /// See [`ServeConfig::client_certs`].
+    pub client_certs: Option<Vec<Grant>>,
+    /// See [`ServeConfig::insecure`].
+    pub insecure: Option<bool>,
+    /// See [`Limits::header_read`], in milliseconds.
+    pub header_read_timeout_ms: Option<u64>,
+    /// See [`Limits::body_read`], in milliseconds.
+    pub body_read_timeout_ms: Option<u64>,
+    /// See [`Limits::idle`], in milliseconds.
+    pub idle_timeout_ms: Option<u64>,
+    /// See [`Limits::request`], in milliseconds.
+    pub request_timeout_ms: Option<u64>,
+    /// See [`Limits::max_connections`].
+    pub max_connections: Option<usize>,
 }
 
 impl ConfigLayer {
@@ -268,6 +455,21 @@ impl ConfigLayer {
                 "DECIDERS" => layer.deciders = Some(size(&value)?),
                 "MAX_CLOCK_SKEW_SECS" => layer.max_clock_skew_secs = Some(number(&value)?),
                 "MEMORY_BUDGET_MIB" => layer.memory_budget_mib = Some(number(&value)?),
+                "TLS_CERT" => layer.tls_cert = Some(PathBuf::from(value)),
+                "TLS_KEY" => layer.tls_key = Some(PathBuf::from(value)),
+                "TLS_CLIENT_CA" => layer.tls_client_ca = Some(PathBuf::from(value)),
+                "INSECURE" => {
+                    layer.insecure = Some(match value.trim() {
+                        "1" | "true" | "yes" => true,
+                        "0" | "false" | "no" | "" => false,
+                        other => return Err(bad(&format!("`{other}` is not true or false"))),
+                    });
+                }
+                "HEADER_READ_TIMEOUT_MS" => layer.header_read_timeout_ms = Some(number(&value)?),
+                "BODY_READ_TIMEOUT_MS" => layer.body_read_timeout_ms = Some(number(&value)?),
+                "IDLE_TIMEOUT_MS" => layer.idle_timeout_ms = Some(number(&value)?),
+                "REQUEST_TIMEOUT_MS" => layer.request_timeout_ms = Some(number(&value)?),
+                "MAX_CONNECTIONS" => layer.max_connections = Some(size(&value)?),
                 // QORGAN_LOG (the log filter) and others are not the
                 // service's settings.
                 _ => {}
@@ -358,6 +560,48 @@ mod tests {
             Err(e) => assert!(e.to_string().contains("QORGAN_MAX_BATCH"), "{e}"),
             Ok(l) => panic!("accepted {l:?}"),
         }
+    }
+
+    #[test]
+    fn a_public_address_needs_tls_and_authentication_or_insecure() {
+        let public = ConfigLayer {
+            listen: Some(SocketAddr::from(([0, 0, 0, 0], 8377))),
+            ..ConfigLayer::default()
+        };
+        let config = ServeConfig::default().apply(public.clone());
+        match config.check() {
+            Err(e) => assert!(
+                e.to_string().contains("--insecure") && e.to_string().contains("TLS"),
+                "{e}"
+            ),
+            Ok(()) => panic!("a public address without TLS was accepted"),
+        }
+        let insecure = ServeConfig::default().apply(public).apply(ConfigLayer {
+            insecure: Some(true),
+            ..ConfigLayer::default()
+        });
+        assert!(insecure.check().is_ok());
+        assert!(ServeConfig::default().check().is_ok());
+    }
+
+    #[test]
+    fn grants_and_limits_are_read_from_toml() {
+        let layer = match ConfigLayer::from_toml(
+            "tls_cert = \"c.pem\"\ntls_key = \"k.pem\"\nheader_read_timeout_ms = 2000\nmax_connections = 64\n[[tokens]]\nname = \"core\"\nsha256 = \"00\"\nroles = [\"decide\", \"operate\"]\n",
+        ) {
+            Ok(l) => l,
+            Err(e) => panic!("{e}"),
+        };
+        let config = ServeConfig::default().apply(layer);
+        assert_eq!(config.limits.header_read, Duration::from_secs(2));
+        assert_eq!(config.limits.max_connections, 64);
+        assert_eq!(config.tokens.len(), 1);
+        assert!(config.tls.is_some());
+        let half = ServeConfig::default().apply(ConfigLayer {
+            tls_cert: Some(PathBuf::from("c.pem")),
+            ..ConfigLayer::default()
+        });
+        assert!(half.check().is_err());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //!
 //! A handful of counters and one histogram family do not need a metrics
 //! framework: atomics for counters, fixed microsecond buckets for the
-//! per-plugin latency. Decisions are counted once acknowledged, that is
+//! per-plugin latency, exposed in seconds (Prometheus's base unit). Decisions are counted once acknowledged, that is
 //! once they are in the log.
 
 use std::collections::BTreeMap;
@@ -103,6 +103,8 @@ pub struct Gauges {
     pub memory_budget_bytes: Option<u64>,
     /// Accounts, devices and holders history keeps.
     pub history_keys: u64,
+    /// HTTP connections open now.
+    pub connections_open: u64,
 }
 
 impl Metrics {
@@ -197,31 +199,33 @@ impl Metrics {
             .clone();
         let _ = writeln!(
             out,
-            "# HELP qorgan_plugin_call_duration_us Time of one plugin call on one batch, in microseconds."
+            "# HELP qorgan_plugin_call_duration_seconds Time of one plugin call on one batch, in seconds."
         );
-        let _ = writeln!(out, "# TYPE qorgan_plugin_call_duration_us histogram");
+        let _ = writeln!(out, "# TYPE qorgan_plugin_call_duration_seconds histogram");
+        let seconds = |us: u64| us as f64 / 1e6;
         for (plugin, stats) in &plugins {
             let mut cumulative = 0u64;
             for (bound, count) in BUCKETS_US.iter().zip(stats.latency.counts.iter()) {
                 cumulative += count;
                 let _ = writeln!(
                     out,
-                    "qorgan_plugin_call_duration_us_bucket{{plugin=\"{plugin}\",le=\"{bound}\"}} {cumulative}"
+                    "qorgan_plugin_call_duration_seconds_bucket{{plugin=\"{plugin}\",le=\"{}\"}} {cumulative}",
+                    seconds(*bound)
                 );
             }
             let _ = writeln!(
                 out,
-                "qorgan_plugin_call_duration_us_bucket{{plugin=\"{plugin}\",le=\"+Inf\"}} {}",
+                "qorgan_plugin_call_duration_seconds_bucket{{plugin=\"{plugin}\",le=\"+Inf\"}} {}",
                 stats.latency.count()
             );
             let _ = writeln!(
                 out,
-                "qorgan_plugin_call_duration_us_sum{{plugin=\"{plugin}\"}} {}",
-                stats.latency.sum_us
+                "qorgan_plugin_call_duration_seconds_sum{{plugin=\"{plugin}\"}} {}",
+                seconds(stats.latency.sum_us)
             );
             let _ = writeln!(
                 out,
-                "qorgan_plugin_call_duration_us_count{{plugin=\"{plugin}\"}} {}",
+                "qorgan_plugin_call_duration_seconds_count{{plugin=\"{plugin}\"}} {}",
                 stats.latency.count()
             );
         }
@@ -340,6 +344,16 @@ impl Metrics {
         );
         let _ = writeln!(out, "# TYPE qorgan_history_keys gauge");
         let _ = writeln!(out, "qorgan_history_keys {}", gauges.history_keys);
+        let _ = writeln!(
+            out,
+            "# HELP qorgan_http_connections_open HTTP connections open now (max_connections caps them)."
+        );
+        let _ = writeln!(out, "# TYPE qorgan_http_connections_open gauge");
+        let _ = writeln!(
+            out,
+            "qorgan_http_connections_open {}",
+            gauges.connections_open
+        );
         out
     }
 }
@@ -386,20 +400,56 @@ mod tests {
     use super::*;
 
     #[test]
-    fn latencies_fall_in_cumulative_microsecond_buckets() {
+    fn latencies_fall_in_cumulative_buckets_in_seconds() {
         let metrics = Metrics::default();
         metrics.observe("kz-mule", 1, Duration::from_micros(7));
         metrics.observe("kz-mule", 1, Duration::from_micros(300));
         metrics.observe("kz-mule", 1, Duration::from_secs(1));
         let text = metrics.render(&Gauges::default());
         assert!(
-            text.contains("qorgan_plugin_call_duration_us_bucket{plugin=\"kz-mule\",le=\"5\"} 0"),
+            text.contains(
+                "qorgan_plugin_call_duration_seconds_bucket{plugin=\"kz-mule\",le=\"0.000005\"} 0"
+            ),
             "{text}"
         );
-        assert!(text.contains("le=\"10\"} 1"), "{text}");
-        assert!(text.contains("le=\"500\"} 2"), "{text}");
+        assert!(text.contains("le=\"0.00001\"} 1"), "{text}");
+        assert!(text.contains("le=\"0.0005\"} 2"), "{text}");
         assert!(text.contains("le=\"+Inf\"} 3"), "{text}");
-        assert!(text.contains("qorgan_plugin_call_duration_us_sum{plugin=\"kz-mule\"} 1000307"));
+        assert!(
+            text.contains("qorgan_plugin_call_duration_seconds_sum{plugin=\"kz-mule\"} 1.000307"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn every_metric_the_grafana_dashboard_reads_is_exposed() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples/grafana/qorgan-serve.json");
+        let dashboard = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(!dashboard.is_empty(), "{} is missing", path.display());
+        let metrics = Metrics::default();
+        metrics.observe("kz-mule", 1, Duration::from_micros(7));
+        metrics.quarantined("kz-mule", 1);
+        let text = metrics.render(&Gauges {
+            active_serial: Some(1),
+            memory_budget_bytes: Some(1),
+            ..Gauges::default()
+        });
+        let mut rest = dashboard.as_str();
+        let mut seen = 0;
+        while let Some(at) = rest.find("qorgan_") {
+            let name: String = rest[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            assert!(
+                text.contains(&format!("\n{name}")) || text.contains(&format!("\n{name}{{")),
+                "the dashboard reads {name}, which /metrics does not expose"
+            );
+            seen += 1;
+            rest = &rest[at + name.len()..];
+        }
+        assert!(seen > 10, "the dashboard names only {seen} metrics");
     }
 
     #[test]

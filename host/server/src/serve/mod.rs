@@ -26,11 +26,19 @@
 //!   (`config.rs`), and a graceful stop on SIGTERM that drains requests and
 //!   flushes the log (`shutdown.rs`).
 //!
+//! - **Exposable.** Bearer tokens and client certificates with roles
+//!   (`auth.rs`), TLS with certificates reloaded when they change, and
+//!   timeouts and a connection cap that an idle or slow client cannot
+//!   exhaust (`listener.rs`); a non-loopback address without TLS and
+//!   authentication is refused unless `--insecure`.
+//!
 //! The routes are in `routes.rs`; `docs/serve.md` describes them.
 
+pub mod auth;
 mod config;
 mod decider;
 mod errors;
+mod listener;
 pub mod metrics;
 pub mod openapi;
 mod routes;
@@ -39,7 +47,7 @@ pub mod shutdown;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-pub use config::{ConfigLayer, DEFAULT_LISTEN, ENV_PREFIX, ServeConfig};
+pub use config::{ConfigLayer, DEFAULT_LISTEN, ENV_PREFIX, Limits, ServeConfig, TlsFiles};
 pub use errors::ServeError;
 
 use self::decider::PackFiles;
@@ -65,11 +73,33 @@ pub struct Stopped {
 
 /// Runs the service with `config` until SIGTERM or Ctrl-C, then drains
 /// requests, flushes the log and returns. `on_listening` is told the
-/// address once the socket is bound (useful with port 0).
+/// address once the socket is bound (useful with port 0), and whether it
+/// speaks TLS.
 pub fn run(
     config: ServeConfig,
-    on_listening: impl FnOnce(SocketAddr) + Send + 'static,
+    on_listening: impl FnOnce(SocketAddr, bool) + Send + 'static,
 ) -> Result<Stopped, ServeError> {
+    // Settings that cannot work, and an exposed address without TLS and
+    // authentication, stop the start before anything is opened.
+    config.check()?;
+    let authority = Arc::new(auth::Authority::new(&config.tokens, &config.client_certs)?);
+    let tls = config
+        .tls
+        .as_ref()
+        .map(listener::Tls::load)
+        .transpose()?
+        .map(Arc::new);
+    if config.insecure
+        && !config.listen.ip().is_loopback()
+        && (tls.is_none() || !authority.enabled())
+    {
+        tracing::warn!(
+            address = %config.listen,
+            tls = tls.is_some(),
+            authentication = authority.enabled(),
+            "--insecure: listening on a non-loopback address without TLS and authentication"
+        );
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(config.threads)
         .thread_name("qorgan-http")
@@ -106,6 +136,7 @@ pub fn run(
     );
 
     let run_id = qorgan::decision::Ulid::fresh().to_string();
+    let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let (decider, decider_thread) = decider::spawn(decider::Pipeline {
         engine: engine.clone(),
         writer,
@@ -130,9 +161,13 @@ pub fn run(
             .memory_budget_mib
             .map(|mib| mib.saturating_mul(1024 * 1024)),
         memory_warned: std::sync::atomic::AtomicBool::new(false),
+        body_read_timeout: config.limits.body_read,
+        connections: Arc::clone(&connections),
+        authenticates: authority.enabled(),
     });
-    let router = routes::router(shared);
+    let router = routes::router(shared, authority);
     let listen = config.listen;
+    let limits = config.limits;
     let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
@@ -144,15 +179,18 @@ pub fn run(
             what: "cannot read the bound address".into(),
             source,
         })?;
-        tracing::info!(address = %local, "listening");
-        on_listening(local);
-        axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown::signal())
-            .await
-            .map_err(|source| ServeError::Net {
-                what: "the server failed".into(),
-                source,
-            })
+        tracing::info!(address = %local, tls = tls.is_some(), "listening");
+        on_listening(local, tls.is_some());
+        listener::Listener {
+            listener,
+            router,
+            tls,
+            limits,
+            open: connections,
+        }
+        .run(shutdown::signal())
+        .await;
+        Ok::<(), ServeError>(())
     });
     // Every connection is closed: dropping the runtime drops the last
     // handles to the deciding pipeline, which then decides what is queued,

@@ -1,118 +1,340 @@
-//! The service's OpenAPI document, served at `/openapi.json`, so that a
-//! bank's integrators can generate a client in their own language.
+//! The service's OpenAPI 3.1 document, served at `/openapi.json`, and the
+//! JSON Schemas of the transaction and the decision published in
+//! `docs/schemas/`.
+//!
+//! # One source
+//!
+//! The schemas are built here from the parser's own lists and limits
+//! (`TxKind::ALL`, `Check::ALL`, `PartyKind::ALL`, `Action::ALL`,
+//! `MAX_SCALE`), and the served document from the active pack too (the
+//! currencies it can price) and the limits in force (`max_batch`). The
+//! tests check that the published files are what this module writes, and
+//! that the reference transactions are valid while each kind of input the
+//! parser refuses is not (`tests/e2e/service_contract.rs` runs
+//! schemathesis against the served document).
+//!
+//! A transaction valid by the schema is decided (200), except where the
+//! answer depends on state no schema can state: an id decided before with
+//! another body (409), and a date further ahead of the host's clock than
+//! `max_clock_skew_secs` (422; the schema's years end in 2025, so no valid
+//! example is in the future). Where the parser accepts more than the
+//! schema says (years after 2025, days 29 to 31, amounts above ten digits
+//! before the point, a currency in lower case), the schema is the
+//! contract an integrator can rely on.
 
 use serde_json::{Value, json};
 
+use qorgan::decision::Action;
+use qorgan::transaction::{Check, MAX_SCALE, PartyKind, TxKind};
+
+/// What the served document depends on.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// The currencies the active pack can price; empty: any code the
+    /// parser accepts.
+    pub currencies: Vec<String>,
+    /// The most transactions in one batch (0: unstated).
+    pub max_batch: usize,
+    /// Whether the routes need a credential (security is then declared).
+    pub authenticates: bool,
+}
+
+/// An RFC 3339 time as the schema states it: years 1970 to 2025, days 1
+/// to 28 (every month has them), seconds with up to nine fraction digits,
+/// `Z` or an offset.
+pub const TIME_PATTERN: &str = "^(19[7-9][0-9]|20[01][0-9]|202[0-5])-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,9})?(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9])$";
+
+/// The most digits before the decimal point the schema states for an
+/// amount: with `MAX_SCALE` fraction digits it stays within the parser's
+/// range, and converted to tiyn at any rate up to 9,000,000 tenge a unit
+/// it fits the engine's.
+pub const AMOUNT_WHOLE_DIGITS: usize = 10;
+
+fn names<T: std::fmt::Display>(all: &[T]) -> Vec<Value> {
+    all.iter().map(|v| Value::String(v.to_string())).collect()
+}
+
+/// `^(?:[Kk][Zz][Tt]|…)$`: the currencies, as the parser reads them (it
+/// upper-cases what it is given).
+fn currency_pattern(currencies: &[String]) -> String {
+    if currencies.is_empty() {
+        return "^[A-Za-z0-9]{3,10}$".into();
+    }
+    let alternatives: Vec<String> = currencies
+        .iter()
+        .map(|code| {
+            code.chars()
+                .map(|c| {
+                    if c.is_ascii_alphabetic() {
+                        format!("[{}{}]", c.to_ascii_uppercase(), c.to_ascii_lowercase())
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    format!("^(?:{})$", alternatives.join("|"))
+}
+
+/// A string or `null` (an optional field the parser reads as absent when
+/// null).
+fn nullable_string() -> Value {
+    json!({"type": ["string", "null"]})
+}
+
+/// The transaction's schemas: `Transaction` and `Party`, referring to each
+/// other under `refs` (`#/components/schemas/` or `#/$defs/`).
+pub fn transaction_schemas(context: &Context, refs: &str) -> (Value, Value) {
+    let party_ref = json!({"$ref": format!("{refs}Party")});
+    let amount_pattern = format!("^[0-9]{{1,{AMOUNT_WHOLE_DIGITS}}}(\\.[0-9]{{1,{MAX_SCALE}}})?$");
+    let currency_description = if context.currencies.is_empty() {
+        "An ISO 4217 code (or a digital asset's ticker), 3 to 10 letters or digits; the active pack must have an exchange rate for it (422 otherwise).".to_owned()
+    } else {
+        format!(
+            "A currency the active pack can price: {} (in any letter case).",
+            context.currencies.join(", ")
+        )
+    };
+    let transaction = json!({
+        "title": "Transaction",
+        "description": "One payment (docs/contracts.md, Transaction JSON). Fields not listed are ignored. A key may appear once in each object.",
+        "type": "object",
+        "required": ["id", "timestamp", "kind", "amount", "currency", "sender", "recipient"],
+        "properties": {
+            "id": {"type": "string", "minLength": 1, "description": "The bank's transaction id; a repeat with the same body is answered with the original decision, with another body 409."},
+            "timestamp": {"type": "string", "pattern": TIME_PATTERN, "description": "When it happened, RFC 3339 (date-time). The service refuses a time more than max_clock_skew_secs ahead of its clock (422)."},
+            "kind": {"type": "string", "enum": names(TxKind::ALL)},
+            "channel": {"type": ["string", "null"], "description": "mobile-app, internet-banking, branch, atm, pos, api; anything else reads as other"},
+            "amount": {"type": "string", "pattern": amount_pattern, "description": format!("A non-negative decimal in major units, at most {MAX_SCALE} fraction digits, as a string (not a JSON number).")},
+            "currency": {"type": "string", "pattern": currency_pattern(&context.currencies), "description": currency_description},
+            "sender": party_ref.clone(),
+            "recipient": party_ref,
+            "remittance": nullable_string(),
+            "verified": {"type": ["array", "null"], "items": {"type": "string", "enum": names(Check::ALL)}, "description": "Checks the bank has already done."},
+            "device": {"type": ["object", "null"], "properties": {"id": nullable_string(), "ip": nullable_string()}}
+        }
+    });
+    let mut party_kinds = names(PartyKind::ALL);
+    party_kinds.push(Value::Null);
+    let party = json!({
+        "title": "Party",
+        "type": "object",
+        "required": ["account"],
+        "properties": {
+            "account": {"type": "string", "pattern": "\\S", "description": "An IBAN or a card reference; not blank."},
+            "iin": {"type": ["string", "null"], "description": "The IIN or BIN as given; a rule checks it."},
+            "name": nullable_string(),
+            "kind": {"enum": party_kinds},
+            "bank": nullable_string(),
+            "country": nullable_string(),
+            "opened": {"type": ["string", "null"], "pattern": TIME_PATTERN, "description": "When the account was opened, RFC 3339."},
+            "vasp": nullable_string(),
+            "income": {"type": ["string", "null"], "pattern": "^[0-9]{1,10}(\\.[0-9]{1,2})?$", "description": "Declared monthly income in tenge."}
+        }
+    });
+    (transaction, party)
+}
+
+/// The decision's schemas: `Decision` and `Finding`, under `refs`.
+pub fn decision_schemas(refs: &str) -> (Value, Value) {
+    let checks = json!({"type": "array", "items": {"type": "string", "enum": names(Check::ALL)}});
+    let actions = json!({"type": "string", "enum": names(Action::ALL)});
+    let decision = json!({
+        "title": "Decision",
+        "description": "The decision on one transaction (docs/contracts.md, Decision JSON), logged before it is returned.",
+        "type": "object",
+        "required": ["tx", "decision_id", "action", "score", "requirements", "findings", "pack", "elapsed_us"],
+        "properties": {
+            "tx": {"type": "string", "minLength": 1},
+            "decision_id": {"type": "string", "pattern": "^[0-9A-HJKMNP-TV-Z]{26}$", "description": "A ULID."},
+            "action": actions.clone(),
+            "score": {"type": "integer", "minimum": 0},
+            "requirements": checks.clone(),
+            "findings": {"type": "array", "items": {"$ref": format!("{refs}Finding")}},
+            "pack": {"type": "object", "required": ["name", "version", "serial"], "properties": {
+                "name": {"type": "string"}, "version": {"type": "string"}, "serial": {"type": "integer", "minimum": 0}
+            }},
+            "elapsed_us": {"type": "integer", "minimum": 0},
+            "repeat": {"type": "boolean", "description": "In a batch: the original decision of an id decided before with the same body."}
+        }
+    });
+    let finding = json!({
+        "title": "Finding",
+        "type": "object",
+        "required": ["code", "rule", "action", "score", "message", "evidence"],
+        "properties": {
+            "code": {"type": "string"},
+            "rule": {"type": "string", "description": "id@version"},
+            "action": actions,
+            "score": {"type": "integer", "minimum": 0},
+            "requirements": checks,
+            "message": {"type": "string"},
+            "evidence": {"type": "object", "additionalProperties": {"type": "string"}}
+        }
+    });
+    (decision, finding)
+}
+
+/// The published JSON Schema (2020-12) of the transaction.
+pub fn transaction_json_schema() -> Value {
+    let (mut transaction, party) = transaction_schemas(&Context::default(), "#/$defs/");
+    if let Some(object) = transaction.as_object_mut() {
+        object.insert(
+            "$schema".into(),
+            json!("https://json-schema.org/draft/2020-12/schema"),
+        );
+        object.insert("$defs".into(), json!({"Party": party}));
+    }
+    transaction
+}
+
+/// The published JSON Schema (2020-12) of the decision.
+pub fn decision_json_schema() -> Value {
+    let (mut decision, finding) = decision_schemas("#/$defs/");
+    if let Some(object) = decision.as_object_mut() {
+        object.insert(
+            "$schema".into(),
+            json!("https://json-schema.org/draft/2020-12/schema"),
+        );
+        object.insert("$defs".into(), json!({"Finding": finding}));
+    }
+    decision
+}
+
 /// The OpenAPI 3.1 document of the service.
-pub fn document() -> Value {
-    let error = json!({"$ref": "#/components/schemas/Error"});
-    let json_body = |schema: Value| json!({"content": {"application/json": {"schema": schema}}});
-    json!({
+pub fn document(context: &Context) -> Value {
+    let error = |description: &str| json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+    let object = |description: &str| json!({"description": description, "content": {"application/json": {"schema": {"type": "object"}}}});
+    let (transaction, party) = transaction_schemas(context, "#/components/schemas/");
+    let (decision, finding) = decision_schemas("#/components/schemas/");
+    let mut batch_array = json!({"type": "array", "minItems": 1, "items": {"anyOf": [
+        {"$ref": "#/components/schemas/Transaction"},
+        {"description": "Any other value: it is answered by an ItemError in its place, and the other items are decided."}
+    ]}});
+    if context.max_batch > 0
+        && let Some(array) = batch_array.as_object_mut()
+    {
+        array.insert("maxItems".into(), json!(context.max_batch));
+    }
+    let unauthorized = error("No credential, or a bearer token this service does not grant");
+    let forbidden = error("The credential does not have the role this operation needs");
+    let security = |role: &str| {
+        if context.authenticates {
+            json!([{"bearer": [role]}, {"mutualTLS": [role]}])
+        } else {
+            json!([])
+        }
+    };
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "qorgan",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Anti-money-laundering decisions on payments by a signed WebAssembly rule pack. Every decision is in the tamper-evident decision log before it is returned."
+            "description": "Anti-money-laundering decisions on payments by a signed WebAssembly rule pack. Every decision is in the tamper-evident decision log before it is returned. Every error body is {\"error\": \"...\"} naming what was wrong, unknown routes (404) and methods (405) included. Credentials: a bearer token or a client certificate with the role an operation names (decide, operate); /healthz, /readyz and /openapi.json need none."
         },
         "paths": {
             "/v1/evaluate": {"post": {
+                "operationId": "evaluate",
                 "summary": "Decide one transaction",
+                "security": security("decide"),
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Transaction"}}}},
                 "responses": {
                     "200": {"description": "The decision, logged. A transaction id decided before with the same body is answered with its original decision and the header qorgan-repeat: true",
                         "headers": {"qorgan-repeat": {"description": "true when the decision is the original of an id decided before", "schema": {"type": "string"}}},
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Decision"}}}},
-                    "400": {"description": "The transaction is malformed (the field is named)", "content": {"application/json": {"schema": error}}},
-                    "409": {"description": "The transaction id was decided before with a different body (the id is named)", "content": {"application/json": {"schema": error}}},
-                    "422": {"description": "The transaction cannot be decided: dated more than max_clock_skew_secs ahead of the host's clock (naming timestamp), or a currency or amount the pack cannot price", "content": {"application/json": {"schema": error}}},
-                    "413": {"description": "The body is above max_body_bytes", "content": {"application/json": {"schema": error}}},
-                    "503": {"description": "No active pack, or the decision could not be logged (not acknowledged)", "content": {"application/json": {"schema": error}}}
+                    "400": error("The body is not a transaction: not JSON, a repeated key, a missing or malformed field (each named)"),
+                    "401": unauthorized.clone(),
+                    "403": forbidden.clone(),
+                    "408": error("The body did not arrive within body_read_timeout_ms"),
+                    "409": error("The transaction id was decided before with a different body (the id is named)"),
+                    "413": error("The body is above max_body_bytes"),
+                    "415": error("The Content-Type is not application/json"),
+                    "422": error("The transaction cannot be decided: dated more than max_clock_skew_secs ahead of the host's clock (naming timestamp), or a currency or amount the active pack cannot price"),
+                    "503": error("No active pack, the decision could not be logged (not acknowledged), or it took longer than request_timeout_ms")
                 }
             }},
             "/v1/evaluate/batch": {"post": {
+                "operationId": "evaluateBatch",
                 "summary": "Decide transactions in order: a JSON array, or JSON Lines",
+                "security": security("decide"),
                 "requestBody": {"required": true, "content": {
-                    "application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Transaction"}}},
-                    "application/x-ndjson": {"schema": {"type": "string", "description": "one transaction per line"}}
+                    "application/json": {"schema": batch_array},
+                    "application/x-ndjson": {"schema": {"type": "string", "description": "One transaction per line; a line that is not a transaction (not UTF-8, not JSON, a repeated key, a bad field) is answered by an ItemError naming its line, the others are decided."}}
                 }},
                 "responses": {
-                    "200": {"description": "One item per transaction, in order: its decision, or {index|line, error} for a transaction that was rejected. An array answers an array, JSON Lines answer JSON Lines. A repeated transaction id with the same body holds its original decision with \"repeat\": true, and the header qorgan-repeat counts them.",
+                    "200": {"description": "One item per transaction, in order: its decision, or an ItemError ({index|line, error}) for one that was rejected. An array answers an array, JSON Lines answer JSON Lines. A repeated transaction id with the same body holds its original decision with \"repeat\": true, and the header qorgan-repeat counts them.",
+                        "headers": {"qorgan-repeat": {"description": "How many items are original decisions of ids decided before", "schema": {"type": "string"}}},
                         "content": {
-                            "application/json": {"schema": {"type": "array", "items": {"oneOf": [{"$ref": "#/components/schemas/Decision"}, {"$ref": "#/components/schemas/ItemError"}]}}},
+                            "application/json": {"schema": {"type": "array", "items": {"anyOf": [{"$ref": "#/components/schemas/Decision"}, {"$ref": "#/components/schemas/ItemError"}]}}},
                             "application/x-ndjson": {"schema": {"type": "string"}}
                         }},
-                    "400": {"description": "Not a JSON array nor JSON Lines, or more transactions than max_batch", "content": {"application/json": {"schema": error}}},
-                    "413": {"description": "The body is above max_body_bytes", "content": {"application/json": {"schema": error}}},
-                    "503": {"description": "No active pack, or the decisions could not be logged", "content": {"application/json": {"schema": error}}}
+                    "400": error("An application/json body that is not a JSON array, an empty batch, or more transactions than max_batch"),
+                    "401": unauthorized.clone(),
+                    "403": forbidden.clone(),
+                    "408": error("The body did not arrive within body_read_timeout_ms"),
+                    "413": error("The body is above max_body_bytes"),
+                    "415": error("The Content-Type is neither application/json nor application/x-ndjson"),
+                    "503": error("No active pack, the decisions could not be logged, or they took longer than request_timeout_ms")
                 }
             }},
             "/v1/pack": {"get": {
+                "operationId": "pack",
                 "summary": "The active pack, where packs come from, and the last refusal",
-                "responses": {"200": json_body(json!({"type": "object"}))}
+                "security": security("operate"),
+                "responses": {"200": object("The active pack and the activator's status"), "401": unauthorized.clone(), "403": forbidden.clone()}
             }},
-            "/healthz": {"get": {"summary": "The process is up", "responses": {"200": json_body(json!({"type": "object"}))}}},
+            "/healthz": {"get": {"operationId": "healthz", "summary": "The process is up; quarantined plugins make it degraded", "security": [],
+                "responses": {"200": object("ok, or degraded naming quarantined plugins")}}},
             "/readyz": {"get": {
+                "operationId": "readyz",
                 "summary": "Ready: an active, unexpired pack, issued no longer ago than max_pack_age_secs, and a decision log that can be written",
-                "responses": {"200": json_body(json!({"type": "object"})), "503": json_body(error)}
+                "security": [],
+                "responses": {"200": object("ready, or degraded by memory"), "503": error("Not ready, and why")}
             }},
-            "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text exposition format", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
-            "/openapi.json": {"get": {"summary": "This document", "responses": {"200": json_body(json!({"type": "object"}))}}}
+            "/metrics": {"get": {"operationId": "metrics", "summary": "Prometheus metrics", "security": security("operate"),
+                "responses": {
+                    "200": {"description": "The Prometheus text exposition format", "content": {"text/plain": {"schema": {"type": "string"}}}},
+                    "401": unauthorized,
+                    "403": forbidden
+                }}},
+            "/openapi.json": {"get": {"operationId": "openapi", "summary": "This document", "security": [],
+                "responses": {"200": object("The OpenAPI 3.1 document")}}}
         },
-        "components": {"schemas": {
-            "Transaction": {
-                "type": "object",
-                "required": ["id", "timestamp", "kind", "amount", "currency", "sender", "recipient"],
-                "properties": {
-                    "id": {"type": "string"},
-                    "timestamp": {"type": "string", "format": "date-time"},
-                    "kind": {"enum": ["card-topup", "transfer", "cash-withdrawal", "cash-deposit", "card-payment", "crypto-purchase", "crypto-sale", "other"]},
-                    "channel": {"type": "string"},
-                    "amount": {"type": "string", "description": "decimal, major units"},
-                    "currency": {"type": "string"},
-                    "sender": {"$ref": "#/components/schemas/Party"},
-                    "recipient": {"$ref": "#/components/schemas/Party"},
-                    "remittance": {"type": "string"},
-                    "verified": {"type": "array", "items": {"enum": ["sender-iin", "recipient-iin", "app-confirmation", "sms-confirmation", "biometric"]}},
-                    "device": {"type": "object"}
-                }
+        "components": {
+            "schemas": {
+                "Transaction": transaction,
+                "Party": party,
+                "Decision": decision,
+                "Finding": finding,
+                "ItemError": {"type": "object", "required": ["error"], "properties": {
+                    "index": {"type": "integer", "minimum": 0, "description": "0-based, for an array"},
+                    "line": {"type": "integer", "minimum": 1, "description": "1-based, for JSON Lines"},
+                    "error": {"type": "string"}
+                }},
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
             },
-            "Party": {"type": "object", "required": ["account"], "properties": {
-                "account": {"type": "string"}, "iin": {"type": ["string", "null"]}, "name": {"type": "string"},
-                "kind": {"type": "string"}, "bank": {"type": "string"}, "country": {"type": "string"},
-                "opened": {"type": "string", "format": "date-time"}, "vasp": {"type": ["string", "null"]}
-            }},
-            "Decision": {
-                "type": "object",
-                "required": ["tx", "decision_id", "action", "score", "requirements", "findings", "pack", "elapsed_us"],
-                "properties": {
-                    "tx": {"type": "string"},
-                    "decision_id": {"type": "string"},
-                    "action": {"enum": ["allow", "verify", "review", "hold", "block"]},
-                    "score": {"type": "integer"},
-                    "requirements": {"type": "array", "items": {"type": "string"}},
-                    "findings": {"type": "array", "items": {"type": "object", "properties": {
-                        "code": {"type": "string"}, "rule": {"type": "string"}, "action": {"type": "string"},
-                        "score": {"type": "integer"}, "message": {"type": "string"}, "evidence": {"type": "object"}
-                    }}},
-                    "pack": {"type": "object", "properties": {"name": {"type": "string"}, "version": {"type": "string"}, "serial": {"type": "integer"}}},
-                    "elapsed_us": {"type": "integer"}
-                }
-            },
-            "ItemError": {"type": "object", "required": ["error"], "properties": {
-                "index": {"type": "integer", "description": "0-based, for an array"},
-                "line": {"type": "integer", "description": "1-based, for JSON Lines"},
-                "error": {"type": "string"}
-            }},
-            "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
-        }}
-    })
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "A token whose SHA-256 the configuration grants (qorgan hash-token)"},
+                "mutualTLS": {"type": "mutualTLS", "description": "A client certificate chaining to tls_client_ca whose SHA-256 the configuration grants"}
+            }
+        }
+    });
+    if !context.authenticates
+        && let Some(components) = doc["components"].as_object_mut()
+    {
+        components.remove("securitySchemes");
+    }
+    doc
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
-    fn every_route_is_documented() {
-        let doc = super::document();
+    fn every_route_is_documented_with_an_operation_id_and_described_responses() {
+        let doc = document(&Context::default());
         for path in [
             "/v1/evaluate",
             "/v1/evaluate/batch",
@@ -122,7 +344,78 @@ mod tests {
             "/metrics",
             "/openapi.json",
         ] {
-            assert!(doc["paths"][path].is_object(), "{path} is missing");
+            let Some(item) = doc["paths"][path].as_object() else {
+                panic!("{path} is missing");
+            };
+            for (method, operation) in item {
+                assert!(operation["operationId"].is_string(), "{method} {path}");
+                let Some(responses) = operation["responses"].as_object() else {
+                    panic!("{method} {path} has no responses");
+                };
+                for (status, response) in responses {
+                    assert!(
+                        response["description"].is_string(),
+                        "{method} {path} {status} has no description"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_lists_are_the_parsers_own() {
+        let (transaction, party) = transaction_schemas(&Context::default(), "#/");
+        assert_eq!(
+            transaction["properties"]["kind"]["enum"]
+                .as_array()
+                .map(Vec::len),
+            Some(TxKind::ALL.len())
+        );
+        assert_eq!(
+            party["properties"]["kind"]["enum"].as_array().map(Vec::len),
+            Some(PartyKind::ALL.len() + 1)
+        );
+        let (decision, _) = decision_schemas("#/");
+        assert_eq!(
+            decision["properties"]["action"]["enum"],
+            json!(["allow", "verify", "review", "hold", "block"])
+        );
+    }
+
+    #[test]
+    fn the_currencies_are_the_active_packs_in_any_case() {
+        let pattern = currency_pattern(&["KZT".into(), "USD".into()]);
+        assert_eq!(pattern, "^(?:[Kk][Zz][Tt]|[Uu][Ss][Dd])$");
+    }
+
+    /// The files in docs/schemas are what this module writes; with
+    /// `QORGAN_WRITE_SCHEMAS=1` the test writes them.
+    #[test]
+    fn the_published_schemas_are_generated_from_the_parsers_lists() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/schemas");
+        for (file, schema) in [
+            ("transaction.schema.json", transaction_json_schema()),
+            ("decision.schema.json", decision_json_schema()),
+        ] {
+            let path = dir.join(file);
+            let text = match serde_json::to_string_pretty(&schema) {
+                Ok(t) => t + "\n",
+                Err(e) => panic!("{e}"),
+            };
+            if std::env::var_os("QORGAN_WRITE_SCHEMAS").is_some() {
+                if let Err(e) =
+                    std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, &text))
+                {
+                    panic!("cannot write {}: {e}", path.display());
+                }
+                continue;
+            }
+            let published = std::fs::read_to_string(&path).unwrap_or_default();
+            assert!(
+                published == text,
+                "{} is not what openapi.rs writes; run the test with QORGAN_WRITE_SCHEMAS=1",
+                path.display()
+            );
         }
     }
 }

@@ -4,28 +4,38 @@
 //! transactions to the deciding pipeline and await the log's
 //! acknowledgement; nothing here blocks a runtime thread. Every error is
 //! JSON `{"error": "..."}` naming what was wrong and, for a limit, the
-//! limit.
+//! limit; an unknown route (404) and a wrong method (405) too.
+//!
+//! Inputs are checked in this order, each before anything is decided: the
+//! credential (`auth.rs`, 401/403), the content type (415: a `text/plain`
+//! form post from a web page is not a transaction), the declared length
+//! (413, answered before the body is read, so a client waiting on
+//! `Expect: 100-continue` is not told to send it), the body within
+//! `body_read_timeout` (408), then the JSON, which must not repeat a key
+//! (400 naming it).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{StatusCode, header};
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use http_body_util::BodyExt as _;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::auth::{Authority, Guard, Role, require};
 use super::decider::{DeciderClient, Item, Outcome, Reply};
 use super::metrics::{Gauges, Metrics};
 use crate::audit::CommitStats;
 use qorgan::engine::Engine;
+use qorgan::jsonl::LineError;
 use qorgan::source::Activator;
-use qorgan::transaction::Transaction;
+use qorgan::transaction::{Transaction, parse_json};
 
 /// How the active pack got here, for `/v1/pack` and `/readyz`.
 #[derive(Debug, Clone)]
@@ -64,6 +74,12 @@ pub(crate) struct Shared {
     /// Whether the warning about the budget was logged (and not yet
     /// cleared by memory falling back below it).
     pub(crate) memory_warned: AtomicBool,
+    /// How long a request body may take to arrive.
+    pub(crate) body_read_timeout: Duration,
+    /// Connections open now (kept by the listener).
+    pub(crate) connections: Arc<std::sync::atomic::AtomicUsize>,
+    /// Whether routes need a credential (documented in `/openapi.json`).
+    pub(crate) authenticates: bool,
 }
 
 /// The process's resident memory in bytes (0 where `/proc` is absent).
@@ -100,26 +116,64 @@ fn memory_pressure(shared: &Shared) -> Option<String> {
 
 type AppState = Arc<Shared>;
 
-/// The service's router.
-pub(crate) fn router(shared: AppState) -> Router {
-    let limit = shared.max_body_bytes;
-    Router::new()
+/// The service's router: the deciding routes need the `decide` role, the
+/// operating ones `operate`, health, readiness and the document none.
+pub(crate) fn router(shared: AppState, authority: Arc<Authority>) -> Router {
+    let guard = |role| Guard {
+        authority: Arc::clone(&authority),
+        role,
+    };
+    let deciding = Router::new()
         .route("/v1/evaluate", post(evaluate))
         .route("/v1/evaluate/batch", post(evaluate_batch))
+        .route_layer(axum::middleware::from_fn_with_state(
+            guard(Role::Decide),
+            require,
+        ));
+    let operating = Router::new()
         .route("/v1/pack", get(pack))
+        .route("/metrics", get(metrics))
+        .route_layer(axum::middleware::from_fn_with_state(
+            guard(Role::Operate),
+            require,
+        ));
+    Router::new()
+        .merge(deciding)
+        .merge(operating)
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
-        .layer(DefaultBodyLimit::max(limit))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(shared)
+}
+
+async fn not_found(method: Method, uri: Uri) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        format!(
+            "no route {method} {}; the routes are listed in /openapi.json",
+            uri.path()
+        ),
+    )
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> Response {
+    error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!(
+            "{method} is not allowed on {} (the Allow header names what is)",
+            uri.path()
+        ),
+    )
 }
 
 fn json(status: StatusCode, body: String) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
+/// An error response: `{"error": message}` with `status`.
+pub(crate) fn error(status: StatusCode, message: impl Into<String>) -> Response {
     json(
         status,
         serde_json::json!({ "error": message.into() }).to_string(),
@@ -147,22 +201,93 @@ impl IntoResponse for Refused {
     }
 }
 
-/// The body as text, or why it is refused.
-fn body_text(shared: &Shared, body: Result<Bytes, BytesRejection>) -> Result<String, Refused> {
-    let bytes = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            Refused::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!(
-                    "the request body is larger than the limit of {} bytes (max_body_bytes)",
-                    shared.max_body_bytes
-                ),
-            )
-        } else {
-            Refused::new(rejection.status(), rejection.body_text())
+/// The JSON media type.
+const JSON: &str = "application/json";
+/// The JSON Lines media type.
+const NDJSON: &str = "application/x-ndjson";
+
+/// The request's media type, lower case, without parameters.
+fn media_type(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let media = value.split(';').next()?.trim().to_ascii_lowercase();
+    (!media.is_empty()).then_some(media)
+}
+
+/// The body, once its media type is one of `accepted` and its length
+/// within the limit, read within the body timeout; with its media type.
+async fn read_body(
+    shared: &Shared,
+    headers: &HeaderMap,
+    body: Body,
+    accepted: &[&'static str],
+) -> Result<(Bytes, &'static str), Refused> {
+    let media = media_type(headers);
+    let Some(media) = accepted
+        .iter()
+        .find(|a| media.as_deref() == Some(**a))
+        .copied()
+    else {
+        return Err(Refused::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!(
+                "the request's Content-Type is {}; this route takes {}",
+                media.map_or_else(|| "missing".to_owned(), |m| format!("`{m}`")),
+                accepted.join(" or ")
+            ),
+        ));
+    };
+    let too_large = || {
+        Refused::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the request body is larger than the limit of {} bytes (max_body_bytes)",
+                shared.max_body_bytes
+            ),
+        )
+    };
+    // Refused on the declared length before the body is polled: hyper
+    // sends `100 Continue` only when a handler reads the body.
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|len| len > shared.max_body_bytes as u64) {
+        return Err(too_large());
+    }
+    let read = async {
+        let mut body = body;
+        let mut bytes = Vec::new();
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| {
+                Refused::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("the request body could not be read: {e}"),
+                )
+            })?;
+            if let Ok(data) = frame.into_data() {
+                if bytes.len() + data.len() > shared.max_body_bytes {
+                    return Err(too_large());
+                }
+                bytes.extend_from_slice(&data);
+            }
         }
-    })?;
-    String::from_utf8(bytes.to_vec()).map_err(|_| {
+        Ok(Bytes::from(bytes))
+    };
+    match tokio::time::timeout(shared.body_read_timeout, read).await {
+        Ok(result) => result.map(|bytes| (bytes, media)),
+        Err(_) => Err(Refused::new(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the request body did not arrive within {} ms (body_read_timeout_ms)",
+                shared.body_read_timeout.as_millis()
+            ),
+        )),
+    }
+}
+
+/// The body as UTF-8 text, or why it is refused.
+fn utf8(bytes: &Bytes) -> Result<&str, Refused> {
+    std::str::from_utf8(bytes).map_err(|_| {
         Refused::new(
             StatusCode::BAD_REQUEST,
             "the request body is not UTF-8 text",
@@ -201,12 +326,16 @@ fn unavailable(reply: Reply) -> Result<Vec<Outcome>, Refused> {
     }
 }
 
-async fn evaluate(State(shared): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
-    let text = match body_text(&shared, body) {
+async fn evaluate(State(shared): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let bytes = match read_body(&shared, &headers, body, &[JSON]).await {
+        Ok((bytes, _)) => bytes,
+        Err(refused) => return refused.into_response(),
+    };
+    let text = match utf8(&bytes) {
         Ok(text) => text,
         Err(refused) => return refused.into_response(),
     };
-    let tx = match Transaction::from_json(&text) {
+    let tx = match Transaction::from_json(text) {
         Ok(tx) => tx,
         Err(e) => {
             shared.metrics.rejected(1);
@@ -249,10 +378,29 @@ enum Form {
 /// transaction, or why it was rejected.
 type Parsed = (usize, Result<Item, String>);
 
-fn parse_batch(text: &str) -> Result<(Form, Vec<Parsed>), String> {
-    if text.trim_start().starts_with('[') {
-        let values: Vec<serde_json::Value> = serde_json::from_str(text)
+/// A batch's items. JSON Lines (`application/x-ndjson`) are split into
+/// lines first, so that a line that is not UTF-8 fails alone, as in
+/// `qorgan eval`; an `application/json` body must be an array, JSON as a
+/// whole, and may not repeat a key in any object.
+fn parse_batch(body: &[u8], media: &str) -> Result<(Form, Vec<Parsed>), String> {
+    let starts_array = body
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'[');
+    if media == JSON && !starts_array {
+        return Err(
+            "an application/json batch is a JSON array of transactions; send JSON Lines as application/x-ndjson"
+                .into(),
+        );
+    }
+    if media == JSON {
+        let text = std::str::from_utf8(body)
+            .map_err(|_| "the request body is not UTF-8 text".to_owned())?;
+        let value = parse_json(text)
             .map_err(|e| format!("the body starts like a JSON array but is not one: {e}"))?;
+        let serde_json::Value::Array(values) = value else {
+            return Err("the body starts like a JSON array but is not one".into());
+        };
         let items = values
             .into_iter()
             .enumerate()
@@ -268,17 +416,21 @@ fn parse_batch(text: &str) -> Result<(Form, Vec<Parsed>), String> {
             .collect();
         return Ok((Form::Array, items));
     }
-    let items = text
-        .lines()
+    let items = body
+        .split(|b| *b == b'\n')
         .enumerate()
-        .filter(|(_, line)| !line.trim().is_empty())
+        .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace))
         .map(|(index, line)| {
-            let item = Transaction::from_json(line)
-                .map(|tx| Item {
-                    tx,
-                    raw: line.trim().to_owned(),
-                })
-                .map_err(|e| e.to_string());
+            let item = std::str::from_utf8(line)
+                .map_err(|_| LineError::NotText.to_string())
+                .and_then(|line| {
+                    Transaction::from_json(line)
+                        .map(|tx| Item {
+                            tx,
+                            raw: line.trim().to_owned(),
+                        })
+                        .map_err(|e| e.to_string())
+                });
             (index + 1, item)
         })
         .collect();
@@ -287,16 +439,23 @@ fn parse_batch(text: &str) -> Result<(Form, Vec<Parsed>), String> {
 
 async fn evaluate_batch(
     State(shared): State<AppState>,
-    body: Result<Bytes, BytesRejection>,
+    headers: HeaderMap,
+    body: Body,
 ) -> Response {
-    let text = match body_text(&shared, body) {
-        Ok(text) => text,
+    let (bytes, media) = match read_body(&shared, &headers, body, &[JSON, NDJSON]).await {
+        Ok(read) => read,
         Err(refused) => return refused.into_response(),
     };
-    let (form, parsed) = match parse_batch(&text) {
+    let (form, parsed) = match parse_batch(&bytes, media) {
         Ok(parsed) => parsed,
         Err(problem) => return error(StatusCode::BAD_REQUEST, problem),
     };
+    if parsed.is_empty() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "the batch holds no transactions: send a JSON array of transactions, or JSON Lines (application/x-ndjson), one transaction per line",
+        );
+    }
     if parsed.len() > shared.max_batch {
         return error(
             StatusCode::BAD_REQUEST,
@@ -527,6 +686,7 @@ async fn metrics(State(shared): State<AppState>) -> Response {
         resident_bytes: resident_bytes(),
         memory_budget_bytes: shared.memory_budget_bytes,
         history_keys: shared.engine.history().accounts() as u64,
+        connections_open: shared.connections.load(Ordering::Relaxed) as u64,
     };
     (
         StatusCode::OK,
@@ -536,8 +696,23 @@ async fn metrics(State(shared): State<AppState>) -> Response {
         .into_response()
 }
 
-async fn openapi() -> Response {
-    json(StatusCode::OK, super::openapi::document().to_string())
+/// The document, with the active pack's currencies and the limits in
+/// force, so that what it calls valid is what is decided.
+async fn openapi(State(shared): State<AppState>) -> Response {
+    let currencies = shared
+        .engine
+        .active()
+        .map(|pack| pack.currencies())
+        .unwrap_or_default();
+    let context = super::openapi::Context {
+        currencies,
+        max_batch: shared.max_batch,
+        authenticates: shared.authenticates,
+    };
+    json(
+        StatusCode::OK,
+        super::openapi::document(&context).to_string(),
+    )
 }
 
 #[cfg(test)]
@@ -549,7 +724,7 @@ mod tests {
     #[test]
     fn an_array_batch_names_bad_items_by_index() {
         let body = format!("[{TX}, {{\"id\":\"t2\"}}, {TX}]");
-        let (form, items) = match parse_batch(&body) {
+        let (form, items) = match parse_batch(body.as_bytes(), JSON) {
             Ok(parsed) => parsed,
             Err(e) => panic!("{e}"),
         };
@@ -561,7 +736,7 @@ mod tests {
     #[test]
     fn json_lines_skip_blank_lines_and_name_bad_ones_by_line() {
         let body = format!("{TX}\n\nnot json\n{TX}\n");
-        let (form, items) = match parse_batch(&body) {
+        let (form, items) = match parse_batch(body.as_bytes(), NDJSON) {
             Ok(parsed) => parsed,
             Err(e) => panic!("{e}"),
         };
@@ -572,6 +747,33 @@ mod tests {
 
     #[test]
     fn a_broken_array_is_refused_whole() {
-        assert!(parse_batch("[{\"id\":").is_err());
+        assert!(parse_batch(b"[{\"id\":", JSON).is_err());
+    }
+
+    #[test]
+    fn a_line_that_is_not_utf8_fails_alone() {
+        let mut body = format!("{TX}\n").into_bytes();
+        body.extend_from_slice(b"{\"id\":\"\xff\xfe\"}\n");
+        body.extend_from_slice(format!("{TX}\n").as_bytes());
+        let (_, items) = match parse_batch(&body, NDJSON) {
+            Ok(parsed) => parsed,
+            Err(e) => panic!("{e}"),
+        };
+        let positions: Vec<(usize, bool)> = items.iter().map(|(p, i)| (*p, i.is_ok())).collect();
+        assert_eq!(positions, vec![(1, true), (2, false), (3, true)]);
+        assert!(matches!(&items[1].1, Err(e) if e.contains("UTF-8")));
+    }
+
+    #[test]
+    fn a_repeated_key_in_a_line_names_it() {
+        let line = TX.replace(
+            r#""currency":"KZT","#,
+            r#""currency":"KZT","amount":"9.00","#,
+        );
+        let (_, items) = match parse_batch(line.as_bytes(), NDJSON) {
+            Ok(parsed) => parsed,
+            Err(e) => panic!("{e}"),
+        };
+        assert!(matches!(&items[0].1, Err(e) if e.contains("duplicate key `amount`")));
     }
 }
