@@ -27,6 +27,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::errors::ServeError;
 use super::metrics::Metrics;
+use super::shadow::Shadow;
 use crate::audit::{Entry, Job, LogWriter, PackRecord, PackStamp};
 use crate::journal::SqliteJournal;
 use qorgan::engine::{Engine, Evaluator, PreparedPack};
@@ -147,6 +148,7 @@ pub(crate) fn spawn(
     journal: SqliteJournal,
     files: PackFiles,
     metrics: Arc<Metrics>,
+    shadow: Option<Arc<Shadow>>,
     run: String,
     max_skew_secs: i64,
 ) -> Result<(DeciderClient, DeciderThread), ServeError> {
@@ -157,6 +159,7 @@ pub(crate) fn spawn(
         journal,
         files,
         metrics,
+        shadow,
         run,
         max_skew_secs,
         current: None,
@@ -185,6 +188,8 @@ struct Decider {
     journal: SqliteJournal,
     files: PackFiles,
     metrics: Arc<Metrics>,
+    /// The shadow candidate, handed every decided batch (never waited on).
+    shadow: Option<Arc<Shadow>>,
     run: String,
     max_skew_secs: i64,
     current: Option<Current>,
@@ -325,6 +330,9 @@ impl Decider {
             }
         }
         let decided = current.evaluator.evaluate_batch(&txs);
+        if let Some(shadow) = &self.shadow {
+            shadow.offer(&current.pack, &txs, &decided);
+        }
         let decided_at = OffsetDateTime::now_utc()
             .format(&Rfc3339)
             .unwrap_or_default();

@@ -22,6 +22,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::decider::{DeciderClient, Item, Outcome, Reply};
 use super::metrics::{Gauges, Metrics};
+use super::shadow::Shadow;
 use crate::audit::CommitStats;
 use qorgan::engine::Engine;
 use qorgan::source::Activator;
@@ -54,6 +55,8 @@ pub(crate) struct Shared {
     pub(crate) engine: Engine,
     pub(crate) origin: Origin,
     pub(crate) metrics: Arc<Metrics>,
+    /// The shadow candidate, when a shadow source is configured.
+    pub(crate) shadow: Option<Arc<Shadow>>,
     pub(crate) log_stats: Arc<CommitStats>,
     pub(crate) log_path: String,
     pub(crate) max_body_bytes: usize,
@@ -107,6 +110,7 @@ pub(crate) fn router(shared: AppState) -> Router {
         .route("/v1/evaluate", post(evaluate))
         .route("/v1/evaluate/batch", post(evaluate_batch))
         .route("/v1/pack", get(pack))
+        .route("/v1/pack/shadow", get(shadow))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -407,6 +411,17 @@ async fn pack(State(shared): State<AppState>) -> Response {
     json(StatusCode::OK, body.to_string())
 }
 
+/// The shadow candidate and what it would change (`serve/shadow.rs`).
+async fn shadow(State(shared): State<AppState>) -> Response {
+    match &shared.shadow {
+        Some(shadow) => json(StatusCode::OK, shadow.summary().to_string()),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "no shadow pack source is configured (--shadow-source)",
+        ),
+    }
+}
+
 /// Alive, and which plugins were quarantined on a batch since start (a
 /// quarantined plugin gave `PLUGIN_FAILED` for the rest of that batch): the
 /// service keeps deciding, fail closed, but an operator should know.
@@ -531,7 +546,10 @@ async fn metrics(State(shared): State<AppState>) -> Response {
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        shared.metrics.render(&gauges),
+        match &shared.shadow {
+            Some(shadow) => shared.metrics.render(&gauges) + &shadow.render(),
+            None => shared.metrics.render(&gauges),
+        },
     )
         .into_response()
 }
