@@ -3,7 +3,8 @@
 //! stream (and is exactly the difference of two `eval` runs), `serve` with
 //! a shadow candidate answers with the active pack while counting the same
 //! differences, and `pack sign` / `pack publish` refuse a pack whose own
-//! cases fail. Case files naming a code no plugin declares do not load.
+//! cases fail. `audit replay --pack` finds the same change over the
+//! decision log. Case files naming a code no plugin declares do not load.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -509,6 +510,21 @@ fn serve_with_a_shadow_candidate_answers_as_the_active_pack_and_counts_the_diffe
     let log = state.join("decisions.sqlite");
     let (code, out, err) = run(&["audit", "replay", "--log", &path(&log)]);
     assert_eq!(code, 0, "{out}{err}");
+    // The same change, replayed over the decision log.
+    let (code, out, err) = run(&[
+        "audit",
+        "replay",
+        "--log",
+        &path(&log),
+        "--pack",
+        &path(&candidate),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let replayed: Value = ok(serde_json::from_str(&out), "the replay's JSON");
+    assert_eq!(replayed["rows"], 3000, "{replayed}");
+    assert_eq!(replayed["undecided"], 0, "{replayed}");
+    assert_eq!(reported(&replayed["changes"]), expected, "{replayed}");
 }
 
 #[test]

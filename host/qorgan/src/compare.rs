@@ -52,46 +52,108 @@ pub struct Change {
     pub codes: Vec<CodeChange>,
 }
 
-/// Each finding code of a decision with its strongest action.
-fn codes(decision: &Decision) -> BTreeMap<&str, Action> {
-    let mut codes: BTreeMap<&str, Action> = BTreeMap::new();
-    for finding in &decision.findings {
-        let slot = codes.entry(finding.code.as_str()).or_insert(finding.action);
-        *slot = (*slot).max(finding.action);
+/// What of a decision counts for a change: its transaction, action,
+/// score, requirements, and each finding code with its strongest action.
+/// Made from a [`Decision`] or from a decision's JSON (as logged).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outline {
+    tx: String,
+    action: Action,
+    score: u32,
+    requirements: Vec<String>,
+    codes: BTreeMap<String, Action>,
+}
+
+impl Outline {
+    /// The outline of `decision`.
+    pub fn of(decision: &Decision) -> Outline {
+        let mut codes: BTreeMap<String, Action> = BTreeMap::new();
+        for finding in &decision.findings {
+            let slot = codes.entry(finding.code.clone()).or_insert(finding.action);
+            *slot = (*slot).max(finding.action);
+        }
+        let mut requirements: Vec<String> = decision
+            .requirements
+            .iter()
+            .map(|c| c.as_str().to_owned())
+            .collect();
+        requirements.sort();
+        Outline {
+            tx: decision.tx.clone(),
+            action: decision.action,
+            score: decision.score,
+            requirements,
+            codes,
+        }
     }
-    codes
+
+    /// The outline of a decision's JSON (the decision contract); `None`
+    /// when it is not one.
+    pub fn from_json(value: &serde_json::Value) -> Option<Outline> {
+        let action = |v: &serde_json::Value| v.as_str().and_then(Action::parse);
+        let mut codes: BTreeMap<String, Action> = BTreeMap::new();
+        for finding in value.get("findings")?.as_array()? {
+            let code = finding.get("code")?.as_str()?.to_owned();
+            let found = action(finding.get("action")?)?;
+            let slot = codes.entry(code).or_insert(found);
+            *slot = (*slot).max(found);
+        }
+        let mut requirements: Vec<String> = match value.get("requirements") {
+            None => Vec::new(),
+            Some(list) => list
+                .as_array()?
+                .iter()
+                .map(|c| c.as_str().map(str::to_owned))
+                .collect::<Option<_>>()?,
+        };
+        requirements.sort();
+        Some(Outline {
+            tx: value.get("tx")?.as_str()?.to_owned(),
+            action: action(value.get("action")?)?,
+            score: u32::try_from(value.get("score")?.as_u64()?).ok()?,
+            requirements,
+            codes,
+        })
+    }
+
+    /// How `after` differs from this outline (two decisions of one
+    /// transaction), or `None` when it does not change.
+    pub fn change_to(&self, after: &Outline) -> Option<Change> {
+        let (old, new) = (&self.codes, &after.codes);
+        let mut changed: Vec<CodeChange> = Vec::new();
+        for code in old
+            .keys()
+            .chain(new.keys().filter(|c| !old.contains_key(*c)))
+        {
+            let (b, a) = (old.get(code).copied(), new.get(code).copied());
+            if b != a {
+                changed.push(CodeChange {
+                    code: code.clone(),
+                    before: b,
+                    after: a,
+                });
+            }
+        }
+        changed.sort();
+        // Both sorted when made.
+        let same = self.action == after.action
+            && self.score == after.score
+            && self.requirements == after.requirements
+            && changed.is_empty();
+        (!same).then(|| Change {
+            tx: after.tx.clone(),
+            before: self.action,
+            after: after.action,
+            score: (self.score, after.score),
+            codes: changed,
+        })
+    }
 }
 
 /// How `after` differs from `before` (two decisions of one transaction),
 /// or `None` when it does not change (see the module's documentation).
 pub fn change(before: &Decision, after: &Decision) -> Option<Change> {
-    let (old, new) = (codes(before), codes(after));
-    let mut changed: Vec<CodeChange> = Vec::new();
-    for code in old
-        .keys()
-        .chain(new.keys().filter(|c| !old.contains_key(*c)))
-    {
-        let (b, a) = (old.get(code).copied(), new.get(code).copied());
-        if b != a {
-            changed.push(CodeChange {
-                code: (*code).to_owned(),
-                before: b,
-                after: a,
-            });
-        }
-    }
-    changed.sort();
-    let same = before.action == after.action
-        && before.score == after.score
-        && before.requirements == after.requirements
-        && changed.is_empty();
-    (!same).then(|| Change {
-        tx: after.tx.clone(),
-        before: before.action,
-        after: after.action,
-        score: (before.score, after.score),
-        codes: changed,
-    })
+    Outline::of(before).change_to(&Outline::of(after))
 }
 
 /// Counts of decisions compared, changed, and alerts on either side, with
@@ -115,10 +177,15 @@ impl Tally {
     /// Counts the two decisions of one transaction; returns how it changed,
     /// if it did.
     pub fn observe(&mut self, before: &Decision, after: &Decision) -> Option<Change> {
+        self.observe_outlines(&Outline::of(before), &Outline::of(after))
+    }
+
+    /// [`Tally::observe`], for outlines (e.g. a logged decision's).
+    pub fn observe_outlines(&mut self, before: &Outline, after: &Outline) -> Option<Change> {
         self.decided += 1;
         self.alerts_before += u64::from(before.action >= Action::Review);
         self.alerts_after += u64::from(after.action >= Action::Review);
-        let change = change(before, after)?;
+        let change = before.change_to(after)?;
         self.changed += 1;
         *self
             .actions
@@ -338,5 +405,16 @@ mod tests {
         }
         after.decision_id = "other".into();
         assert_eq!(change(&before, &after), None);
+    }
+
+    #[test]
+    fn a_decision_read_back_from_its_json_has_the_same_outline() {
+        let decision = decision(
+            Action::Hold,
+            95,
+            &[("X", Action::Review), ("Y", Action::Hold)],
+        );
+        let json: serde_json::Value = serde_json::from_str(&decision.to_json()).unwrap_or_default();
+        assert_eq!(Outline::from_json(&json), Some(Outline::of(&decision)));
     }
 }

@@ -50,6 +50,32 @@ pub fn document() -> Value {
                 "summary": "The active pack, where packs come from, and the last refusal",
                 "responses": {"200": json_body(json!({"type": "object"}))}
             }},
+            "/v1/pack/shadow": {"get": {
+                "summary": "Shadow mode: the candidate pack from the shadow source, its activation status, and what it would change against the active pack (decisions compared and changed, alerts before and after, changes by action and by finding code, recent changed transactions)",
+                "responses": {
+                    "200": json_body(json!({"type": "object", "properties": {
+                        "source": {"type": "object"},
+                        "candidate": {"type": ["object", "null"], "description": "the candidate deciding in shadow, as /v1/pack's active"},
+                        "compared_with": {"type": ["object", "null"], "description": "the candidate the counts are about (name, version, serial)"},
+                        "status": {"type": "object", "description": "the shadow activator's status, as /v1/pack's"},
+                        "decided": {"type": "integer"},
+                        "changed": {"type": "integer"},
+                        "alerts": {"type": "object", "properties": {
+                            "before": {"type": "integer"}, "after": {"type": "integer"},
+                            "per_1000_before": {"type": "number"}, "per_1000_after": {"type": "number"}}},
+                        "actions": {"type": "array", "items": {"type": "object", "properties": {
+                            "before": {"type": "string"}, "after": {"type": "string"}, "count": {"type": "integer"}}}},
+                        "codes": {"type": "array", "items": {"type": "object", "properties": {
+                            "code": {"type": "string"}, "before": {"type": ["string", "null"]},
+                            "after": {"type": ["string", "null"]}, "count": {"type": "integer"}}}},
+                        "undecided": {"type": "integer"},
+                        "skipped": {"type": "object", "properties": {"batches": {"type": "integer"}, "transactions": {"type": "integer"}}},
+                        "without_candidate": {"type": "integer"},
+                        "recent": {"type": "array", "items": {"type": "object"}}
+                    }})),
+                    "404": json_body(error.clone())
+                }
+            }},
             "/healthz": {"get": {"summary": "The process is up", "responses": {"200": json_body(json!({"type": "object"}))}}},
             "/readyz": {"get": {
                 "summary": "Ready: an active, unexpired pack, issued no longer ago than max_pack_age_secs, and a decision log that can be written",
@@ -117,6 +143,7 @@ mod tests {
             "/v1/evaluate",
             "/v1/evaluate/batch",
             "/v1/pack",
+            "/v1/pack/shadow",
             "/healthz",
             "/readyz",
             "/metrics",
