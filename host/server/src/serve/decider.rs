@@ -141,7 +141,9 @@ impl DeciderThread {
 }
 
 /// Starts the deciding thread; it stops once every client is dropped,
-/// after deciding and logging what was queued.
+/// after deciding and logging what was queued. `shadow`, when given, is
+/// handed every decided batch (never waited on).
+#[allow(clippy::too_many_arguments)] // each is one part of the thread's state
 pub(crate) fn spawn(
     engine: Engine,
     writer: LogWriter,
