@@ -316,7 +316,9 @@ impl std::fmt::Display for TallySummary {
         if !self.actions.is_empty() {
             writeln!(f, "by action (before -> after):")?;
             for a in &self.actions {
-                writeln!(f, "  {:<8} -> {:<8} {:>8}", a.before, a.after, a.count)?;
+                // Padded as text: an action's `Display` ignores widths.
+                let (before, after) = (a.before.to_string(), a.after.to_string());
+                writeln!(f, "  {before:<8} -> {after:<8} {:>8}", a.count)?;
             }
         }
         if !self.codes.is_empty() {
