@@ -14,6 +14,7 @@
 mod activation;
 mod backtest_cli;
 mod bench_cli;
+mod change_workflow;
 mod determinism;
 mod distribution;
 mod embedding;

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use qorgan::engine::Engine;
+use qorgan::pack::Pack;
 use qorgan_server::audit::{self, Anchor, AuditError};
 
 #[derive(clap::Subcommand)]
@@ -32,16 +33,31 @@ pub(super) enum AuditCommand {
         /// The decision log (a SQLite file).
         #[arg(long)]
         log: PathBuf,
-        /// Print every difference as JSON Lines instead of text.
+        /// Print every difference as JSON Lines instead of text (with
+        /// `--pack`: the comparison as one JSON object).
         #[arg(long)]
         json: bool,
+        /// A candidate pack directory: decide the logged transactions with
+        /// it instead, and report what it would change against the logged
+        /// decisions (as `backtest --baseline` does on a stream).
+        #[arg(long, value_name = "DIR")]
+        pack: Option<PathBuf>,
     },
 }
 
 pub(super) fn run(command: AuditCommand) -> anyhow::Result<ExitCode> {
     match command {
         AuditCommand::Verify { log, anchor } => verify(&log, anchor.as_deref()),
-        AuditCommand::Replay { log, json } => replay(&log, json),
+        AuditCommand::Replay {
+            log,
+            json,
+            pack: Some(pack),
+        } => replay_with(&log, &pack, json),
+        AuditCommand::Replay {
+            log,
+            json,
+            pack: None,
+        } => replay(&log, json),
     }
 }
 
@@ -68,6 +84,44 @@ fn verify(log: &std::path::Path, anchor: Option<&str>) -> anyhow::Result<ExitCod
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The logged transactions decided by a candidate pack, compared with the
+/// logged decisions; exits 0 whatever changes (a comparison, not a check).
+fn replay_with(
+    log: &std::path::Path,
+    pack: &std::path::Path,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let engine = Engine::new()?;
+    let candidate = Pack::read(pack).with_context(|| format!("cannot read {}", pack.display()))?;
+    let comparison = audit::compare_with(log, &engine, &candidate)?;
+    if json {
+        println!("{}", serde_json::to_string(&comparison)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let m = &candidate.manifest;
+    println!(
+        "the logged decisions of {} against {} {} (serial {}):",
+        log.display(),
+        m.name,
+        m.version,
+        m.serial
+    );
+    print!("{}", comparison.changes);
+    if comparison.undecided > 0 {
+        println!(
+            "{} rows were not compared (not decidable by the candidate, or unreadable)",
+            comparison.undecided
+        );
+    }
+    for s in &comparison.samples {
+        println!(
+            "  row {} {}: {} (score {}) -> {} (score {})",
+            s.seq, s.change.tx, s.change.before, s.change.score.0, s.change.after, s.change.score.1
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn replay(log: &std::path::Path, json: bool) -> anyhow::Result<ExitCode> {

@@ -14,6 +14,14 @@ pub(super) fn run(target: &Path, json: bool) -> anyhow::Result<ExitCode> {
         let pack = Pack::read(target)?;
         let prepared = engine.prepare(&pack)?;
         let info = prepared.info();
+        let effective: std::collections::BTreeMap<
+            String,
+            std::collections::BTreeMap<String, String>,
+        > = prepared
+            .plugin_settings()
+            .into_iter()
+            .map(|p| (p.id, p.params.into_iter().collect()))
+            .collect();
         if json {
             let lists: Vec<serde_json::Value> = pack
                 .manifest
@@ -33,6 +41,7 @@ pub(super) fn run(target: &Path, json: bool) -> anyhow::Result<ExitCode> {
                 "thresholds": pack.manifest.thresholds,
                 "limits": pack.manifest.limits,
                 "lists": lists,
+                "parameters": effective,
             });
             println!("{}", serde_json::to_string_pretty(&out)?);
             return Ok(ExitCode::SUCCESS);
@@ -60,7 +69,7 @@ pub(super) fn run(target: &Path, json: bool) -> anyhow::Result<ExitCode> {
             );
         }
         for plugin in &info.plugins {
-            print_plugin(plugin);
+            print_plugin(plugin, effective.get(&plugin.id));
         }
     } else {
         let bytes =
@@ -70,13 +79,15 @@ pub(super) fn run(target: &Path, json: bool) -> anyhow::Result<ExitCode> {
         if json {
             println!("{}", serde_json::to_string_pretty(&info)?);
         } else {
-            print_plugin(&info);
+            print_plugin(&info, None);
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_plugin(p: &PluginInfo) {
+/// Prints a plugin; `values` are the effective parameter values a pack
+/// gives it (the pack's value, else the declared default).
+fn print_plugin(p: &PluginInfo, values: Option<&std::collections::BTreeMap<String, String>>) {
     println!("plugin {} {}", p.id, p.version);
     println!("  {}", p.description);
     println!("  sha256 {}", p.sha256);
@@ -86,11 +97,17 @@ fn print_plugin(p: &PluginInfo) {
     }
     println!("  parameters:");
     for param in &p.parameters {
+        let value = match values.and_then(|v| v.get(&param.name)) {
+            Some(value) if *value != param.default => {
+                format!("value {value:<12} (default {})", param.default)
+            }
+            Some(value) => format!("value {value:<12} (the default)"),
+            None => format!("default {:<12}", param.default),
+        };
         println!(
-            "    {:<28} {:<8} default {:<12} {}",
+            "    {:<28} {:<8} {value} {}",
             param.name,
             format!("{:?}", param.ty).to_lowercase(),
-            param.default,
             param.description
         );
     }

@@ -1,5 +1,10 @@
 //! `qorgan pack`: build, sign, verify, carry and publish rule packs.
 //!
+//! `sign` and `publish` first run the pack's own test cases, as every
+//! bank's host will before letting it decide, and refuse (exit 1, naming
+//! the failing cases) unless `--allow-failing-cases` is given, which says
+//! loudly what is being let through.
+//!
 //! `verify` exits 0 when the pack's signatures satisfy the trust given on
 //! the command line, 1 when the pack is refused (with the reason), and 2
 //! when the trust itself could not be set up (an unreadable key file, more
@@ -11,11 +16,13 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use qorgan::engine::Engine;
+use qorgan::harness::{Harness, RunOptions};
 use qorgan::pack::archive::{self, Compression, ExtractLimits};
 use qorgan::pack::signature::SIGNATURES_DIR;
 use qorgan::pack::{KeyId, Pack, SecretKey, TrustConfig, sign_pack};
 use qorgan_distribution::{self as source, PublishOptions, PublishTarget};
 use qorgan_lab::build::build_pack;
+use qorgan_lab::diff::PackDiff;
 
 #[derive(clap::Subcommand)]
 pub(super) enum PackCommand {
@@ -33,6 +40,22 @@ pub(super) enum PackCommand {
         /// A private key file; repeat for several signers.
         #[arg(long = "key", value_name = "FILE", required = true)]
         keys: Vec<PathBuf>,
+        /// Sign even when the pack's own cases fail or are missing (every
+        /// bank will refuse such a pack).
+        #[arg(long)]
+        allow_failing_cases: bool,
+    },
+    /// Show what differs between two packs: plugins and their digests,
+    /// effective parameter values, list entries, thresholds, failure
+    /// action, serial and validity.
+    Diff {
+        /// The old pack directory.
+        old: PathBuf,
+        /// The new pack directory.
+        new: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Verify a pack's signatures: exit 0 naming the signers, or 1 with the
     /// reason the pack is refused.
@@ -79,6 +102,10 @@ pub(super) struct PublishArgs {
     /// With `--trust`: how many trusted keys must have signed.
     #[arg(long, value_name = "M", default_value_t = 1, requires = "trust")]
     require: usize,
+    /// Publish even when the pack's own cases fail or are missing (every
+    /// bank will refuse such a pack).
+    #[arg(long)]
+    allow_failing_cases: bool,
 }
 
 /// The environment variables holding the user name and password for a
@@ -105,7 +132,17 @@ pub(super) struct VerifyArgs {
 pub(super) fn run(command: PackCommand) -> anyhow::Result<ExitCode> {
     match command {
         PackCommand::Build { dir } => build(&dir),
-        PackCommand::Sign { dir, keys } => sign(&dir, &keys),
+        PackCommand::Sign {
+            dir,
+            keys,
+            allow_failing_cases,
+        } => {
+            if let Some(refused) = own_cases(&dir, &dir, allow_failing_cases)? {
+                return Ok(refused);
+            }
+            sign(&dir, &keys)
+        }
+        PackCommand::Diff { old, new, json } => diff(&old, &new, json),
         PackCommand::Verify(args) => verify(args),
         PackCommand::Archive {
             dir,
@@ -247,8 +284,89 @@ fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The publish gate: runs the pack in `dir` (given as `shown`) against its
+/// own cases. `Some(exit code)` when it must be refused: a case failed, or
+/// there is none; with `allow`, it is let through with a warning instead.
+fn own_cases(dir: &Path, shown: &Path, allow: bool) -> anyhow::Result<Option<ExitCode>> {
+    let harness = Harness::for_pack(dir)
+        .with_context(|| format!("cannot run the own cases of {}", shown.display()))?;
+    let files = harness
+        .default_cases()
+        .with_context(|| format!("cannot load the own cases of {}", shown.display()))?;
+    let report = harness.run(&files, &RunOptions::default());
+    let failing: Vec<String> = report
+        .cases
+        .iter()
+        .filter(|c| !c.passed())
+        .map(|c| {
+            let first = c
+                .mismatches
+                .first()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default();
+            format!("case `{}` ({}) failed{first}", c.name, c.file.display())
+        })
+        .collect();
+    let problem = if report.cases.is_empty() {
+        Some("the pack has no own test cases; every bank refuses such a pack".to_owned())
+    } else if failing.is_empty() {
+        None
+    } else {
+        Some(format!(
+            "{} of {} own cases failed; every bank refuses such a pack:\n  {}",
+            failing.len(),
+            report.cases.len(),
+            failing.join("\n  ")
+        ))
+    };
+    let Some(problem) = problem else {
+        println!(
+            "own cases: {} passed ({}% of declared finding codes covered)",
+            report.cases.len(),
+            report.coverage_percent().round()
+        );
+        return Ok(None);
+    };
+    if allow {
+        eprintln!(
+            "WARNING: --allow-failing-cases: going on although {}: {problem}",
+            shown.display()
+        );
+        return Ok(None);
+    }
+    eprintln!(
+        "refused: {}: {problem}\n(fix the rules or the cases; --allow-failing-cases overrides)",
+        shown.display()
+    );
+    Ok(Some(ExitCode::from(1)))
+}
+
+fn diff(old: &Path, new: &Path, json: bool) -> anyhow::Result<ExitCode> {
+    let engine = Engine::new()?;
+    let a = Pack::read(old).with_context(|| format!("cannot read {}", old.display()))?;
+    let b = Pack::read(new).with_context(|| format!("cannot read {}", new.display()))?;
+    let diff = PackDiff::between(&engine, &a, &b)?;
+    if json {
+        println!("{}", diff.to_json());
+    } else {
+        print!("{diff}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn publish(args: PublishArgs) -> anyhow::Result<ExitCode> {
     let target = PublishTarget::parse(&args.to)?;
+    let extracted;
+    let dir = if args.pack.is_file() {
+        extracted = archive::extract_to_temp(&args.pack, &ExtractLimits::default())
+            .with_context(|| format!("cannot extract {}", args.pack.display()))?;
+        extracted.path().to_path_buf()
+    } else {
+        args.pack.clone()
+    };
+    if let Some(refused) = own_cases(&dir, &args.pack, args.allow_failing_cases)? {
+        return Ok(refused);
+    }
     let mut options = PublishOptions::default();
     if !args.trust.is_empty() {
         let mut builder = TrustConfig::builder().require(args.require);

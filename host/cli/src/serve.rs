@@ -23,6 +23,11 @@ pub(super) struct ServeArgs {
     /// loaded unsigned.
     #[arg(long)]
     pack_source: Option<String>,
+    /// Run a candidate pack in shadow: signed packs from this directory,
+    /// URL or OCI reference, checked like the active one, decide every
+    /// transaction beside it without answering (see /v1/pack/shadow).
+    #[arg(long, requires = "pack_source")]
+    shadow_source: Option<String>,
     /// A public key file trusted to sign packs (repeatable).
     #[arg(long = "trust")]
     trust: Vec<PathBuf>,
@@ -111,6 +116,7 @@ impl ServeArgs {
             listen: self.listen,
             pack: self.pack,
             pack_source: self.pack_source,
+            shadow_source: self.shadow_source,
             trust: (!self.trust.is_empty()).then_some(self.trust),
             require: self.require,
             state_dir: self.state_dir,

@@ -62,7 +62,7 @@ pub(super) fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
             )
         })?
     } else {
-        harness::load_cases(&args.cases)?
+        harness.load(&args.cases)?
     };
     let options = RunOptions {
         filter: args.filter.clone(),

@@ -10,7 +10,9 @@
 //! - [`generator`]: seeded, realistic, labelled transaction streams
 //!   (`qorgan gen`);
 //! - [`backtest`]: a pack run over a labelled stream and scored per
-//!   typology (`qorgan backtest`);
+//!   typology (`qorgan backtest`), or against a baseline pack
+//!   (`qorgan backtest --baseline`);
+//! - [`diff`]: what differs between two packs (`qorgan pack diff`);
 //! - [`bench`]: a pack's throughput and latency, against the same rules
 //!   natively, in Rego (regorus) and a no-op plugin (`qorgan bench`).
 //!
@@ -22,4 +24,5 @@
 pub mod backtest;
 pub mod bench;
 pub mod build;
+pub mod diff;
 pub mod generator;

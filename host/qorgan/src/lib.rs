@@ -63,6 +63,7 @@
 #![forbid(unsafe_code)]
 
 pub mod atomic;
+pub mod compare;
 pub mod decision;
 pub mod engine;
 pub mod harness;

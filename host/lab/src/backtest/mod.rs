@@ -43,6 +43,7 @@
 //! that cannot be parsed or decided are counted and the first few reported
 //! with their line numbers. Nothing stops the run.
 
+pub mod compare;
 mod report;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -417,74 +418,155 @@ pub fn run_with_skew(
     skew_secs: i64,
     mut progress: impl FnMut(&Progress),
 ) -> Result<Report, BacktestError> {
-    let pack = engine.active().ok_or(BacktestError::NoPack)?;
-    let info = pack.info();
-    let pack_ref = PackRef {
-        name: info.name.clone(),
-        version: info.version.clone(),
-        serial: info.serial,
-    };
+    let mut side = Side::new(engine, skew_secs)?;
     let began = Instant::now();
-    let mut batches = Batches::new(
-        BufReader::with_capacity(
-            256 * 1024,
-            Counting {
-                inner: input,
-                bytes: 0,
-            },
-        ),
-        batch.clamp(1, qorgan::engine::MAX_BATCH),
-    );
-    let mut evaluator = engine.evaluator();
-    let mut gate = StreamGate::new(engine.history(), skew_secs);
-    let mut scorer = Scorer::new();
-    while let Some(lines) = batches.next_batch()? {
-        let mut txs: Vec<Transaction> = Vec::with_capacity(lines.len());
-        let mut meta: Vec<(u64, Option<Truth>)> = Vec::with_capacity(lines.len());
+    let mut stream = Stream::new(input, batch);
+    while let Some(lines) = stream.next_batch(|line, problem| side.scorer.reject(line, problem))? {
+        side.decide(&lines);
+        progress(&stream.progress(total_bytes, side.scorer.decided, began));
+    }
+    Ok(side.report(began))
+}
+
+/// A line read and parsed: its number, and the transaction with its labels
+/// or why it could not be read as one.
+pub(crate) type Parsed = (u64, Result<(Transaction, Option<Truth>), String>);
+
+/// The input, read a batch of numbered lines at a time and parsed.
+pub(crate) struct Stream<R: Read> {
+    batches: Batches<BufReader<Counting<R>>>,
+}
+
+impl<R: Read> Stream<R> {
+    pub(crate) fn new(input: R, batch: usize) -> Stream<R> {
+        Stream {
+            batches: Batches::new(
+                BufReader::with_capacity(
+                    256 * 1024,
+                    Counting {
+                        inner: input,
+                        bytes: 0,
+                    },
+                ),
+                batch.clamp(1, qorgan::engine::MAX_BATCH),
+            ),
+        }
+    }
+
+    /// The next batch's lines, parsed; a line that is not text (too long,
+    /// not UTF-8) goes to `unreadable` instead.
+    pub(crate) fn next_batch(
+        &mut self,
+        mut unreadable: impl FnMut(u64, String),
+    ) -> Result<Option<Vec<Parsed>>, BacktestError> {
+        let Some(lines) = self.batches.next_batch()? else {
+            return Ok(None);
+        };
+        let mut parsed = Vec::with_capacity(lines.len());
         for (line_no, text) in lines {
             let text = match text {
                 Ok(text) => text,
                 Err(problem) => {
-                    scorer.reject(line_no, problem.to_string());
+                    unreadable(line_no, problem.to_string());
                     continue;
                 }
             };
-            let parsed = serde_json::from_str::<Value>(&text)
+            let tx = serde_json::from_str::<Value>(&text)
                 .map_err(|e| format!("not a JSON object: {e}"))
                 .and_then(|value| {
                     Transaction::from_value(&value)
                         .map(|tx| (tx, Truth::from_transaction(&value)))
                         .map_err(|e| e.to_string())
                 });
-            match parsed.and_then(|(tx, truth)| gate.admit(&tx).map(|()| (tx, truth))) {
-                Ok((tx, truth)) => {
-                    txs.push(tx);
-                    meta.push((line_no, truth));
-                }
-                Err(problem) => scorer.reject(line_no, problem),
-            }
+            parsed.push((line_no, tx));
         }
-        let decisions = evaluator.evaluate_batch(&txs);
-        gate.decided(txs.iter().zip(decisions.iter().map(Result::is_ok)));
-        for ((tx, (line, truth)), decision) in txs.iter().zip(meta).zip(decisions) {
-            match decision {
-                Ok(decision) => scorer.observe(tx, truth, &decision),
-                Err(e) => scorer.reject(line, e.to_string()),
-            }
-        }
-        let reader = batches.get_ref();
-        progress(&Progress {
+        Ok(Some(parsed))
+    }
+
+    pub(crate) fn progress(
+        &self,
+        total_bytes: Option<u64>,
+        decided: u64,
+        began: Instant,
+    ) -> Progress {
+        let reader = self.batches.get_ref();
+        Progress {
             bytes: reader
                 .get_ref()
                 .bytes
                 .saturating_sub(reader.buffer().len() as u64),
             total_bytes,
-            lines: batches.lines(),
-            decided: scorer.decided,
+            lines: self.batches.lines(),
+            decided,
             elapsed: began.elapsed(),
-        });
+        }
     }
-    Ok(scorer.report(began.elapsed(), Some(pack_ref)))
+}
+
+/// One pack deciding a stream exactly as `qorgan eval` does: its engine's
+/// history, one evaluator, the stream gate, and the score kept.
+pub(crate) struct Side {
+    evaluator: qorgan::engine::Evaluator,
+    gate: StreamGate,
+    pub(crate) scorer: Scorer,
+    pack: PackRef,
+}
+
+impl Side {
+    pub(crate) fn new(engine: &Engine, skew_secs: i64) -> Result<Side, BacktestError> {
+        let pack = engine.active().ok_or(BacktestError::NoPack)?;
+        let info = pack.info();
+        Ok(Side {
+            evaluator: engine.evaluator(),
+            gate: StreamGate::new(engine.history(), skew_secs),
+            scorer: Scorer::new(),
+            pack: PackRef {
+                name: info.name.clone(),
+                version: info.version.clone(),
+                serial: info.serial,
+            },
+        })
+    }
+
+    /// Admits and decides a batch of parsed lines in order, scores them,
+    /// and returns each line's decision (`None`: the line was rejected).
+    pub(crate) fn decide(&mut self, lines: &[Parsed]) -> Vec<(u64, Option<Decision>)> {
+        let mut txs: Vec<Transaction> = Vec::with_capacity(lines.len());
+        let mut meta: Vec<(u64, Option<Truth>)> = Vec::with_capacity(lines.len());
+        let mut out: Vec<(u64, Option<Decision>)> = Vec::with_capacity(lines.len());
+        for (line_no, parsed) in lines {
+            let admitted = parsed
+                .clone()
+                .and_then(|(tx, truth)| self.gate.admit(&tx).map(|()| (tx, truth)));
+            match admitted {
+                Ok((tx, truth)) => {
+                    txs.push(tx);
+                    meta.push((*line_no, truth));
+                }
+                Err(problem) => self.scorer.reject(*line_no, problem),
+            }
+        }
+        let decisions = self.evaluator.evaluate_batch(&txs);
+        self.gate
+            .decided(txs.iter().zip(decisions.iter().map(Result::is_ok)));
+        for ((tx, (line, truth)), decision) in txs.iter().zip(meta).zip(decisions) {
+            match decision {
+                Ok(decision) => {
+                    self.scorer.observe(tx, truth, &decision);
+                    out.push((line, Some(decision)));
+                }
+                Err(e) => {
+                    self.scorer.reject(line, e.to_string());
+                    out.push((line, None));
+                }
+            }
+        }
+        out
+    }
+
+    pub(crate) fn report(&self, began: Instant) -> Report {
+        self.scorer.report(began.elapsed(), Some(self.pack.clone()))
+    }
 }
 
 #[cfg(test)]

@@ -44,6 +44,25 @@ pub enum HarnessError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// A case names a finding code that no plugin of the pack declares
+    /// (under `codes`, `absent` or `evidence`): a misspelt code would
+    /// otherwise pass silently, as a code that is never emitted is always
+    /// absent.
+    #[error(
+        "{file}: case `{case}`: `{field}` names {code}, which no plugin of the pack declares (declared: {declared})"
+    )]
+    UndeclaredCode {
+        /// The case file.
+        file: PathBuf,
+        /// The case.
+        case: String,
+        /// Where the code is named: `codes`, `absent` or `evidence`.
+        field: &'static str,
+        /// The code as written.
+        code: String,
+        /// The codes the pack's plugins declare, comma-separated.
+        declared: String,
+    },
     /// A case file is malformed.
     #[error("{file}{}: {problem}", case.as_ref().map(|c| format!(": case `{c}`")).unwrap_or_default())]
     Case {
@@ -213,7 +232,56 @@ impl Harness {
         if !self.default_cases.is_dir() {
             return Ok(Vec::new());
         }
-        load_cases(std::slice::from_ref(&self.default_cases))
+        self.load(std::slice::from_ref(&self.default_cases))
+    }
+
+    /// Loads every case file found under `paths`, and checks that each
+    /// finding code the cases name is one the pack's plugins declare
+    /// ([`Harness::check_codes`]).
+    pub fn load(&self, paths: &[PathBuf]) -> Result<Vec<CaseFile>, HarnessError> {
+        let files = load_cases(paths)?;
+        self.check_codes(&files)?;
+        Ok(files)
+    }
+
+    /// Refuses case files that name, under `codes`, `absent` or
+    /// `evidence`, a finding code no plugin of the pack declares (other
+    /// than the host's own `PLUGIN_FAILED`): the error names the code and
+    /// the declared ones.
+    pub fn check_codes(&self, files: &[CaseFile]) -> Result<(), HarnessError> {
+        let declared: BTreeSet<&str> = self
+            .prepared
+            .info()
+            .plugins
+            .iter()
+            .flat_map(|p| p.codes.iter().map(|c| c.code.as_str()))
+            .collect();
+        for file in files {
+            for case in &file.cases {
+                for step in &case.steps {
+                    let named = [
+                        ("codes", step.expect.codes.iter().collect::<Vec<_>>()),
+                        ("absent", step.expect.absent.iter().collect()),
+                        ("evidence", step.expect.evidence.keys().collect()),
+                    ];
+                    for (field, codes) in named {
+                        if let Some(code) = codes
+                            .into_iter()
+                            .find(|c| c.as_str() != PLUGIN_FAILED && !declared.contains(c.as_str()))
+                        {
+                            return Err(HarnessError::UndeclaredCode {
+                                file: file.path.clone(),
+                                case: case.name.clone(),
+                                field,
+                                code: code.clone(),
+                                declared: list(&declared),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Runs the cases of `files` and reports.
@@ -360,6 +428,27 @@ fn list(codes: impl IntoIterator<Item = impl AsRef<str>>) -> String {
     }
 }
 
+/// What set a decision's action, in words: the finding whose action it is
+/// (the first, in the decision's order), or the score that reached a
+/// threshold when no finding asked for that much.
+fn action_cause(decision: &Decision) -> String {
+    match decision
+        .findings
+        .iter()
+        .find(|f| f.action == decision.action)
+    {
+        Some(f) => format!(
+            "{} set by {} ({}, score {}): {}",
+            decision.action, f.code, f.rule, f.score, f.message
+        ),
+        None if decision.findings.is_empty() => format!("{} with no finding", decision.action),
+        None => format!(
+            "{} set by the score {} reaching the pack's threshold",
+            decision.action, decision.score
+        ),
+    }
+}
+
 /// Compares a decision with an expectation, adding what differs.
 pub fn check(expect: &Expect, decision: &Decision, prefix: &str, out: &mut Vec<Mismatch>) {
     let field = |name: &str| format!("{prefix}{name}");
@@ -367,7 +456,10 @@ pub fn check(expect: &Expect, decision: &Decision, prefix: &str, out: &mut Vec<M
     if let Some(action) = expect.action
         && decision.action != action
     {
-        out.push(Mismatch::new(&field("action"), action, decision.action));
+        out.push(
+            Mismatch::new(&field("action"), action, decision.action)
+                .because(action_cause(decision)),
+        );
     }
     if let Some(requirements) = &expect.requirements {
         let want: BTreeSet<&str> = requirements.iter().map(|c| c.as_str()).collect();

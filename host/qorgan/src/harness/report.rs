@@ -20,6 +20,10 @@ pub struct Mismatch {
     pub expected: String,
     /// What the decision showed.
     pub actual: String,
+    /// What in the decision caused `actual`, when the harness can say
+    /// (for `action`: the finding that set it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
 }
 
 impl Mismatch {
@@ -29,7 +33,14 @@ impl Mismatch {
             field: field.to_owned(),
             expected: expected.to_string(),
             actual: actual.to_string(),
+            cause: None,
         }
+    }
+
+    /// The same mismatch, saying what caused it.
+    pub fn because(mut self, cause: impl Into<String>) -> Mismatch {
+        self.cause = Some(cause.into());
+        self
     }
 }
 
@@ -179,6 +190,9 @@ impl Report {
                 let _ = writeln!(out, "FAIL  {}  ({})", case.name, case.file.display());
                 for m in &case.mismatches {
                     let _ = writeln!(out, "      {m}");
+                    if let Some(cause) = &m.cause {
+                        let _ = writeln!(out, "        {cause}");
+                    }
                 }
             }
         }

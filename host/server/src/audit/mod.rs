@@ -23,12 +23,14 @@
 //! whole log regenerated since the head was last anchored. A row's time is
 //! the host's clock.
 
+pub mod candidate;
 pub mod chain;
 mod errors;
 pub mod log;
 pub mod replay;
 pub mod verify;
 
+pub use candidate::{LogComparison, LogSample, compare_with};
 pub use chain::{Entry, GENESIS, PackStamp, row_hash};
 pub use errors::AuditError;
 pub use log::{Appended, CommitStats, Job, LogWriter, LogWriterBuilder, PackRecord};

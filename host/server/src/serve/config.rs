@@ -13,6 +13,7 @@
 //! | `listen` / `QORGAN_LISTEN` | address to listen on | `127.0.0.1:8377` |
 //! | `pack` / `QORGAN_PACK` | an unsigned local pack, used when no source is set | the reference pack `examples/packs/kz-afm` |
 //! | `pack_source` / `QORGAN_PACK_SOURCE` | a directory, `http(s)://` URL or `oci://` reference to watch for signed packs | none |
+//! | `shadow_source` / `QORGAN_SHADOW_SOURCE` | a second source of signed packs: its pack decides every transaction beside the active one, in shadow (`/v1/pack/shadow`) | none |
 //! | `trust` / `QORGAN_TRUST` | public key files trusted for signatures (`,`-separated in the variable) | none |
 //! | `require` / `QORGAN_REQUIRE` | signatures required (M of N) | 1 |
 //! | `state_dir` / `QORGAN_STATE_DIR` | where the active pack and the log are kept | `$XDG_STATE_HOME/qorgan`, else `~/.local/state/qorgan` |
@@ -61,6 +62,10 @@ pub struct ServeConfig {
     pub pack: PathBuf,
     /// Where signed packs come from: a directory, a URL, an OCI reference.
     pub pack_source: Option<String>,
+    /// Where candidate packs for shadow mode come from: signed and
+    /// activated like the active pack's, they decide beside it without
+    /// answering, recording or logging anything (`serve/shadow.rs`).
+    pub shadow_source: Option<String>,
     /// Public key files trusted to sign packs.
     pub trust: Vec<PathBuf>,
     /// How many trusted signatures a pack needs.
@@ -158,6 +163,7 @@ impl Default for ServeConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8377)),
             pack: default_pack(),
             pack_source: None,
+            shadow_source: None,
             trust: Vec::new(),
             require: 1,
             state_dir: default_state_dir(),
@@ -193,6 +199,9 @@ impl ServeConfig {
         }
         if let Some(v) = layer.pack_source {
             self.pack_source = Some(v);
+        }
+        if let Some(v) = layer.shadow_source {
+            self.shadow_source = Some(v);
         }
         if let Some(v) = layer.trust {
             self.trust = v;
@@ -338,6 +347,11 @@ impl ServeConfig {
     pub fn pack_state_dir(&self) -> PathBuf {
         self.state_dir.join("pack")
     }
+
+    /// The directory the shadow's activator keeps its candidate pack in.
+    pub fn shadow_state_dir(&self) -> PathBuf {
+        self.state_dir.join("shadow")
+    }
 }
 
 /// Some settings: a TOML file's, the environment's or the flags'.
@@ -350,6 +364,9 @@ pub struct ConfigLayer {
     pub pack: Option<PathBuf>,
     /// See [`ServeConfig::pack_source`].
     pub pack_source: Option<String>,
+    /// See [`ServeConfig::shadow_source`].
+    #[serde(default)]
+    pub shadow_source: Option<String>,
     /// See [`ServeConfig::trust`].
     pub trust: Option<Vec<PathBuf>>,
     /// See [`ServeConfig::require`].
@@ -433,6 +450,7 @@ impl ConfigLayer {
                 "LISTEN" => layer.listen = Some(value.trim().parse().map_err(|e| bad(&e))?),
                 "PACK" => layer.pack = Some(PathBuf::from(value)),
                 "PACK_SOURCE" => layer.pack_source = Some(value),
+                "SHADOW_SOURCE" => layer.shadow_source = Some(value),
                 "TRUST" => {
                     layer.trust = Some(
                         value

@@ -39,6 +39,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::errors::ServeError;
 use super::metrics::Metrics;
+use super::shadow::Shadow;
 use crate::audit::{Entry, Job, LogWriter, PackRecord, PackStamp};
 use crate::journal::{JournalRow, Settler, SqliteJournal};
 use qorgan::decision::Decision;
@@ -165,6 +166,9 @@ pub(crate) struct Pipeline {
     pub(crate) run: String,
     pub(crate) max_skew_secs: i64,
     pub(crate) deciders: usize,
+    /// The shadow candidate, handed every decided batch in journal order
+    /// (never waited on).
+    pub(crate) shadow: Option<Arc<Shadow>>,
 }
 
 fn start(name: &str, work: impl FnOnce() + Send + 'static) -> Result<JoinHandle<()>, ServeError> {
@@ -189,6 +193,7 @@ pub(crate) fn spawn(pipeline: Pipeline) -> Result<(DeciderClient, DeciderThread)
         run,
         max_skew_secs,
         deciders,
+        shadow,
     } = pipeline;
     let deciders = deciders.max(1);
     let (requests, queue) = mpsc::channel::<Request>(QUEUE);
@@ -200,8 +205,9 @@ pub(crate) fn spawn(pipeline: Pipeline) -> Result<(DeciderClient, DeciderThread)
         let work = Arc::clone(&work);
         let timer: Arc<dyn qorgan::engine::PluginTimer> = metrics.clone();
         let evaluator = engine.evaluator().with_timer(timer);
+        let keep = shadow.is_some();
         threads.push(start(&format!("qorgan-decider-{index}"), move || {
-            decide(evaluator, &work)
+            decide(evaluator, &work, keep)
         })?);
     }
     let submitter = Submitter {
@@ -209,6 +215,7 @@ pub(crate) fn spawn(pipeline: Pipeline) -> Result<(DeciderClient, DeciderThread)
         writer,
         settler: journal.settler(),
         metrics: Arc::clone(&metrics),
+        shadow,
         run,
     };
     let mut sequencer = Sequencer {
@@ -235,8 +242,12 @@ const IN_FLIGHT: usize = 64;
 /// journaled and being decided, when a repeat of it arrives.
 const REPEAT_PATIENCE: Duration = Duration::from_secs(30);
 
-/// What the deciders return for a batch.
-type Decided = Vec<Result<Decision, EvaluationError>>;
+/// What the deciders return for a batch: its decisions, and its pack and
+/// transactions when a shadow is to see them.
+struct Decided {
+    results: Vec<Result<Decision, EvaluationError>>,
+    kept: Option<(Arc<PreparedPack>, Vec<Transaction>)>,
+}
 
 /// A recorded batch for a decider.
 struct Work {
@@ -244,14 +255,17 @@ struct Work {
     done: std_mpsc::SyncSender<Decided>,
 }
 
-/// Decides recorded batches until the sequencer stops.
-fn decide(mut evaluator: Evaluator, work: &Mutex<std_mpsc::Receiver<Work>>) {
+/// Decides recorded batches until the sequencer stops; `keep`: hands back
+/// each batch's pack and transactions too, for the shadow.
+fn decide(mut evaluator: Evaluator, work: &Mutex<std_mpsc::Receiver<Work>>, keep: bool) {
     loop {
         let next = work.lock().unwrap_or_else(|p| p.into_inner()).recv();
         let Ok(Work { batch, done }) = next else {
             return;
         };
-        let _ = done.send(evaluator.decide(batch));
+        let kept = keep.then(|| (Arc::clone(batch.pack()), batch.transactions().to_vec()));
+        let results = evaluator.decide(batch);
+        let _ = done.send(Decided { results, kept });
     }
 }
 
@@ -516,6 +530,7 @@ struct Submitter {
     writer_stats: Arc<crate::audit::CommitStats>,
     settler: Settler,
     metrics: Arc<Metrics>,
+    shadow: Option<Arc<Shadow>>,
     run: String,
 }
 
@@ -539,9 +554,15 @@ impl Submitter {
             pack,
             decided,
         } = sequenced;
-        let results: Decided = decided.map_or_else(Vec::new, |decided| {
-            decided.recv().unwrap_or_else(|_| Vec::new())
-        });
+        let Decided { results, kept } = decided
+            .and_then(|decided| decided.recv().ok())
+            .unwrap_or(Decided {
+                results: Vec::new(),
+                kept: None,
+            });
+        if let (Some(shadow), Some((pack, txs))) = (&self.shadow, &kept) {
+            shadow.offer(pack, txs, &results);
+        }
         let decided_at = OffsetDateTime::now_utc()
             .format(&Rfc3339)
             .unwrap_or_default();

@@ -31,6 +31,10 @@
 //!   timeouts and a connection cap that an idle or slow client cannot
 //!   exhaust (`listener.rs`); a non-loopback address without TLS and
 //!   authentication is refused unless `--insecure`.
+//! - **Try before trusting.** With a shadow source, a candidate pack
+//!   decides every transaction beside the active one, off the response
+//!   path and with a history of its own, and only its differences are
+//!   counted (`shadow.rs`).
 //!
 //! The routes are in `routes.rs`; `docs/serve.md` describes them.
 
@@ -42,6 +46,7 @@ mod listener;
 pub mod metrics;
 pub mod openapi;
 mod routes;
+mod shadow;
 pub mod shutdown;
 
 use std::net::SocketAddr;
@@ -114,6 +119,10 @@ pub fn run(
         Some(location) => start_source(&engine, &config, location)?,
         None => load_local(&engine, &config)?,
     };
+    let shadow = match &config.shadow_source {
+        Some(location) => Some(start_shadow(&config, location)?),
+        None => None,
+    };
     // Opened once a pack is at hand: a start that fails leaves no log.
     let log_path = config.decision_log_path();
     let writer = LogWriter::builder(&log_path)
@@ -134,6 +143,17 @@ pub fn run(
         restored.entries,
         restored.elapsed.as_millis()
     );
+    if let Some((shadow, _)) = &shadow {
+        // The candidate reads the same past as the active pack, from a
+        // history of its own.
+        let restored = restore(&mut journal, shadow.engine().history())?;
+        tracing::info!(
+            target: "qorgan::shadow",
+            entries = restored.entries,
+            "restored {} journal entries into the shadow's history",
+            restored.entries
+        );
+    }
 
     let run_id = qorgan::decision::Ulid::fresh().to_string();
     let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -146,12 +166,14 @@ pub fn run(
         run: run_id,
         max_skew_secs: i64::try_from(config.max_clock_skew_secs).unwrap_or(i64::MAX),
         deciders: config.deciders,
+        shadow: shadow.as_ref().map(|(shadow, _)| Arc::clone(shadow)),
     })?;
     let shared = Arc::new(Shared {
         decider,
         engine,
         origin,
         metrics,
+        shadow: shadow.as_ref().map(|(shadow, _)| Arc::clone(shadow)),
         log_stats: Arc::clone(&log_stats),
         log_path: log_path.display().to_string(),
         max_body_bytes: config.max_body_bytes,
@@ -200,6 +222,10 @@ pub fn run(
         watcher.stop();
     }
     decider_thread.join();
+    if let Some((shadow, threads)) = shadow {
+        drop(shadow);
+        threads.stop();
+    }
     served?;
     Ok(Stopped {
         decisions: log_stats.rows(),
@@ -233,13 +259,8 @@ fn load_local(
     Ok((origin, PackFiles::Local(dir.clone()), None))
 }
 
-/// Signed packs from `location`, through an activator: the persisted pack
-/// restored first, then the source watched.
-fn start_source(
-    engine: &Engine,
-    config: &ServeConfig,
-    location: &str,
-) -> Result<(Origin, PackFiles, Option<Watcher>), ServeError> {
+/// The trust configured for the pack source at `location`.
+fn trust(config: &ServeConfig, location: &str) -> Result<TrustConfig, ServeError> {
     if config.trust.is_empty() {
         return Err(ServeError::Config(format!(
             "the pack source {location} needs at least one trusted key (--trust KEYFILE)"
@@ -251,10 +272,62 @@ fn start_source(
             .trust_file(key)
             .map_err(|e| ServeError::Source(e.to_string()))?;
     }
-    let trust = trust
+    trust
         .require(config.require)
         .build()
+        .map_err(|e| ServeError::Source(e.to_string()))
+}
+
+/// The shadow: candidate packs from `location`, signed and checked like
+/// the active pack's but activated on an engine (and so a history) of
+/// their own, with their own state directory.
+fn start_shadow(
+    config: &ServeConfig,
+    location: &str,
+) -> Result<(Arc<shadow::Shadow>, shadow::ShadowThreads), ServeError> {
+    if config.pack_source.is_none() {
+        return Err(ServeError::Config(format!(
+            "the shadow source {location} needs a pack source to compare with (--pack-source)"
+        )));
+    }
+    let trust = trust(config, location)?;
+    let engine = Engine::new().map_err(|e| ServeError::Engine(e.to_string()))?;
+    let activator = Activator::builder(engine.clone(), trust, config.shadow_state_dir())
+        .build()
         .map_err(|e| ServeError::Source(e.to_string()))?;
+    let activator = Arc::new(activator);
+    match activator.restore() {
+        Ok(Some(restored)) => tracing::info!(
+            target: "qorgan::shadow",
+            serial = restored.pack.serial,
+            "restored the persisted shadow candidate"
+        ),
+        Ok(None) => {}
+        Err(refusal) => tracing::warn!(
+            target: "qorgan::shadow",
+            %refusal,
+            "the persisted shadow candidate was refused; waiting for the shadow source"
+        ),
+    }
+    let source =
+        qorgan_distribution::open(location).map_err(|e| ServeError::Source(e.to_string()))?;
+    let name = qorgan::source::Source::name(&source);
+    let watcher = Watcher::spawn(Arc::clone(&activator), source, config.poll_interval)
+        .map_err(|e| ServeError::Source(e.to_string()))?;
+    shadow::Shadow::spawn(engine, activator, name, watcher).map_err(|source| ServeError::Runtime {
+        what: "the shadow's thread".into(),
+        source,
+    })
+}
+
+/// Signed packs from `location`, through an activator: the persisted pack
+/// restored first, then the source watched.
+fn start_source(
+    engine: &Engine,
+    config: &ServeConfig,
+    location: &str,
+) -> Result<(Origin, PackFiles, Option<Watcher>), ServeError> {
+    let trust = trust(config, location)?;
     let activator = Activator::builder(engine.clone(), trust, config.pack_state_dir())
         .build()
         .map_err(|e| ServeError::Source(e.to_string()))?;

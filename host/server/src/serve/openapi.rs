@@ -206,6 +206,7 @@ pub fn decision_json_schema() -> Value {
 pub fn document(context: &Context) -> Value {
     let error = |description: &str| json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
     let object = |description: &str| json!({"description": description, "content": {"application/json": {"schema": {"type": "object"}}}});
+    let described = |description: &str, schema: Value| json!({"description": description, "content": {"application/json": {"schema": schema}}});
     let (transaction, party) = transaction_schemas(context, "#/components/schemas/");
     let (decision, finding) = decision_schemas("#/components/schemas/");
     let mut batch_array = json!({"type": "array", "minItems": 1, "items": {"anyOf": [
@@ -284,6 +285,36 @@ pub fn document(context: &Context) -> Value {
                 "security": security("operate"),
                 "responses": {"200": object("The active pack and the activator's status"), "401": unauthorized.clone(), "403": forbidden.clone()}
             }},
+            "/v1/pack/shadow": {"get": {
+                "operationId": "packShadow",
+                "security": security("operate"),
+                "summary": "Shadow mode: the candidate pack from the shadow source, its activation status, and what it would change against the active pack (decisions compared and changed, alerts before and after, changes by action and by finding code, recent changed transactions)",
+                "responses": {
+                    "200": described("What the candidate would change against the active pack", json!({"type": "object", "properties": {
+                        "source": {"type": "object"},
+                        "candidate": {"type": ["object", "null"], "description": "the candidate deciding in shadow, as /v1/pack's active"},
+                        "compared_with": {"type": ["object", "null"], "description": "the candidate the counts are about (name, version, serial)"},
+                        "status": {"type": "object", "description": "the shadow activator's status, as /v1/pack's"},
+                        "decided": {"type": "integer"},
+                        "changed": {"type": "integer"},
+                        "alerts": {"type": "object", "properties": {
+                            "before": {"type": "integer"}, "after": {"type": "integer"},
+                            "per_1000_before": {"type": "number"}, "per_1000_after": {"type": "number"}}},
+                        "actions": {"type": "array", "items": {"type": "object", "properties": {
+                            "before": {"type": "string"}, "after": {"type": "string"}, "count": {"type": "integer"}}}},
+                        "codes": {"type": "array", "items": {"type": "object", "properties": {
+                            "code": {"type": "string"}, "before": {"type": ["string", "null"]},
+                            "after": {"type": ["string", "null"]}, "count": {"type": "integer"}}}},
+                        "undecided": {"type": "integer"},
+                        "skipped": {"type": "object", "properties": {"batches": {"type": "integer"}, "transactions": {"type": "integer"}}},
+                        "without_candidate": {"type": "integer"},
+                        "recent": {"type": "array", "items": {"type": "object"}}
+                    }})),
+                    "401": unauthorized.clone(),
+                    "403": forbidden.clone(),
+                    "404": error("No shadow pack source is configured")
+                }
+            }},
             "/healthz": {"get": {"operationId": "healthz", "summary": "The process is up; quarantined plugins make it degraded", "security": [],
                 "responses": {"200": object("ok, or degraded naming quarantined plugins")}}},
             "/readyz": {"get": {
@@ -339,6 +370,7 @@ mod tests {
             "/v1/evaluate",
             "/v1/evaluate/batch",
             "/v1/pack",
+            "/v1/pack/shadow",
             "/healthz",
             "/readyz",
             "/metrics",

@@ -31,6 +31,7 @@ use time::format_description::well_known::Rfc3339;
 use super::auth::{Authority, Guard, Role, require};
 use super::decider::{DeciderClient, Item, Outcome, Reply};
 use super::metrics::{Gauges, Metrics};
+use super::shadow::Shadow;
 use crate::audit::CommitStats;
 use qorgan::engine::Engine;
 use qorgan::jsonl::LineError;
@@ -64,6 +65,8 @@ pub(crate) struct Shared {
     pub(crate) engine: Engine,
     pub(crate) origin: Origin,
     pub(crate) metrics: Arc<Metrics>,
+    /// The shadow candidate, when a shadow source is configured.
+    pub(crate) shadow: Option<Arc<Shadow>>,
     pub(crate) log_stats: Arc<CommitStats>,
     pub(crate) log_path: String,
     pub(crate) max_body_bytes: usize,
@@ -132,6 +135,7 @@ pub(crate) fn router(shared: AppState, authority: Arc<Authority>) -> Router {
         ));
     let operating = Router::new()
         .route("/v1/pack", get(pack))
+        .route("/v1/pack/shadow", get(shadow))
         .route("/metrics", get(metrics))
         .route_layer(axum::middleware::from_fn_with_state(
             guard(Role::Operate),
@@ -566,6 +570,17 @@ async fn pack(State(shared): State<AppState>) -> Response {
     json(StatusCode::OK, body.to_string())
 }
 
+/// The shadow candidate and what it would change (`serve/shadow.rs`).
+async fn shadow(State(shared): State<AppState>) -> Response {
+    match &shared.shadow {
+        Some(shadow) => json(StatusCode::OK, shadow.summary().to_string()),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "no shadow pack source is configured (--shadow-source)",
+        ),
+    }
+}
+
 /// Alive, and which plugins were quarantined on a batch since start (a
 /// quarantined plugin gave `PLUGIN_FAILED` for the rest of that batch): the
 /// service keeps deciding, fail closed, but an operator should know.
@@ -691,7 +706,10 @@ async fn metrics(State(shared): State<AppState>) -> Response {
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        shared.metrics.render(&gauges),
+        match &shared.shadow {
+            Some(shadow) => shared.metrics.render(&gauges) + &shadow.render(),
+            None => shared.metrics.render(&gauges),
+        },
     )
         .into_response()
 }
