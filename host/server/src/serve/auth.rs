@@ -26,7 +26,7 @@
 //! A request without a credential is answered 401 with
 //! `WWW-Authenticate: Bearer`; an unknown token also 401; a known
 //! credential without the route's role 403 naming the role. A refused
-//! request never reaches the deciding thread, so it enters neither history
+//! request never reaches the deciding pipeline, so it enters neither history
 //! nor the decision log.
 
 use std::collections::HashMap;

@@ -13,7 +13,7 @@
 //!
 //! # What it promises
 //!
-//! - **The active pack's decisions are untouched.** The deciding thread
+//! - **The active pack's decisions are untouched.** The submitter
 //!   hands each decided batch to the shadow with a non-blocking send and
 //!   goes on; the shadow decides on a thread of its own, off the response
 //!   path. When the shadow falls behind and its queue is full, the batch is
@@ -80,7 +80,7 @@ struct State {
     recent: VecDeque<Change>,
 }
 
-/// The shadow, as the routes and the deciding thread see it.
+/// The shadow, as the routes and the deciding pipeline see it.
 pub(crate) struct Shadow {
     engine: Engine,
     activator: Arc<Activator>,
