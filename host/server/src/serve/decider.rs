@@ -554,12 +554,13 @@ impl Submitter {
             pack,
             decided,
         } = sequenced;
-        let Decided { results, kept } = decided
-            .and_then(|decided| decided.recv().ok())
-            .unwrap_or(Decided {
-                results: Vec::new(),
-                kept: None,
-            });
+        let Decided { results, kept } =
+            decided
+                .and_then(|decided| decided.recv().ok())
+                .unwrap_or(Decided {
+                    results: Vec::new(),
+                    kept: None,
+                });
         if let (Some(shadow), Some((pack, txs))) = (&self.shadow, &kept) {
             shadow.offer(pack, txs, &results);
         }
