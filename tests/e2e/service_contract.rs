@@ -128,6 +128,13 @@ fn the_served_document_passes_openapi_spec_validator_schemathesis_and_then_promt
             "500",
             "--header",
             &authorization,
+            // Every warning but two that describe the service's documented
+            // answers, not a fault: `missing_test_data` (without a shadow
+            // source, /v1/pack/shadow answers 404 to every request) and
+            // `low_valid_rate` (schemathesis sends one transaction id with
+            // other bodies, which is 409 by the idempotency contract).
+            "--warnings",
+            "missing_auth,base_url_mismatch,validation_mismatch,missing_deserializer,unused_openapi_auth,unsupported_regex,method_not_allowed,unresolvable_reference,rate_limited,dictionary_mismatch,timeout_units",
             "--no-color",
         ],
         dir.path(),
@@ -139,7 +146,7 @@ fn the_served_document_passes_openapi_spec_validator_schemathesis_and_then_promt
         "schemathesis found failures:\n{report}"
     );
     // Every operation of the document was tested.
-    assert!(report.contains("Tested: 6"), "{report}");
+    assert!(report.contains("Tested: 7"), "{report}");
     let summary: Vec<&str> = report
         .lines()
         .skip_while(|l| !l.starts_with("Test cases:"))
