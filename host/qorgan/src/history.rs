@@ -34,8 +34,10 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 mod events;
+mod footprint;
 
 use self::events::{Event, Events};
+pub use self::footprint::{Footprint, FootprintError};
 use crate::transaction::{Transaction, TxKind};
 
 const SHARD_BITS: u32 = 6;
@@ -406,19 +408,15 @@ impl History {
     }
 
     /// The handles of a transaction's device and holders, created if needed.
-    fn link_handles(&self, tx: &Transaction) -> (Option<u64>, Option<u64>, Option<u64>) {
-        let time = tx.timestamp;
-        let device = tx
-            .device
-            .as_ref()
-            .and_then(|d| d.id.as_deref())
-            .filter(|id| !id.trim().is_empty())
-            .map(|id| self.intern(Space::Device, id, time));
-        let holder = |iin: &Option<String>| {
-            iin.as_deref()
-                .map(|iin| self.intern(Space::Holder, iin.trim(), time))
-        };
-        (device, holder(&tx.sender.iin), holder(&tx.recipient.iin))
+    fn link_handles(&self, fp: &Footprint<'_>) -> (Option<u64>, Option<u64>, Option<u64>) {
+        let time = fp.time;
+        let device = fp.device.map(|id| self.intern(Space::Device, id, time));
+        let holder = |iin: Option<&str>| iin.map(|iin| self.intern(Space::Holder, iin, time));
+        (
+            device,
+            holder(fp.sender_holder),
+            holder(fp.recipient_holder),
+        )
     }
 
     /// The account a handle stands for, while it is kept; a device's handle
@@ -442,6 +440,16 @@ impl History {
         self.record_pending(txs).into_stamps()
     }
 
+    /// Records footprints in order, as [`History::record`] records the
+    /// transactions they were taken from (a restore from a journal that
+    /// keeps footprints).
+    pub fn record_footprints<'a>(
+        &self,
+        footprints: impl IntoIterator<Item = Footprint<'a>>,
+    ) -> Vec<Stamp> {
+        self.record_pending_footprints(footprints).into_stamps()
+    }
+
     /// Records transactions like [`History::record`], for deciding: until
     /// the returned [`Recorded`] is dropped, memory keeps every event a
     /// question at its cursors may see.
@@ -449,10 +457,20 @@ impl History {
         &self,
         txs: impl IntoIterator<Item = (&'a Transaction, i64)>,
     ) -> Recorded {
+        self.record_pending_footprints(
+            txs.into_iter()
+                .map(|(tx, amount)| Footprint::of(tx, amount)),
+        )
+    }
+
+    fn record_pending_footprints<'a>(
+        &self,
+        footprints: impl IntoIterator<Item = Footprint<'a>>,
+    ) -> Recorded {
         let mut in_flight = self.settling.lock();
-        let stamps: Vec<Stamp> = txs
+        let stamps: Vec<Stamp> = footprints
             .into_iter()
-            .map(|(tx, amount)| self.record_one(tx, amount))
+            .map(|fp| self.record_one(&fp))
             .collect();
         let ticket = stamps.last().map(|last| {
             let ticket = in_flight.next_ticket;
@@ -477,20 +495,20 @@ impl History {
         newest.saturating_sub(self.retention_secs.load(Ordering::Relaxed))
     }
 
-    fn record_one(&self, tx: &Transaction, amount: i64) -> Stamp {
+    fn record_one(&self, fp: &Footprint<'_>) -> Stamp {
         let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
-        let time = tx.timestamp;
+        let (time, amount, kind) = (fp.time, fp.amount, fp.kind);
         let newest = self
             .newest_time
             .fetch_max(time, Ordering::Relaxed)
             .max(time);
         let horizon = self.horizon(newest);
-        let sender = self.intern(Space::Account, &tx.sender.account, time);
-        let recipient = self.intern(Space::Account, &tx.recipient.account, time);
-        let (device, sender_holder, recipient_holder) = self.link_handles(tx);
-        self.push(sender, seq, time, amount, recipient, tx.kind, false);
+        let sender = self.intern(Space::Account, fp.sender, time);
+        let recipient = self.intern(Space::Account, fp.recipient, time);
+        let (device, sender_holder, recipient_holder) = self.link_handles(fp);
+        self.push(sender, seq, time, amount, recipient, kind, false);
         if recipient != sender {
-            self.push(recipient, seq, time, amount, sender, tx.kind, true);
+            self.push(recipient, seq, time, amount, sender, kind, true);
         }
         // Links: the device the sender used, and the accounts each holder
         // appeared with. They are events on the key, whose counterparty is
@@ -502,7 +520,7 @@ impl History {
         ];
         for (key, account) in links {
             if let Some(key) = key {
-                self.push(key, seq, time, amount, account, tx.kind, false);
+                self.push(key, seq, time, amount, account, kind, false);
             }
         }
         Stamp {
@@ -579,7 +597,8 @@ impl History {
         let seq = self.next_seq.load(Ordering::Relaxed);
         txs.into_iter()
             .map(|tx| {
-                let (device, sender_holder, recipient_holder) = self.link_handles(tx);
+                let fp = Footprint::of(tx, 0);
+                let (device, sender_holder, recipient_holder) = self.link_handles(&fp);
                 let newest = self.newest_time.load(Ordering::Relaxed).max(tx.timestamp);
                 Stamp {
                     at: Cursor {
@@ -587,8 +606,8 @@ impl History {
                         time: tx.timestamp,
                         horizon: self.horizon(newest),
                     },
-                    sender: self.intern(Space::Account, &tx.sender.account, tx.timestamp),
-                    recipient: self.intern(Space::Account, &tx.recipient.account, tx.timestamp),
+                    sender: self.intern(Space::Account, fp.sender, tx.timestamp),
+                    recipient: self.intern(Space::Account, fp.recipient, tx.timestamp),
                     device,
                     sender_holder,
                     recipient_holder,

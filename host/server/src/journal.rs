@@ -34,10 +34,25 @@ CREATE TABLE IF NOT EXISTS journal (
     time     INTEGER NOT NULL,
     amount   INTEGER NOT NULL,
     digest   BLOB NOT NULL,
-    seq      INTEGER NOT NULL
+    seq      INTEGER NOT NULL,
+    footprint BLOB
 );
 CREATE INDEX IF NOT EXISTS journal_tx_id ON journal (tx_id, position);
 ";
+
+/// Creates the journal's table, or brings one written by an earlier
+/// version up to date: a journal without the `footprint` column gets it,
+/// and its old rows (without one) are restored from their bodies.
+pub(crate) fn ensure_schema(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(SCHEMA)?;
+    let has_footprint = conn
+        .prepare("SELECT 1 FROM pragma_table_info('journal') WHERE name = 'footprint'")?
+        .exists([])?;
+    if !has_footprint {
+        conn.execute_batch("ALTER TABLE journal ADD COLUMN footprint BLOB")?;
+    }
+    Ok(())
+}
 
 /// A journal entry for the log writer to insert beside its decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +69,8 @@ pub struct JournalRow {
     pub amount: i64,
     /// The digest of its body.
     pub digest: BodyDigest,
+    /// What history keeps of it ([`qorgan::history::Footprint`]).
+    pub footprint: Vec<u8>,
 }
 
 impl JournalRow {
@@ -61,8 +78,8 @@ impl JournalRow {
     /// log writer's transaction.
     pub(crate) fn insert(&self, tx: &rusqlite::Transaction<'_>, seq: i64) -> rusqlite::Result<()> {
         let mut stmt = tx.prepare_cached(
-            "INSERT INTO journal (position, tx_id, time, amount, digest, seq)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO journal (position, tx_id, time, amount, digest, seq, footprint)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
         let position = i64::try_from(self.position).unwrap_or(i64::MAX);
         stmt.execute(params![
@@ -71,7 +88,8 @@ impl JournalRow {
             self.time,
             self.amount,
             &self.digest[..],
-            seq
+            seq,
+            (!self.footprint.is_empty()).then_some(&self.footprint[..]),
         ])?;
         Ok(())
     }
@@ -165,7 +183,7 @@ impl SqliteJournal {
         .map_err(sql(path))?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(sql(path))?;
-        conn.execute_batch(SCHEMA).map_err(sql(path))?;
+        ensure_schema(&conn).map_err(sql(path))?;
         let (last, watermark): (Option<i64>, Option<i64>) = conn
             .query_row("SELECT max(position), max(time) FROM journal", [], |r| {
                 Ok((r.get(0)?, r.get(1)?))
@@ -217,6 +235,7 @@ impl SqliteJournal {
                     time: record.time,
                     amount: record.amount,
                     digest: record.digest,
+                    footprint: record.footprint.clone(),
                 }),
                 Appended::Existing(_) => None,
             })
@@ -323,8 +342,13 @@ impl Journal for SqliteJournal {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT j.position, j.tx_id, j.time, j.amount, d.tx
-                 FROM journal j JOIN decisions d ON d.seq = j.seq
+                // The body is read only for an entry without a footprint
+                // (one journaled by an earlier version).
+                "SELECT j.position, j.tx_id, j.time, j.amount, j.footprint,
+                        CASE WHEN j.footprint IS NULL
+                             THEN (SELECT d.tx FROM decisions d WHERE d.seq = j.seq)
+                        END
+                 FROM journal j
                  WHERE j.position > ?1 AND j.time > ?2
                  ORDER BY j.position LIMIT ?3",
             )
@@ -338,7 +362,8 @@ impl Journal for SqliteJournal {
                     id: r.get(1)?,
                     time: r.get(2)?,
                     amount: r.get(3)?,
-                    tx: r.get(4)?,
+                    footprint: r.get::<_, Option<Vec<u8>>>(4)?.unwrap_or_default(),
+                    tx: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
                 })
             })
             .map_err(sql(&self.path))?;
@@ -347,5 +372,129 @@ impl Journal for SqliteJournal {
 
     fn watermark(&self) -> Option<i64> {
         self.watermark
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::chain::tests::entry;
+    use crate::audit::{Job, LogWriter};
+    use qorgan::history::{Footprint, History};
+    use qorgan::journal::restore;
+    use qorgan::transaction::Transaction;
+
+    fn body(id: &str, hour: u32) -> String {
+        format!(
+            r#"{{"id":"{id}","timestamp":"2025-03-01T{hour:02}:00:00Z","kind":"transfer","amount":"1.00",
+                "currency":"KZT","sender":{{"account":"A","iin":"930724303242"}},"recipient":{{"account":"B"}}}}"#
+        )
+    }
+
+    fn row(index: usize, id: &str, text: &str, with_footprint: bool) -> JournalRow {
+        let tx = match Transaction::from_json(text) {
+            Ok(tx) => tx,
+            Err(e) => panic!("bad fixture: {e}"),
+        };
+        JournalRow {
+            entry: index,
+            position: u64::try_from(index).unwrap_or(0) + 1,
+            id: id.into(),
+            time: tx.timestamp,
+            amount: 100,
+            digest: qorgan::journal::body_digest(text),
+            footprint: if with_footprint {
+                Footprint::of(&tx, 100).encode()
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    #[test]
+    fn a_restore_reads_footprints_and_the_bodies_of_entries_without_one() {
+        let dir = match tempfile::tempdir() {
+            Ok(d) => d,
+            Err(e) => panic!("tempdir: {e}"),
+        };
+        let path = dir.path().join("decisions.sqlite");
+        let writer = match LogWriter::builder(&path).spawn() {
+            Ok(w) => w,
+            Err(e) => panic!("{e}"),
+        };
+        let ids = ["t1", "t2", "t3"];
+        let bodies: Vec<String> = (0u32..).zip(ids).map(|(h, id)| body(id, 10 + h)).collect();
+        let (tell, told) = std::sync::mpsc::channel();
+        let job = Job {
+            packs: Vec::new(),
+            entries: ids
+                .iter()
+                .zip(&bodies)
+                .map(|(id, text)| crate::audit::Entry {
+                    tx: text.clone(),
+                    ..entry(id)
+                })
+                .collect(),
+            // The middle entry is as an earlier version journaled it.
+            journal: (0..)
+                .zip(ids.iter().zip(&bodies))
+                .map(|(i, (id, text))| row(i, id, text, i != 1))
+                .collect(),
+            done: Box::new(move |outcome| {
+                let _ = tell.send(outcome.is_ok());
+            }),
+        };
+        assert!(writer.submit(job).is_ok(), "writer stopped");
+        assert_eq!(told.recv().ok(), Some(true), "not appended");
+        writer.close();
+
+        let mut journal = match SqliteJournal::open(&path) {
+            Ok(j) => j,
+            Err(e) => panic!("{e}"),
+        };
+        let entries = match journal.since(0, i64::MIN, 10) {
+            Ok(e) => e,
+            Err(e) => panic!("{e}"),
+        };
+        let kept: Vec<(bool, bool)> = entries
+            .iter()
+            .map(|e| (e.footprint.is_empty(), e.tx.is_empty()))
+            .collect();
+        assert_eq!(
+            kept,
+            [(false, true), (true, false), (false, true)],
+            "a body is read only where no footprint was kept"
+        );
+        let history = History::default();
+        match restore(&mut journal, &history) {
+            Ok(restored) => assert_eq!(restored.entries, 3),
+            Err(e) => panic!("{e}"),
+        }
+        // Three events on A, three links on its holder.
+        assert_eq!(history.accounts(), 3);
+    }
+
+    #[test]
+    fn a_journal_table_without_footprints_gains_the_column_and_keeps_its_rows() {
+        let conn = match Connection::open_in_memory() {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        };
+        let old = "CREATE TABLE journal (position INTEGER PRIMARY KEY, tx_id TEXT NOT NULL,
+                   time INTEGER NOT NULL, amount INTEGER NOT NULL, digest BLOB NOT NULL,
+                   seq INTEGER NOT NULL);
+                   INSERT INTO journal VALUES (1, 't1', 0, 1, x'00', 1);";
+        assert!(conn.execute_batch(old).is_ok());
+        assert!(ensure_schema(&conn).is_ok());
+        assert!(
+            ensure_schema(&conn).is_ok(),
+            "a second open changes nothing"
+        );
+        let row: rusqlite::Result<(String, Option<Vec<u8>>)> = conn.query_row(
+            "SELECT tx_id, footprint FROM journal WHERE position = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        );
+        assert_eq!(row.ok(), Some(("t1".to_owned(), None)));
     }
 }

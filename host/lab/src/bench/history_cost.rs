@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use super::BenchError;
 use crate::generator::{Generator, GeneratorConfig};
-use qorgan::history::{History, HistoryLimits};
+use qorgan::history::{Footprint, History, HistoryLimits};
 use qorgan::journal::{body_digest, restore};
 use qorgan::transaction::Transaction;
 use qorgan_server::audit::{Entry, Job, LogWriter, PackStamp};
@@ -156,6 +156,7 @@ pub fn measure(seed: u64, count: u64, dir: &Path) -> Result<HistoryCost, BenchEr
             time: tx.timestamp,
             amount: tiyn(&tx),
             digest: body_digest(&line),
+            footprint: Footprint::of(&tx, tiyn(&tx)).encode(),
         });
         entries.push(Entry {
             decision_id: format!("bench-{position}"),

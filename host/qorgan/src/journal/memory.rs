@@ -100,6 +100,7 @@ impl Journal for MemoryJournal {
                 id: record.id.clone(),
                 time: record.time,
                 amount: record.amount,
+                footprint: record.footprint.clone(),
                 tx: String::new(),
             })
             .collect())
@@ -121,6 +122,7 @@ mod tests {
             amount: 100,
             digest: super::super::body_digest(id),
             decision: Some(format!("decision of {id}")),
+            footprint: Vec::new(),
         }
     }
 

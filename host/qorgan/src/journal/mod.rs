@@ -32,7 +32,7 @@ use sha2::{Digest as _, Sha256};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::history::History;
+use crate::history::{Footprint, History};
 use crate::transaction::Transaction;
 
 pub use memory::MemoryJournal;
@@ -64,6 +64,9 @@ pub struct Record {
     pub digest: BodyDigest,
     /// The decision given for it (its JSON), when the journal keeps it.
     pub decision: Option<String>,
+    /// What history keeps of it, encoded ([`Footprint::encode`]), so a
+    /// restore reads no body; empty where the journal keeps none.
+    pub footprint: Vec<u8>,
 }
 
 /// Where a transaction handed to [`Journal::append`] stands.
@@ -99,7 +102,11 @@ pub struct Entry {
     pub time: i64,
     /// Its amount in tiyn.
     pub amount: i64,
-    /// Its JSON as received (empty where the journal keeps no bodies).
+    /// What history keeps of it ([`Footprint::encode`]); empty for an
+    /// entry journaled without one, which a restore reads from `tx`.
+    pub footprint: Vec<u8>,
+    /// Its JSON as received; empty where the journal keeps no bodies, and
+    /// where it need not be read because `footprint` is there.
     pub tx: String,
 }
 
@@ -303,6 +310,7 @@ impl StreamGate {
                 amount: 0,
                 digest: [0; 32],
                 decision: None,
+                footprint: Vec::new(),
             })
             .collect();
         // The memory journal cannot fail.
@@ -326,10 +334,11 @@ pub struct Restored {
 /// How many entries a restore reads and records at once.
 const RESTORE_CHUNK: usize = 4096;
 
-/// The transactions of `entries`, in order, parsed on every core: parsing
-/// is most of a restore's work, while recording must stay in order.
-fn parse_entries(entries: &[Entry]) -> Result<Vec<Transaction>, JournalError> {
-    let parse = |entry: &Entry| {
+/// The transactions of the `entries` that carry no footprint, in order,
+/// parsed on every core: parsing is most of a restore of such entries,
+/// while recording must stay in order.
+fn parse_bodies(entries: &[&Entry]) -> Result<Vec<Transaction>, JournalError> {
+    let parse = |entry: &&Entry| {
         Transaction::from_json(&entry.tx).map_err(|e| JournalError::Unreadable {
             position: entry.position,
             id: entry.id.clone(),
@@ -352,6 +361,34 @@ fn parse_entries(entries: &[Entry]) -> Result<Vec<Transaction>, JournalError> {
         }
         Ok(txs)
     })
+}
+
+/// The footprints of `entries`, in order: decoded where the journal kept
+/// one, taken from the parsed body (`bodies`, in order) where it did not.
+fn footprints<'a>(
+    entries: &'a [Entry],
+    bodies: &'a [Transaction],
+) -> Result<Vec<Footprint<'a>>, JournalError> {
+    let mut bodies = bodies.iter();
+    entries
+        .iter()
+        .map(|entry| {
+            if entry.footprint.is_empty() {
+                let tx = bodies.next().ok_or_else(|| JournalError::Unreadable {
+                    position: entry.position,
+                    id: entry.id.clone(),
+                    problem: "its body was not read".into(),
+                })?;
+                Ok(Footprint::of(tx, entry.amount))
+            } else {
+                Footprint::decode(&entry.footprint).map_err(|e| JournalError::Unreadable {
+                    position: entry.position,
+                    id: entry.id.clone(),
+                    problem: e.to_string(),
+                })
+            }
+        })
+        .collect()
 }
 
 /// Re-applies the journal's entries inside `history`'s retention (measured
@@ -378,8 +415,9 @@ pub fn restore(journal: &mut dyn Journal, history: &History) -> Result<Restored,
             break;
         };
         after = last.position;
-        let txs = parse_entries(&chunk)?;
-        history.record(txs.iter().zip(&chunk).map(|(tx, entry)| (tx, entry.amount)));
+        let bare: Vec<&Entry> = chunk.iter().filter(|e| e.footprint.is_empty()).collect();
+        let bodies = parse_bodies(&bare)?;
+        history.record_footprints(footprints(&chunk, &bodies)?);
         restored.entries += chunk.len() as u64;
         restored.last_position = after;
     }
@@ -455,6 +493,7 @@ mod tests {
                     amount: 1,
                     digest: [0; 32],
                     decision: None,
+                    footprint: Vec::new(),
                 },
                 Record {
                     id: "new".into(),
@@ -462,6 +501,7 @@ mod tests {
                     amount: 1,
                     digest: [0; 32],
                     decision: None,
+                    footprint: Vec::new(),
                 },
             ],
             i64::MIN,
@@ -478,6 +518,50 @@ mod tests {
             }
             other => panic!("a restore of unreadable entries did not fail: {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_restore_reads_footprints_where_the_journal_kept_them() -> Result<(), JournalError> {
+        let mut journal = MemoryJournal::new();
+        let day = 24 * 3600;
+        let records: Vec<Record> = (0..3)
+            .map(|i| {
+                let tx = tx(&format!("t{i}"), "2025-03-01T10:00:00Z");
+                Record {
+                    id: tx.id.clone(),
+                    time: tx.timestamp + i * day,
+                    amount: 100,
+                    digest: [0; 32],
+                    decision: None,
+                    footprint: Footprint {
+                        time: tx.timestamp + i * day,
+                        ..Footprint::of(&tx, 100)
+                    }
+                    .encode(),
+                }
+            })
+            .collect();
+        let _ = journal.append(&records, i64::MIN)?;
+        let history = History::default();
+        let restored = restore(&mut journal, &history)?;
+        assert_eq!((restored.entries, restored.last_position), (3, 3));
+        let stamps = history.record([(&tx("probe", "2025-03-04T10:00:00Z"), 1)]);
+        let [probe] = stamps[..] else {
+            panic!("one transaction recorded, {} stamps", stamps.len());
+        };
+        let totals = history.aggregate(
+            probe.at,
+            &crate::history::Query {
+                account: probe.sender,
+                window: 10 * 86_400,
+                direction: crate::history::Direction::Outbound,
+                kinds: 0,
+                min_amount: i64::MIN,
+                max_amount: i64::MAX,
+            },
+        );
+        assert_eq!((totals.count, totals.sum), (3, 300));
+        Ok(())
     }
 
     #[test]

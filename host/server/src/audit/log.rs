@@ -216,7 +216,7 @@ pub fn open_for_writing(path: &Path) -> Result<Connection, AuditError> {
     conn.busy_timeout(std::time::Duration::from_secs(5))
         .map_err(sql)?;
     conn.execute_batch(SCHEMA).map_err(sql)?;
-    conn.execute_batch(crate::journal::SCHEMA).map_err(sql)?;
+    crate::journal::ensure_schema(&conn).map_err(sql)?;
     let format: Option<String> = conn
         .query_row("SELECT value FROM meta WHERE key = 'format'", [], |r| {
             r.get(0)

@@ -44,6 +44,7 @@ use crate::audit::{Entry, Job, LogWriter, PackRecord, PackStamp};
 use crate::journal::{JournalRow, Settler, SqliteJournal};
 use qorgan::decision::Decision;
 use qorgan::engine::{Engine, EvaluationError, Evaluator, PreparedPack, RecordedBatch};
+use qorgan::history::Footprint;
 use qorgan::journal::{BodyDigest, Journal, Record, Reference, admit, body_digest};
 use qorgan::pack::archive::{Compression, archive_bytes};
 use qorgan::pack::{MANIFEST, sha256_hex};
@@ -494,6 +495,7 @@ impl Sequencer {
                         amount,
                         digest,
                         decision: None,
+                        footprint: Footprint::of(tx, amount).encode(),
                     })
                 })
                 .collect();
