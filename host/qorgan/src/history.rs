@@ -28,16 +28,18 @@
 //! account's handle simply answers with empty history.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 mod events;
 mod footprint;
+mod keys;
 
-use self::events::{Event, Events};
+use self::events::Event;
 pub use self::footprint::{Footprint, FootprintError};
+use self::keys::{Keys, party};
 use crate::transaction::{Transaction, TxKind};
 
 const SHARD_BITS: u32 = 6;
@@ -168,28 +170,6 @@ enum Space {
     Holder = 2,
 }
 
-#[derive(Debug)]
-struct Account {
-    /// The key within its space: an account id, a device id, or an IIN/BIN.
-    key: Arc<str>,
-    space: Space,
-    /// Events in stream order.
-    events: Events,
-    /// The times of the first and the last of `events`, kept here so that
-    /// recording reads nothing from the events' own memory (meaningless
-    /// while `events` is empty).
-    front_time: i64,
-    back_time: i64,
-    /// The first time the account was seen, and at which position.
-    first_seen: Option<(u64, i64)>,
-    /// The newest time the account was involved in anything.
-    last_touch: i64,
-    /// Whether the events' times never decrease in stream order (the usual
-    /// case), so a window's events can be found by walking back from the
-    /// cursor and stopping at the window's start.
-    ordered: bool,
-}
-
 /// A batch recorded but maybe not decided yet.
 #[derive(Debug, Clone, Copy)]
 struct Open {
@@ -278,10 +258,7 @@ type FixedState = foldhash::fast::FixedState;
 
 #[derive(Debug, Default)]
 struct Shard {
-    /// Handles by key, one map per [`Space`].
-    by_name: [HashMap<Arc<str>, u64, FixedState>; 3],
-    accounts: HashMap<u64, Account, FixedState>,
-    next_local: u64,
+    keys: Keys,
     appends_since_sweep: u32,
 }
 
@@ -344,10 +321,16 @@ impl History {
         self.retention_secs.store(secs.max(1), Ordering::Relaxed);
     }
 
-    /// The shard of a key: the hash's top bits, because the maps inside a
-    /// shard place keys by the low bits, which must not all be the same.
-    fn shard_of(&self, space: Space, key: &str) -> usize {
-        (self.hasher.hash_one((space as u8, key)) >> (u64::BITS - SHARD_BITS)) as usize
+    /// The hash of a key in its space.
+    fn hash_of(&self, space: Space, key: &str) -> u64 {
+        self.hasher.hash_one((space as u8, key))
+    }
+
+    /// The shard of a key hashed to `hash`: the top bits of the hash mixed
+    /// once more, as the shard's table uses the hash's own top bits (to
+    /// tell keys apart) and low bits (to place them).
+    fn shard_of(hash: u64) -> usize {
+        (hash.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (u64::BITS - SHARD_BITS)) as usize
     }
 
     fn shard(&self, index: usize) -> std::sync::RwLockReadGuard<'_, Shard> {
@@ -367,51 +350,31 @@ impl History {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The handle of `key` in `space`, creating it if needed.
-    fn intern(&self, space: Space, key: &str, time: i64) -> u64 {
-        let index = self.shard_of(space, key);
-        let names = space as usize;
-        if let Some(&handle) = self
-            .shard(index)
-            .by_name
-            .get(names)
-            .and_then(|m| m.get(key))
-        {
+    /// The handle of `key` in `space`, creating it if needed; 0 (which
+    /// names nothing) only if its shard is full, which memory would not
+    /// allow long before.
+    fn intern(&self, space: Space, key: &str) -> u64 {
+        let hash = self.hash_of(space, key);
+        let index = Self::shard_of(hash);
+        if let Some(handle) = self.shard(index).keys.find(index, hash, space, key) {
             return handle;
         }
         let mut shard = self.shard_mut(index);
-        let shard = &mut *shard;
-        let Some(by_name) = shard.by_name.get_mut(names) else {
-            return 0;
-        };
-        if let Some(&handle) = by_name.get(key) {
+        if let Some(handle) = shard.keys.find(index, hash, space, key) {
             return handle;
         }
-        shard.next_local += 1;
-        let handle = (shard.next_local << SHARD_BITS) | index as u64;
-        let key: Arc<str> = Arc::from(key);
-        by_name.insert(key.clone(), handle);
-        shard.accounts.insert(
-            handle,
-            Account {
-                key,
-                space,
-                events: Events::default(),
-                first_seen: None,
-                front_time: time,
-                back_time: time,
-                last_touch: time,
-                ordered: true,
-            },
-        );
-        handle
+        shard
+            .keys
+            .insert(index, hash, space, key, |space, key| {
+                self.hash_of(space, key)
+            })
+            .unwrap_or(0)
     }
 
     /// The handles of a transaction's device and holders, created if needed.
     fn link_handles(&self, fp: &Footprint<'_>) -> (Option<u64>, Option<u64>, Option<u64>) {
-        let time = fp.time;
-        let device = fp.device.map(|id| self.intern(Space::Device, id, time));
-        let holder = |iin: Option<&str>| iin.map(|iin| self.intern(Space::Holder, iin, time));
+        let device = fp.device.map(|id| self.intern(Space::Device, id));
+        let holder = |iin: Option<&str>| iin.map(|iin| self.intern(Space::Holder, iin));
         (
             device,
             holder(fp.sender_holder),
@@ -423,11 +386,11 @@ impl History {
     /// is named `device:ID` and a holder's `iin:IIN`.
     pub fn name_of(&self, handle: u64) -> Option<Arc<str>> {
         let shard = self.shard(handle as usize);
-        let account = shard.accounts.get(&handle)?;
-        Some(match account.space {
-            Space::Account => account.key.clone(),
-            Space::Device => Arc::from(format!("device:{}", account.key)),
-            Space::Holder => Arc::from(format!("iin:{}", account.key)),
+        let key = shard.keys.get(handle)?;
+        Some(match key.space {
+            Space::Account => Arc::from(key.name()),
+            Space::Device => Arc::from(format!("device:{}", key.name())),
+            Space::Holder => Arc::from(format!("iin:{}", key.name())),
         })
     }
 
@@ -503,12 +466,13 @@ impl History {
             .fetch_max(time, Ordering::Relaxed)
             .max(time);
         let horizon = self.horizon(newest);
-        let sender = self.intern(Space::Account, fp.sender, time);
-        let recipient = self.intern(Space::Account, fp.recipient, time);
+        let sender = self.intern(Space::Account, fp.sender);
+        let recipient = self.intern(Space::Account, fp.recipient);
         let (device, sender_holder, recipient_holder) = self.link_handles(fp);
-        self.push(sender, seq, time, amount, recipient, kind, false);
+        let mut due = [None; 5];
+        due[0] = self.push(sender, seq, time, amount, recipient, kind, false);
         if recipient != sender {
-            self.push(recipient, seq, time, amount, sender, kind, true);
+            due[1] = self.push(recipient, seq, time, amount, sender, kind, true);
         }
         // Links: the device the sender used, and the accounts each holder
         // appeared with. They are events on the key, whose counterparty is
@@ -518,10 +482,15 @@ impl History {
             (sender_holder, sender),
             (recipient_holder, recipient),
         ];
-        for (key, account) in links {
+        for ((key, account), due) in links.into_iter().zip(due.iter_mut().skip(2)) {
             if let Some(key) = key {
-                self.push(key, seq, time, amount, account, kind, false);
+                *due = self.push(key, seq, time, amount, account, kind, false);
             }
+        }
+        // Idle keys are swept only once every key of the transaction has
+        // its event: a key just created has none before then.
+        for index in due.into_iter().flatten() {
+            self.sweep(index);
         }
         Stamp {
             at: Cursor { seq, time, horizon },
@@ -533,6 +502,8 @@ impl History {
         }
     }
 
+    /// Adds an event to `account`'s, dropping what retention no longer
+    /// keeps; returns the account's shard when it is due a sweep.
     #[allow(clippy::too_many_arguments)]
     fn push(
         &self,
@@ -543,52 +514,38 @@ impl History {
         counterparty: u64,
         kind: TxKind,
         inbound: bool,
-    ) {
+    ) -> Option<usize> {
         let horizon = self.settling.droppable.load(Ordering::Relaxed);
         let mut shard = self.shard_mut(account as usize);
-        if let Some(acct) = shard.accounts.get_mut(&account) {
-            if acct.first_seen.is_none() {
-                acct.first_seen = Some((seq, time));
-            }
-            acct.last_touch = acct.last_touch.max(time);
-            if acct.events.is_empty() {
-                acct.front_time = time;
-            } else if acct.back_time > time {
-                acct.ordered = false;
-            }
-            acct.back_time = time;
-            acct.events.push_back(Event {
+        if let Some(key) = shard.keys.get_mut(account) {
+            key.touch(time);
+            key.events.push_back(Event {
                 seq,
                 time,
                 amount,
-                counterparty,
+                counterparty: party(counterparty),
                 kind,
                 inbound,
             });
-            while acct.events.len() > self.limits.max_events_per_account
-                || acct.front_time < horizon
+            while key.events.len() > self.limits.max_events_per_account
+                || key.events.front().is_some_and(|e| e.time < horizon)
             {
-                acct.events.pop_front();
-                match acct.events.front() {
-                    Some(front) => acct.front_time = front.time,
-                    None => break,
-                }
+                key.events.pop_front();
             }
         }
         shard.appends_since_sweep += 1;
-        if shard.appends_since_sweep >= SWEEP_EVERY {
-            shard.appends_since_sweep = 0;
-            let Shard {
-                by_name, accounts, ..
-            } = &mut *shard;
-            accounts.retain(|_, a| {
-                let keep = a.last_touch >= horizon;
-                if !keep && let Some(names) = by_name.get_mut(a.space as usize) {
-                    names.remove(&a.key);
-                }
-                keep
-            });
-        }
+        (shard.appends_since_sweep >= SWEEP_EVERY).then_some(account as usize & (SHARDS - 1))
+    }
+
+    /// Forgets the keys of shard `index` with nothing left inside the
+    /// retention period.
+    fn sweep(&self, index: usize) {
+        let horizon = self.settling.droppable.load(Ordering::Relaxed);
+        let mut shard = self.shard_mut(index);
+        shard.appends_since_sweep = 0;
+        shard
+            .keys
+            .sweep(horizon, |space, key| self.hash_of(space, key));
     }
 
     /// Stamps transactions without recording them: each is placed after
@@ -606,8 +563,8 @@ impl History {
                         time: tx.timestamp,
                         horizon: self.horizon(newest),
                     },
-                    sender: self.intern(Space::Account, fp.sender, tx.timestamp),
-                    recipient: self.intern(Space::Account, fp.recipient, tx.timestamp),
+                    sender: self.intern(Space::Account, fp.sender),
+                    recipient: self.intern(Space::Account, fp.recipient),
                     device,
                     sender_holder,
                     recipient_holder,
@@ -620,15 +577,19 @@ impl History {
     /// `(at.time - window, at.time]` and after `at.horizon`.
     pub fn aggregate(&self, at: Cursor, q: &Query) -> Aggregate {
         let shard = self.shard(q.account as usize);
-        let Some(acct) = shard.accounts.get(&q.account) else {
-            return Aggregate::default();
-        };
-        PARTIES.with_borrow_mut(|parties| Self::fold(acct, at, q, parties))
+        // A device's or a holder's events are links, with no amounts: only
+        // `linked_accounts` asks about them.
+        match shard.keys.get(q.account) {
+            Some(key) if key.space == Space::Account => {
+                PARTIES.with_borrow_mut(|parties| Self::fold(key, at, q, parties))
+            }
+            _ => Aggregate::default(),
+        }
     }
 
     /// Totals of the events of `acct` that `q` counts as of `at`, using
     /// `parties` (emptied first) to count distinct counterparties.
-    fn fold(acct: &Account, at: Cursor, q: &Query, parties: &mut Vec<u64>) -> Aggregate {
+    fn fold(acct: &keys::Slot, at: Cursor, q: &Query, parties: &mut Vec<u64>) -> Aggregate {
         let since = at.time.saturating_sub(i64::from(q.window)).max(at.horizon);
         let mut out = Aggregate::default();
         parties.clear();
@@ -675,8 +636,8 @@ impl History {
     /// whether or not a sweep has forgotten it yet.
     pub fn first_seen(&self, at: Cursor, account: u64) -> Option<i64> {
         let shard = self.shard(account as usize);
-        let acct = shard.accounts.get(&account)?;
-        let (seq, time) = acct.first_seen?;
+        let acct = shard.keys.get(account)?;
+        let time = acct.first_seen()?;
         let horizon = at
             .time
             .saturating_sub(self.retention_secs.load(Ordering::Relaxed))
@@ -696,31 +657,36 @@ impl History {
                 .filter_map(|i| acct.events.get(i))
                 .any(|e| recent(&e))
         };
-        (seq < at.seq && active).then_some(time)
+        // An event before the cursor is active, so the key was first seen
+        // before it.
+        active.then_some(time)
     }
 
     /// How many distinct accounts were linked to `key` (a device or holder
     /// handle) in the `window` seconds before `at`.
     pub fn linked_accounts(&self, at: Cursor, key: u64, window: u32) -> u32 {
-        self.aggregate(
-            at,
-            &Query {
-                account: key,
-                window,
-                direction: Direction::Both,
-                kinds: 0,
-                min_amount: i64::MIN,
-                max_amount: i64::MAX,
-            },
-        )
-        .counterparties
+        let shard = self.shard(key as usize);
+        let Some(key) = shard.keys.get(key) else {
+            return 0;
+        };
+        let every = Query {
+            account: 0,
+            window,
+            direction: Direction::Both,
+            kinds: 0,
+            min_amount: i64::MIN,
+            max_amount: i64::MAX,
+        };
+        PARTIES
+            .with_borrow_mut(|parties| Self::fold(key, at, &every, parties))
+            .counterparties
     }
 
     /// How many accounts (and devices and holders) are kept now.
     pub fn accounts(&self) -> usize {
         self.shards
             .iter()
-            .map(|s| s.read().map(|s| s.accounts.len()).unwrap_or(0))
+            .map(|s| s.read().map(|s| s.keys.len()).unwrap_or(0))
             .sum()
     }
 }
