@@ -636,7 +636,10 @@ impl History {
     /// whether or not a sweep has forgotten it yet.
     pub fn first_seen(&self, at: Cursor, account: u64) -> Option<i64> {
         let shard = self.shard(account as usize);
-        let acct = shard.keys.get(account)?;
+        let acct = shard
+            .keys
+            .get(account)
+            .filter(|k| k.space == Space::Account)?;
         let time = acct.first_seen()?;
         let horizon = at
             .time
@@ -894,6 +897,37 @@ mod tests {
         );
         assert_eq!(h.linked_accounts(later, 999_999, day), 0, "unknown key");
         assert_eq!(stamps[0].recipient_holder, None);
+    }
+
+    #[test]
+    fn a_device_or_holder_handle_counts_nothing_as_an_account() {
+        let h = History::default();
+        let stamps = record(
+            &h,
+            &[
+                linked("1", "A", "061211600012", "d-1", "2025-03-01T10:00:00Z"),
+                linked("2", "B", "061211600012", "d-1", "2025-03-01T10:01:00Z"),
+            ],
+        );
+        let later = Cursor {
+            seq: u64::MAX,
+            ..stamps[1].at
+        };
+        for key in [stamps[0].device, stamps[0].sender_holder] {
+            let key = key.unwrap_or(0);
+            assert_eq!(h.linked_accounts(later, key, 3600), 2);
+            let q = Query {
+                direction: Direction::Both,
+                ..inbound(key)
+            };
+            assert_eq!(h.aggregate(later, &q), Aggregate::default());
+            assert_eq!(h.first_seen(later, key), None, "not an account");
+        }
+        let q = Query {
+            direction: Direction::Outbound,
+            ..inbound(stamps[0].sender)
+        };
+        assert_eq!(h.aggregate(later, &q).count, 1, "A's own event");
     }
 
     #[test]
