@@ -127,7 +127,9 @@ pub mod params {
 pub mod lists {
     /// Crypto platforms licensed by AFSA (the public register).
     pub const AFSA_REGISTER: &str = "afsa-register";
-    /// Crypto platforms blocked in Kazakhstan or named unlicensed by AFSA.
+    /// Crypto platforms whose access is blocked in Kazakhstan (Coinbase,
+    /// 2023). A platform AFSA only warned about is off the register, so
+    /// unlicensed, not blocked.
     pub const BLOCKED_VASPS: &str = "blocked-vasps";
 }
 
@@ -232,7 +234,7 @@ impl Rule for KzExchanger {
             codes::VASP_BLOCKED,
             Action::Block,
             "A party to the transaction is a crypto platform on the pack's blocked list \
-             (blocked in Kazakhstan or publicly named unlicensed by AFSA).",
+             (its access is blocked in Kazakhstan).",
         ))
         .code(CodeSpec::new(
             codes::VASP_UNLICENSED,
@@ -354,8 +356,7 @@ impl KzExchanger {
                     Finding::new(codes::VASP_BLOCKED, Action::Block)
                         .score(self.vasp_blocked_score)
                         .message(format!(
-                            "{kind}: the {role} {id} is a crypto platform blocked in Kazakhstan \
-                             or named unlicensed by AFSA",
+                            "{kind}: the {role} {id} is a crypto platform blocked in Kazakhstan",
                             kind = tx.kind()
                         ))
                         .evidence("party", role)
@@ -535,10 +536,7 @@ mod tests {
         for licensed in ["bybit", "whitebit", "binance"] {
             host = host.with_list_entry(lists::AFSA_REGISTER, licensed);
         }
-        for blocked in ["coinbase", "okx", "htx", "bitget", "mexc"] {
-            host = host.with_list_entry(lists::BLOCKED_VASPS, blocked);
-        }
-        host
+        host.with_list_entry(lists::BLOCKED_VASPS, "coinbase")
     }
 
     /// The default configuration with the pack's lists.
@@ -698,7 +696,7 @@ mod tests {
     fn a_purchase_at_a_blocked_platform_is_blocked_and_not_also_unlicensed() -> TestResult {
         let tx = TxBuilder::crypto_purchase("180000.00")
             .recipient_kind(PartyKind::Vasp)
-            .recipient_vasp("okx")
+            .recipient_vasp("coinbase")
             .build();
         let finding = only(&rule()?.evaluate(&tx), "VASP_BLOCKED");
         assert_eq!(finding.action(), Action::Block);
@@ -707,28 +705,28 @@ mod tests {
             evidence(&finding),
             [
                 ("party", "recipient"),
-                ("vasp", "okx"),
+                ("vasp", "coinbase"),
                 ("list", "blocked-vasps")
             ]
         );
         assert_eq!(
             finding.message_text(),
-            "crypto-purchase: the recipient okx is a crypto platform blocked in Kazakhstan \
-             or named unlicensed by AFSA"
+            "crypto-purchase: the recipient coinbase is a crypto platform blocked in Kazakhstan"
         );
         Ok(())
     }
 
     #[test]
-    fn every_platform_on_the_blocked_list_is_blocked() -> TestResult {
+    fn platforms_afsa_warned_about_are_unlicensed_not_blocked() -> TestResult {
         let harness = rule()?;
-        for vasp in ["okx", "htx", "bitget", "mexc", "coinbase"] {
+        for vasp in ["okx", "htx", "bitget", "mexc"] {
             let tx = TxBuilder::crypto_purchase("1000.00")
                 .recipient_kind(PartyKind::Vasp)
                 .recipient_vasp(vasp)
                 .build();
-            let finding = only(&harness.evaluate(&tx), "VASP_BLOCKED");
+            let finding = only(&harness.evaluate(&tx), "VASP_UNLICENSED");
             assert_eq!(finding.evidence_value("vasp"), Some(vasp));
+            assert_eq!(finding.evidence_value("reason"), Some("not-on-register"));
         }
         Ok(())
     }
@@ -737,11 +735,11 @@ mod tests {
     fn the_platform_of_a_crypto_sale_is_the_sender() -> TestResult {
         let tx = TxBuilder::crypto_sale("500000.00")
             .sender_kind(PartyKind::Vasp)
-            .sender_vasp("htx")
+            .sender_vasp("coinbase")
             .build();
         let finding = only(&rule()?.evaluate(&tx), "VASP_BLOCKED");
         assert_eq!(finding.evidence_value("party"), Some("sender"));
-        assert_eq!(finding.evidence_value("vasp"), Some("htx"));
+        assert_eq!(finding.evidence_value("vasp"), Some("coinbase"));
         Ok(())
     }
 
@@ -766,9 +764,9 @@ mod tests {
     #[test]
     fn a_platform_on_both_lists_is_blocked() -> TestResult {
         let harness = Harness::<KzExchanger>::new()?
-            .with_host(pack_lists().with_list_entry(lists::AFSA_REGISTER, "okx"));
+            .with_host(pack_lists().with_list_entry(lists::AFSA_REGISTER, "coinbase"));
         let tx = TxBuilder::crypto_purchase("1000.00")
-            .recipient_vasp("okx")
+            .recipient_vasp("coinbase")
             .build();
         assert_eq!(codes_of(&harness.evaluate(&tx)), ["VASP_BLOCKED"]);
         Ok(())
@@ -779,7 +777,7 @@ mod tests {
         let harness = Harness::<KzExchanger>::with_params(&[("vasp-blocked-score", "70")])?
             .with_host(pack_lists());
         let tx = TxBuilder::transfer("1000.00")
-            .recipient_vasp("mexc")
+            .recipient_vasp("coinbase")
             .build();
         assert_eq!(
             only(&harness.evaluate(&tx), "VASP_BLOCKED").risk_score(),
@@ -895,7 +893,7 @@ mod tests {
     fn platforms_on_both_sides_get_one_finding_each() -> TestResult {
         let tx = TxBuilder::transfer("1000000.00")
             .sender_kind(PartyKind::Vasp)
-            .sender_vasp("okx")
+            .sender_vasp("coinbase")
             .recipient_kind(PartyKind::Vasp)
             .recipient_vasp("kazcoin")
             .build();
@@ -1153,7 +1151,7 @@ mod tests {
         let harness = rule()?;
         let design = TxBuilder::crypto_purchase("180000.00")
             .recipient_kind(PartyKind::Vasp)
-            .recipient_vasp("okx")
+            .recipient_vasp("coinbase")
             .remittance("USDT обмен")
             .build();
         assert_eq!(
