@@ -130,8 +130,11 @@ fn reference_pack_decides_the_sample_transactions() {
     assert_eq!(cash_verified["action"], "allow");
 
     let okx = &decisions["tx-0009"];
-    assert_eq!(okx["action"], "block", "a purchase at a blocked platform");
-    assert!(codes(okx).contains(&"VASP_BLOCKED".to_owned()));
+    assert_eq!(
+        okx["action"], "block",
+        "a purchase at an unlicensed platform"
+    );
+    assert!(codes(okx).contains(&"VASP_UNLICENSED".to_owned()));
     assert!(codes(okx).contains(&"CRYPTO_REMITTANCE_KEYWORDS".to_owned()));
     assert_eq!(okx["findings"][0]["rule"], "kz-exchanger@1.0.0");
 

@@ -29,3 +29,4 @@ mod service_contract;
 mod service_security;
 mod signing_cli;
 mod threads;
+mod vocabulary;

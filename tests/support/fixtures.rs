@@ -226,7 +226,7 @@ pub fn blocked_platform_purchase(id: &str) -> qorgan::Transaction {
         "amount": "250000.00",
         "currency": "KZT",
         "sender": {"account": format!("KZ-S-{id}"), "iin": "061211600012", "kind": "individual"},
-        "recipient": {"account": format!("KZ-R-{id}"), "kind": "vasp", "vasp": "okx"},
+        "recipient": {"account": format!("KZ-R-{id}"), "kind": "vasp", "vasp": "coinbase"},
         "remittance": "USDT",
         "verified": ["sender-iin"],
     });

@@ -12,7 +12,7 @@ use std::fmt;
 
 use serde::{Serialize, Serializer};
 
-use crate::transaction::{Checks, wire_enum};
+use crate::transaction::{Checks, Transaction, wire_enum};
 
 wire_enum! {
     /// What the bank should do, from weakest to strongest.
@@ -49,6 +49,40 @@ impl<'de> serde::Deserialize<'de> for Action {
 
 /// The finding code of a rule that failed to give a verdict.
 pub const PLUGIN_FAILED: &str = "PLUGIN_FAILED";
+
+/// The finding code of a vocabulary word (a transaction or party kind, a
+/// channel, a check) that the host does not know: the transaction is
+/// decided with the word read as `unknown` / `other` (a check: not
+/// credited), and this finding names it.
+pub const UNKNOWN_VOCABULARY: &str = "UNKNOWN_VOCABULARY";
+
+/// The finding codes the host gives itself; no plugin may declare them.
+pub const HOST_CODES: &[&str] = &[PLUGIN_FAILED, UNKNOWN_VOCABULARY];
+
+/// What host findings name as their `rule`: `qorgan@<host version>`.
+pub const HOST_RULE: &str = concat!("qorgan@", env!("CARGO_PKG_VERSION"));
+
+/// The `UNKNOWN_VOCABULARY` findings of a transaction, one per unknown
+/// word, in field order: action `review`, score 0, evidence `field`, `word`
+/// and `read_as`.
+pub fn vocabulary_findings(tx: &Transaction) -> impl Iterator<Item = Finding> + '_ {
+    tx.unknown_words.iter().map(|unknown| Finding {
+        code: UNKNOWN_VOCABULARY.to_owned(),
+        rule: HOST_RULE.to_owned(),
+        action: Action::Review,
+        score: 0,
+        requirements: Checks::NONE,
+        message: format!(
+            "`{}` is `{}`, a word this host does not know: read as `{}`",
+            unknown.field, unknown.word, unknown.read_as
+        ),
+        evidence: Evidence(vec![
+            ("field".to_owned(), unknown.field.clone()),
+            ("word".to_owned(), unknown.word.clone()),
+            ("read_as".to_owned(), unknown.read_as.to_owned()),
+        ]),
+    })
+}
 
 /// Named values behind a finding, kept in the order the rule gave them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

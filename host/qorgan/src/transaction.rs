@@ -142,6 +142,115 @@ wire_enum! {
     }
 }
 
+/// The words a bank may send for a party kind besides the contract's own,
+/// and the kind each reads as (docs/contracts.md, "Party kinds"). Words are
+/// compared after [`vocabulary_word`]: case, surrounding spaces, `_` and
+/// inner spaces do not matter. An individual entrepreneur (ИП) is a natural
+/// person numbered by an IIN, so an `individual`; government bodies and
+/// non-profits are legal entities numbered by BINs, so `business`.
+pub const PARTY_KIND_SYNONYMS: &[(&str, PartyKind)] = &[
+    ("natural-person", PartyKind::Individual),
+    ("person", PartyKind::Individual),
+    ("private-person", PartyKind::Individual),
+    ("physical-person", PartyKind::Individual),
+    ("individual-entrepreneur", PartyKind::Individual),
+    ("entrepreneur", PartyKind::Individual),
+    ("sole-proprietor", PartyKind::Individual),
+    ("ip", PartyKind::Individual),
+    ("legal-entity", PartyKind::Business),
+    ("legal-person", PartyKind::Business),
+    ("organisation", PartyKind::Business),
+    ("organization", PartyKind::Business),
+    ("company", PartyKind::Business),
+    ("corporate", PartyKind::Business),
+    ("merchant", PartyKind::Business),
+    ("government-body", PartyKind::Business),
+    ("government", PartyKind::Business),
+    ("state-body", PartyKind::Business),
+    ("non-profit", PartyKind::Business),
+    ("nonprofit", PartyKind::Business),
+    ("ngo", PartyKind::Business),
+    ("crypto-platform", PartyKind::Vasp),
+    ("crypto-exchange", PartyKind::Vasp),
+    ("not-stated", PartyKind::Unknown),
+];
+
+/// The words a bank may send for a channel besides the contract's own, and
+/// the channel each reads as (compared as for [`PARTY_KIND_SYNONYMS`]).
+pub const CHANNEL_SYNONYMS: &[(&str, Channel)] = &[
+    ("mobile", Channel::MobileApp),
+    ("app", Channel::MobileApp),
+    ("internet", Channel::InternetBanking),
+    ("online", Channel::InternetBanking),
+    ("web", Channel::InternetBanking),
+    ("teller", Channel::Branch),
+    ("cash-in-terminal", Channel::Atm),
+    ("terminal", Channel::Pos),
+    ("host-to-host", Channel::Api),
+];
+
+/// A vocabulary word as compared: trimmed, lower-cased, with `_` and runs
+/// of spaces read as `-` (`Legal_Entity` and `legal entity` are
+/// `legal-entity`).
+#[must_use]
+pub fn vocabulary_word(word: &str) -> String {
+    word.trim()
+        .split(|c: char| c == '_' || c.is_whitespace())
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
+        .to_lowercase()
+}
+
+impl PartyKind {
+    /// Reads a party kind as a bank sends it: a contract word or one of
+    /// [`PARTY_KIND_SYNONYMS`], compared as [`vocabulary_word`] says.
+    #[must_use]
+    pub fn from_word(word: &str) -> Option<PartyKind> {
+        let word = vocabulary_word(word);
+        PartyKind::parse(&word).or_else(|| synonym(PARTY_KIND_SYNONYMS, &word))
+    }
+}
+
+impl TxKind {
+    /// Reads a transaction kind as a bank sends it, compared as
+    /// [`vocabulary_word`] says.
+    #[must_use]
+    pub fn from_word(word: &str) -> Option<TxKind> {
+        TxKind::parse(&vocabulary_word(word))
+    }
+}
+
+impl Channel {
+    /// Reads a channel as a bank sends it: a contract word or one of
+    /// [`CHANNEL_SYNONYMS`], compared as [`vocabulary_word`] says.
+    #[must_use]
+    pub fn from_word(word: &str) -> Option<Channel> {
+        let word = vocabulary_word(word);
+        Channel::parse(&word).or_else(|| synonym(CHANNEL_SYNONYMS, &word))
+    }
+}
+
+fn synonym<T: Copy>(table: &[(&str, T)], word: &str) -> Option<T> {
+    table.iter().find(|(w, _)| *w == word).map(|(_, v)| *v)
+}
+
+/// A word of one of the contract's vocabularies (a transaction or party
+/// kind, a channel, a check) that this host does not know. The transaction
+/// is still decided: the field reads as [`UnknownWord::read_as`] and the
+/// decision gets an `UNKNOWN_VOCABULARY` finding naming the word, so a bank's
+/// new word can never leave a payment undecided nor pass unseen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownWord {
+    /// The dotted path of the field, e.g. `recipient.kind` or `verified[1]`.
+    pub field: String,
+    /// The word as sent.
+    pub word: String,
+    /// What the host read it as: `other`, `unknown`, or `not-credited` for
+    /// a check.
+    pub read_as: &'static str,
+}
+
 wire_enum! {
     /// An identity or confirmation check, done (on a transaction) or required
     /// (on a decision).
@@ -373,6 +482,9 @@ pub struct Transaction {
     pub verified: Checks,
     /// The device it was made from.
     pub device: Option<Device>,
+    /// Vocabulary words the host did not know, in field order; each makes
+    /// an `UNKNOWN_VOCABULARY` finding.
+    pub unknown_words: Vec<UnknownWord>,
 }
 
 impl Transaction {
@@ -392,19 +504,27 @@ impl Transaction {
             return Err(TransactionError::invalid("id", "must not be empty"));
         }
         let timestamp = parse_time("timestamp", &required_str(obj, "", "timestamp")?)?;
+        let mut unknown_words = Vec::new();
         let kind_text = required_str(obj, "", "kind")?;
-        let kind = TxKind::parse(&kind_text).ok_or_else(|| {
-            TransactionError::invalid(
-                "kind",
-                format!(
-                    "unknown kind `{kind_text}`; expected one of {}",
-                    names(TxKind::ALL)
-                ),
-            )
-        })?;
-        let channel = optional_str(obj, "", "channel")?
-            .map(|c| Channel::parse(&c).unwrap_or(Channel::Other))
-            .unwrap_or(Channel::Other);
+        let kind = TxKind::from_word(&kind_text).unwrap_or_else(|| {
+            unknown_words.push(UnknownWord {
+                field: "kind".into(),
+                word: kind_text.clone(),
+                read_as: TxKind::Other.as_str(),
+            });
+            TxKind::Other
+        });
+        let channel = match optional_str(obj, "", "channel")? {
+            None => Channel::Other,
+            Some(word) => Channel::from_word(&word).unwrap_or_else(|| {
+                unknown_words.push(UnknownWord {
+                    field: "channel".into(),
+                    word,
+                    read_as: Channel::Other.as_str(),
+                });
+                Channel::Other
+            }),
+        };
         let amount_text = match obj.get("amount") {
             None | Some(Value::Null) => return Err(TransactionError::Missing("amount".into())),
             Some(Value::String(s)) => s.clone(),
@@ -444,10 +564,10 @@ impl Transaction {
             scale,
             currency,
         };
-        let sender = parse_party(obj, "sender")?;
-        let recipient = parse_party(obj, "recipient")?;
+        let sender = parse_party(obj, "sender", &mut unknown_words)?;
+        let recipient = parse_party(obj, "recipient", &mut unknown_words)?;
         let remittance = optional_str(obj, "", "remittance")?.unwrap_or_default();
-        let verified = parse_checks(obj)?;
+        let verified = parse_checks(obj, &mut unknown_words)?;
         let device = match obj.get("device") {
             None | Some(Value::Null) => None,
             Some(Value::Object(d)) => Some(Device {
@@ -472,6 +592,7 @@ impl Transaction {
             remittance,
             verified,
             device,
+            unknown_words,
         })
     }
 }
@@ -586,13 +707,6 @@ impl<'de> serde::de::Visitor<'de> for Strict<'_> {
     }
 }
 
-fn names<T: fmt::Display>(all: &[T]) -> String {
-    all.iter()
-        .map(|v| format!("`{v}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 fn optional_str(
     obj: &Map<String, Value>,
     prefix: &str,
@@ -628,7 +742,11 @@ fn parse_time(field: &str, text: &str) -> Result<i64, TransactionError> {
         })
 }
 
-fn parse_party(obj: &Map<String, Value>, side: &str) -> Result<Party, TransactionError> {
+fn parse_party(
+    obj: &Map<String, Value>,
+    side: &str,
+    unknown_words: &mut Vec<UnknownWord>,
+) -> Result<Party, TransactionError> {
     let party = match obj.get(side) {
         None | Some(Value::Null) => return Err(TransactionError::Missing(side.to_owned())),
         Some(Value::Object(p)) => p,
@@ -649,15 +767,15 @@ fn parse_party(obj: &Map<String, Value>, side: &str) -> Result<Party, Transactio
     }
     let kind = match optional_str(party, &prefix, "kind")? {
         None => PartyKind::Unknown,
-        Some(k) => PartyKind::parse(&k).ok_or_else(|| {
-            TransactionError::invalid(
-                &format!("{side}.kind"),
-                format!(
-                    "unknown party kind `{k}`; expected one of {}",
-                    names(PartyKind::ALL)
-                ),
-            )
-        })?,
+        Some(word) if word.trim().is_empty() => PartyKind::Unknown,
+        Some(word) => PartyKind::from_word(&word).unwrap_or_else(|| {
+            unknown_words.push(UnknownWord {
+                field: format!("{side}.kind"),
+                word,
+                read_as: PartyKind::Unknown.as_str(),
+            });
+            PartyKind::Unknown
+        }),
     };
     let opened = match optional_str(party, &prefix, "opened")? {
         None => None,
@@ -698,28 +816,31 @@ fn parse_income(field: &str, text: &str) -> Result<i64, TransactionError> {
         .map_err(|_| TransactionError::invalid(field, format!("`{text}` is too large")))
 }
 
-fn parse_checks(obj: &Map<String, Value>) -> Result<Checks, TransactionError> {
+fn parse_checks(
+    obj: &Map<String, Value>,
+    unknown_words: &mut Vec<UnknownWord>,
+) -> Result<Checks, TransactionError> {
     match obj.get("verified") {
         None | Some(Value::Null) => Ok(Checks::NONE),
-        Some(Value::Array(items)) => items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| {
+        Some(Value::Array(items)) => {
+            let mut checks = Checks::NONE;
+            for (i, item) in items.iter().enumerate() {
                 let field = format!("verified[{i}]");
                 let name = item.as_str().ok_or_else(|| {
                     TransactionError::invalid(&field, format!("expected a string, got {item}"))
                 })?;
-                Check::parse(name).ok_or_else(|| {
-                    TransactionError::invalid(
-                        &field,
-                        format!(
-                            "unknown check `{name}`; expected one of {}",
-                            names(Check::ALL)
-                        ),
-                    )
-                })
-            })
-            .collect(),
+                // A check the host does not know is not credited: stricter.
+                match Check::parse(&vocabulary_word(name)) {
+                    Some(check) => checks.insert(check),
+                    None => unknown_words.push(UnknownWord {
+                        field,
+                        word: name.to_owned(),
+                        read_as: "not-credited",
+                    }),
+                }
+            }
+            Ok(checks)
+        }
         Some(other) => Err(TransactionError::invalid(
             "verified",
             format!("expected a list of checks, got {other}"),
@@ -782,15 +903,81 @@ mod tests {
     }
 
     #[test]
-    fn unknown_check_names_its_position() {
+    fn an_unknown_check_is_not_credited_and_named_with_its_position() -> Result<(), TransactionError>
+    {
         let text = SAMPLE.replace(r#"["recipient-iin"]"#, r#"["recipient-iin","retina"]"#);
-        let err = Transaction::from_json(&text)
-            .map(|_| ())
-            .unwrap_err_string();
-        assert!(
-            err.contains("verified[1]") && err.contains("retina"),
-            "{err}"
+        let tx = Transaction::from_json(&text)?;
+        assert_eq!(
+            tx.verified.iter().collect::<Vec<_>>(),
+            [Check::RecipientIin]
         );
+        assert_eq!(
+            tx.unknown_words,
+            [UnknownWord {
+                field: "verified[1]".into(),
+                word: "retina".into(),
+                read_as: "not-credited",
+            }]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_bank_s_party_kind_words_read_as_the_contract_s_kinds() -> Result<(), TransactionError> {
+        for (word, kind) in [
+            ("legal-entity", PartyKind::Business),
+            ("Legal_Entity", PartyKind::Business),
+            (" legal entity ", PartyKind::Business),
+            ("government-body", PartyKind::Business),
+            ("non-profit", PartyKind::Business),
+            ("individual-entrepreneur", PartyKind::Individual),
+            ("IP", PartyKind::Individual),
+            ("Individual", PartyKind::Individual),
+            ("crypto-exchange", PartyKind::Vasp),
+            ("", PartyKind::Unknown),
+        ] {
+            let text = SAMPLE.replace(r#""kind":"vasp""#, &format!(r#""kind":"{word}""#));
+            let tx = Transaction::from_json(&text)?;
+            assert_eq!(tx.recipient.kind, kind, "{word}");
+            assert!(tx.unknown_words.is_empty(), "{word}");
+        }
+        for (word, kind) in PARTY_KIND_SYNONYMS {
+            assert_eq!(PartyKind::from_word(word), Some(*kind), "{word}");
+            assert_eq!(PartyKind::parse(word), None, "{word} is a synonym only");
+        }
+        for (word, channel) in CHANNEL_SYNONYMS {
+            assert_eq!(Channel::from_word(word), Some(*channel), "{word}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn unknown_words_are_read_as_unknown_or_other_and_named() -> Result<(), TransactionError> {
+        let text = SAMPLE
+            .replace(r#""kind":"card-topup""#, r#""kind":"sbp-transfer""#)
+            .replace(r#""channel":"mobile-app""#, r#""channel":"smart-watch""#)
+            .replace(r#""kind":"individual""#, r#""kind":"trust""#)
+            .replace(r#""kind":"vasp""#, r#""kind":"dao""#);
+        let tx = Transaction::from_json(&text)?;
+        assert_eq!(tx.kind, TxKind::Other);
+        assert_eq!(tx.channel, Channel::Other);
+        assert_eq!(tx.sender.kind, PartyKind::Unknown);
+        assert_eq!(tx.recipient.kind, PartyKind::Unknown);
+        let named: Vec<(&str, &str, &str)> = tx
+            .unknown_words
+            .iter()
+            .map(|w| (w.field.as_str(), w.word.as_str(), w.read_as))
+            .collect();
+        assert_eq!(
+            named,
+            [
+                ("kind", "sbp-transfer", "other"),
+                ("channel", "smart-watch", "other"),
+                ("sender.kind", "trust", "unknown"),
+                ("recipient.kind", "dao", "unknown"),
+            ]
+        );
+        Ok(())
     }
 
     #[test]

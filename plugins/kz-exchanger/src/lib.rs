@@ -36,18 +36,23 @@
 //! `VASP_UNLICENSED` with evidence `reason` = `no-vasp-id` (instead of
 //! `not-on-register`) and no `vasp` entry.
 //!
-//! **Keywords match at the start of a word.** The remittance text and the
-//! keywords are lower-cased with Unicode rules (`ОБМЕН` matches `обмен`). A
-//! keyword matches where it starts a word: at the start of the text or after
-//! a character that is not a letter (a space, a digit, punctuation), and it may
-//! run on into a longer word. So Russian inflections and compounds match
-//! (`обмена`, `крипту`, `криптовалюта`, `обменник`), as do `100USDT` and
-//! `#btc`, while words that merely contain a keyword do not: `теплообменник`
-//! (a heat exchanger) and `взаимообмен` do not match `обмен`. Whole-word
-//! matching was rejected because it would miss every inflected Russian form.
-//! Evidence `keyword` is the keyword found first in the text (the longest one
-//! at that place); `keywords` lists every keyword found, in order of first
-//! appearance. An empty keyword list switches the code off.
+//! **Keywords match what a reader sees, at the start of a word.** Matching
+//! is the SDK's [`Keywords`] (see `qorgan_sdk::text`): the remittance text and
+//! the keywords are compared on their Unicode skeletons (NFKC, case folded,
+//! zero-width and bidi controls removed, look-alike letters of other scripts
+//! mapped to one prototype, a right-to-left override read in display order),
+//! so `USDТ` with a Cyrillic `Т`, `U\u{200B}SDT`, `ＵＳＤＴ` and an overridden
+//! `TDSU` that displays as `USDT` all match `usdt`. A keyword matches where it
+//! starts a word: at the start of the text or after a character that is not a
+//! letter (a space, a digit, punctuation), and it may run on into a longer
+//! word. So Russian inflections and compounds match (`обмена`, `крипту`,
+//! `криптовалюта`, `обменник`), as do `100USDT` and `#btc`, while words that
+//! merely contain a keyword do not: `теплообменник` (a heat exchanger) and
+//! `взаимообмен` do not match `обмен`. Whole-word matching was rejected
+//! because it would miss every inflected Russian form. Evidence `keyword` is
+//! the keyword found first in the text (the longest one at that place), as
+//! written in the list; `keywords` lists every keyword found, in order of
+//! first appearance. An empty keyword list switches the code off.
 //!
 //! **Crypto words are expected at a licensed platform.** When the
 //! transaction has a crypto platform as a party and every such platform is
@@ -78,8 +83,8 @@
 //! `window-hours`.
 
 use qorgan_sdk::{
-    Action, CodeSpec, ConfigError, Direction, Finding, Findings, Host, Metadata, Money, ParamSpec,
-    Params, Party, PartyKind, Query, Ratio, Rule, Tx, TxKind,
+    Action, CodeSpec, ConfigError, Direction, Finding, Findings, Host, Keywords, Metadata, Money,
+    ParamSpec, Params, Party, PartyKind, Query, Ratio, Rule, Tx, TxKind,
 };
 
 /// The finding codes this rule declares.
@@ -122,7 +127,9 @@ pub mod params {
 pub mod lists {
     /// Crypto platforms licensed by AFSA (the public register).
     pub const AFSA_REGISTER: &str = "afsa-register";
-    /// Crypto platforms blocked in Kazakhstan or named unlicensed by AFSA.
+    /// Crypto platforms whose access is blocked in Kazakhstan (Coinbase,
+    /// 2023). A platform AFSA only warned about is off the register, so
+    /// unlicensed, not blocked.
     pub const BLOCKED_VASPS: &str = "blocked-vasps";
 }
 
@@ -143,7 +150,7 @@ const MAX_WINDOW_HOURS: i64 = (u32::MAX / 3600) as i64;
 pub struct KzExchanger {
     vasp_blocked_score: u8,
     vasp_unlicensed_score: u8,
-    keywords: Vec<String>,
+    keywords: Keywords,
     keywords_score: u8,
     min_payers: u32,
     min_payees: u32,
@@ -177,7 +184,8 @@ impl Rule for KzExchanger {
             params::KEYWORDS,
             DEFAULT_KEYWORDS,
             "Comma-separated words that make a remittance text suspicious \
-             (CRYPTO_REMITTANCE_KEYWORDS). Compared without regard to case (Unicode), \
+             (CRYPTO_REMITTANCE_KEYWORDS). Compared on the Unicode skeleton (case, \
+             width, invisible characters and look-alike letters of other scripts folded), \
              each matching at the start of a word and running on into longer words \
              (`обмен` matches `обмена` and `обменник`, not `теплообменник`). Empty \
              switches the code off.",
@@ -226,7 +234,7 @@ impl Rule for KzExchanger {
             codes::VASP_BLOCKED,
             Action::Block,
             "A party to the transaction is a crypto platform on the pack's blocked list \
-             (blocked in Kazakhstan or publicly named unlicensed by AFSA).",
+             (its access is blocked in Kazakhstan).",
         ))
         .code(CodeSpec::new(
             codes::VASP_UNLICENSED,
@@ -348,8 +356,7 @@ impl KzExchanger {
                     Finding::new(codes::VASP_BLOCKED, Action::Block)
                         .score(self.vasp_blocked_score)
                         .message(format!(
-                            "{kind}: the {role} {id} is a crypto platform blocked in Kazakhstan \
-                             or named unlicensed by AFSA",
+                            "{kind}: the {role} {id} is a crypto platform blocked in Kazakhstan",
                             kind = tx.kind()
                         ))
                         .evidence("party", role)
@@ -379,33 +386,11 @@ impl KzExchanger {
 
     /// `CRYPTO_REMITTANCE_KEYWORDS`.
     fn check_keywords(&self, tx: &Tx<'_>, out: &mut Findings) {
-        let remittance = tx.remittance();
-        if remittance.is_empty() || self.keywords.is_empty() {
+        let found = self.keywords.find_in(tx.remittance());
+        let Some(first) = found.first().copied() else {
             return;
-        }
-        let text = remittance.to_lowercase();
-        // (position of the first match, keyword), for every keyword found.
-        let mut found: Vec<(usize, &str)> = self
-            .keywords
-            .iter()
-            .filter_map(|keyword| {
-                find_at_word_start(&text, keyword).map(|at| (at, keyword.as_str()))
-            })
-            .collect();
-        if found.is_empty() {
-            return;
-        }
-        // First in the text; at the same place, the longest keyword first.
-        found.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.len().cmp(&a.1.len())));
-        let keywords = found
-            .iter()
-            .map(|(_, keyword)| *keyword)
-            .collect::<Vec<_>>()
-            .join(", ");
-        let first = found
-            .first()
-            .map(|(_, keyword)| *keyword)
-            .unwrap_or_default();
+        };
+        let keywords = found.join(", ");
         out.add(
             Finding::new(codes::CRYPTO_REMITTANCE_KEYWORDS, Action::Review)
                 .score(self.keywords_score)
@@ -504,36 +489,11 @@ impl Flow {
     }
 }
 
-/// The keywords of the `keywords` parameter: split at commas, trimmed,
-/// lower-cased (Unicode), empty ones and repeats dropped, order kept.
+/// The keywords of the `keywords` parameter, as the rule matches them (see
+/// [`Keywords::parse`]).
 #[must_use]
-pub fn parse_keywords(text: &str) -> Vec<String> {
-    let mut keywords: Vec<String> = Vec::new();
-    for keyword in text.split(',').map(|k| k.trim().to_lowercase()) {
-        if !keyword.is_empty() && !keywords.contains(&keyword) {
-            keywords.push(keyword);
-        }
-    }
-    keywords
-}
-
-/// The byte position of the first place in `text` where `keyword` starts a
-/// word: at the start of `text` or after a character that is not a letter.
-/// Both are expected lower-cased already.
-#[must_use]
-pub fn find_at_word_start(text: &str, keyword: &str) -> Option<usize> {
-    let step = keyword.chars().next()?.len_utf8();
-    let mut from = 0;
-    while let Some(rel) = text.get(from..).and_then(|rest| rest.find(keyword)) {
-        let at = from + rel;
-        let before = text.get(..at).and_then(|head| head.chars().next_back());
-        if before.is_none_or(|ch| !ch.is_alphabetic()) {
-            return Some(at);
-        }
-        // Look again from the next character: a later match may start a word.
-        from = at + step;
-    }
-    None
+pub fn parse_keywords(text: &str) -> Keywords {
+    Keywords::parse(text)
 }
 
 /// An integer parameter that counts accounts: at least 1.
@@ -576,10 +536,7 @@ mod tests {
         for licensed in ["bybit", "whitebit", "binance"] {
             host = host.with_list_entry(lists::AFSA_REGISTER, licensed);
         }
-        for blocked in ["coinbase", "okx", "htx", "bitget", "mexc"] {
-            host = host.with_list_entry(lists::BLOCKED_VASPS, blocked);
-        }
-        host
+        host.with_list_entry(lists::BLOCKED_VASPS, "coinbase")
     }
 
     /// The default configuration with the pack's lists.
@@ -684,7 +641,7 @@ mod tests {
         );
         let keywords = parse_keywords(DEFAULT_KEYWORDS);
         for expected in ["usdt", "btc", "crypto", "крипт", "p2p", "обмен", "тезер"] {
-            assert!(keywords.iter().any(|k| k == expected), "{expected}");
+            assert!(keywords.words().any(|k| k == expected), "{expected}");
         }
         Ok(())
     }
@@ -739,7 +696,7 @@ mod tests {
     fn a_purchase_at_a_blocked_platform_is_blocked_and_not_also_unlicensed() -> TestResult {
         let tx = TxBuilder::crypto_purchase("180000.00")
             .recipient_kind(PartyKind::Vasp)
-            .recipient_vasp("okx")
+            .recipient_vasp("coinbase")
             .build();
         let finding = only(&rule()?.evaluate(&tx), "VASP_BLOCKED");
         assert_eq!(finding.action(), Action::Block);
@@ -748,28 +705,28 @@ mod tests {
             evidence(&finding),
             [
                 ("party", "recipient"),
-                ("vasp", "okx"),
+                ("vasp", "coinbase"),
                 ("list", "blocked-vasps")
             ]
         );
         assert_eq!(
             finding.message_text(),
-            "crypto-purchase: the recipient okx is a crypto platform blocked in Kazakhstan \
-             or named unlicensed by AFSA"
+            "crypto-purchase: the recipient coinbase is a crypto platform blocked in Kazakhstan"
         );
         Ok(())
     }
 
     #[test]
-    fn every_platform_on_the_blocked_list_is_blocked() -> TestResult {
+    fn platforms_afsa_warned_about_are_unlicensed_not_blocked() -> TestResult {
         let harness = rule()?;
-        for vasp in ["okx", "htx", "bitget", "mexc", "coinbase"] {
+        for vasp in ["okx", "htx", "bitget", "mexc"] {
             let tx = TxBuilder::crypto_purchase("1000.00")
                 .recipient_kind(PartyKind::Vasp)
                 .recipient_vasp(vasp)
                 .build();
-            let finding = only(&harness.evaluate(&tx), "VASP_BLOCKED");
+            let finding = only(&harness.evaluate(&tx), "VASP_UNLICENSED");
             assert_eq!(finding.evidence_value("vasp"), Some(vasp));
+            assert_eq!(finding.evidence_value("reason"), Some("not-on-register"));
         }
         Ok(())
     }
@@ -778,11 +735,11 @@ mod tests {
     fn the_platform_of_a_crypto_sale_is_the_sender() -> TestResult {
         let tx = TxBuilder::crypto_sale("500000.00")
             .sender_kind(PartyKind::Vasp)
-            .sender_vasp("htx")
+            .sender_vasp("coinbase")
             .build();
         let finding = only(&rule()?.evaluate(&tx), "VASP_BLOCKED");
         assert_eq!(finding.evidence_value("party"), Some("sender"));
-        assert_eq!(finding.evidence_value("vasp"), Some("htx"));
+        assert_eq!(finding.evidence_value("vasp"), Some("coinbase"));
         Ok(())
     }
 
@@ -807,9 +764,9 @@ mod tests {
     #[test]
     fn a_platform_on_both_lists_is_blocked() -> TestResult {
         let harness = Harness::<KzExchanger>::new()?
-            .with_host(pack_lists().with_list_entry(lists::AFSA_REGISTER, "okx"));
+            .with_host(pack_lists().with_list_entry(lists::AFSA_REGISTER, "coinbase"));
         let tx = TxBuilder::crypto_purchase("1000.00")
-            .recipient_vasp("okx")
+            .recipient_vasp("coinbase")
             .build();
         assert_eq!(codes_of(&harness.evaluate(&tx)), ["VASP_BLOCKED"]);
         Ok(())
@@ -820,7 +777,7 @@ mod tests {
         let harness = Harness::<KzExchanger>::with_params(&[("vasp-blocked-score", "70")])?
             .with_host(pack_lists());
         let tx = TxBuilder::transfer("1000.00")
-            .recipient_vasp("mexc")
+            .recipient_vasp("coinbase")
             .build();
         assert_eq!(
             only(&harness.evaluate(&tx), "VASP_BLOCKED").risk_score(),
@@ -936,7 +893,7 @@ mod tests {
     fn platforms_on_both_sides_get_one_finding_each() -> TestResult {
         let tx = TxBuilder::transfer("1000000.00")
             .sender_kind(PartyKind::Vasp)
-            .sender_vasp("okx")
+            .sender_vasp("coinbase")
             .recipient_kind(PartyKind::Vasp)
             .recipient_vasp("kazcoin")
             .build();
@@ -1059,6 +1016,47 @@ mod tests {
     }
 
     #[test]
+    fn disguised_keywords_match_on_their_skeleton() -> TestResult {
+        let harness = rule()?;
+        let cases = [
+            ("USD\u{0422} перевод", "usdt"),              // Cyrillic Т
+            ("USD\u{03A4}", "usdt"),                      // Greek Τ
+            ("U\u{200B}SDT", "usdt"),                     // zero-width space
+            ("\u{FF35}\u{FF33}\u{FF24}\u{FF34}", "usdt"), // full-width
+            ("\u{202E}TDSU\u{202C}", "usdt"),             // right-to-left override
+            ("\u{0412}\u{0422}\u{0421}", "btc"),          // Cyrillic ВТС
+            ("\u{0440}2\u{0440}", "p2p"),                 // Cyrillic р2р
+            ("об\u{00AD}мен", "обмен"),                   // soft hyphen
+        ];
+        for (remittance, keyword) in cases {
+            assert_eq!(
+                keyword_found(&harness, remittance).as_deref(),
+                Some(keyword),
+                "{remittance:?}"
+            );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn ordinary_payment_texts_do_not_match() -> TestResult {
+        let harness = rule()?;
+        for remittance in [
+            "оплата за квартиру",
+            "за услуги",
+            "аренда",
+            "зарплата",
+            "жалақы",
+            "қарыз қайтару",
+            "ВОТ ТАК, ТЕХОСМОТР",
+            "СОРТ РОСТ ХОР",
+        ] {
+            assert_eq!(keyword_found(&harness, remittance), None, "{remittance}");
+        }
+        Ok(())
+    }
+
+    #[test]
     fn words_that_only_contain_a_keyword_do_not_match() -> TestResult {
         let harness = rule()?;
         for remittance in [
@@ -1083,15 +1081,6 @@ mod tests {
             keyword_found(&rule()?, "теплообменник и обмен").as_deref(),
             Some("обмен")
         );
-        assert_eq!(
-            find_at_word_start("теплообменник и обмен", "обмен"),
-            Some(30)
-        );
-        assert_eq!(find_at_word_start("baaa", "aa"), None);
-        assert_eq!(find_at_word_start("b aa", "aa"), Some(2));
-        // Overlapping matches are all tried: the one at 3 follows a digit.
-        assert_eq!(find_at_word_start("xa1a1a", "a1a"), Some(3));
-        assert_eq!(find_at_word_start("abc", ""), None);
         Ok(())
     }
 
@@ -1125,7 +1114,10 @@ mod tests {
             ("keywords", " Доллар , , ETH,eth "),
             ("keywords-score", "35"),
         ])?;
-        assert_eq!(harness.rule().keywords, ["доллар", "eth"]);
+        assert_eq!(
+            harness.rule().keywords.words().collect::<Vec<_>>(),
+            ["доллар", "eth"]
+        );
         let finding = keywords_of(&harness, "ДОЛЛАРЫ");
         assert_eq!(finding.as_ref().map(Finding::risk_score), Some(35));
         assert_eq!(keyword_found(&harness, "USDT"), None);
@@ -1159,7 +1151,7 @@ mod tests {
         let harness = rule()?;
         let design = TxBuilder::crypto_purchase("180000.00")
             .recipient_kind(PartyKind::Vasp)
-            .recipient_vasp("okx")
+            .recipient_vasp("coinbase")
             .remittance("USDT обмен")
             .build();
         assert_eq!(

@@ -167,6 +167,7 @@ mod params;
 mod ratio;
 mod rule;
 pub mod testing;
+pub mod text;
 mod tx;
 
 pub mod wit {
@@ -189,6 +190,7 @@ pub use money::{Money, MoneyError, MoneyErrorKind};
 pub use params::{ConfigError, Params};
 pub use ratio::Ratio;
 pub use rule::Rule;
+pub use text::Keywords;
 pub use tx::{Party, Tx};
 pub use wit::{
     Account, Action, Channel, Cursor, Direction, Level, ParamType, PartyKind, Timestamp, TxKind,

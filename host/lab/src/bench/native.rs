@@ -254,8 +254,8 @@ impl NativePack {
             .iter()
             .enumerate()
             .map(|(i, (tx, _))| {
-                let mut findings = Vec::new();
-                let mut weights = Vec::new();
+                let mut findings: Vec<Finding> = decision::vocabulary_findings(tx).collect();
+                let mut weights = vec![100; findings.len()];
                 for (plugin, verdicts) in self.plugins.iter().zip(&verdicts) {
                     for f in verdicts
                         .get(i)

@@ -213,7 +213,11 @@ impl Params {
                     }
                     ParamType::Boolean => json!(value == "true"),
                     ParamType::Text if name == "keywords" => {
-                        json!(kz_exchanger::parse_keywords(&value))
+                        json!(
+                            kz_exchanger::parse_keywords(&value)
+                                .words()
+                                .collect::<Vec<_>>()
+                        )
                     }
                     ParamType::Text => json!(value),
                 };

@@ -341,7 +341,7 @@ pub(crate) fn check_metadata(
                 c.code
             )));
         }
-        if c.code == crate::decision::PLUGIN_FAILED {
+        if crate::decision::HOST_CODES.contains(&c.code.as_str()) {
             return Err(bad(format!(
                 "finding code `{}` is reserved for the host",
                 c.code

@@ -246,7 +246,9 @@ impl Worker {
         txs.iter()
             .map(|(tx, _)| {
                 // Findings are moved out of the lifted verdicts, not copied.
-                let mut findings: Vec<(Finding, u32)> = Vec::new();
+                let mut findings: Vec<(Finding, u32)> = decision::vocabulary_findings(tx)
+                    .map(|f| (f, 100))
+                    .collect();
                 for (plugin, outcomes) in pack.plugins.iter().zip(per_plugin.iter_mut()) {
                     let weight = plugin.weight_pct;
                     match outcomes.next() {

@@ -25,7 +25,7 @@ use std::time::Instant;
 pub use case::{Case, CaseFile, Expect, ScoreExpect, Step};
 pub use report::{CaseResult, Mismatch, PluginCoverage, Report};
 
-use crate::decision::{Decision, PLUGIN_FAILED};
+use crate::decision::{Decision, HOST_CODES, PLUGIN_FAILED};
 use crate::engine::calls::{HostCall, Tap};
 use crate::engine::{Engine, EngineError, LoadError, PluginInfo, PreparedPack};
 use crate::history::History;
@@ -246,7 +246,8 @@ impl Harness {
 
     /// Refuses case files that name, under `codes`, `absent` or
     /// `evidence`, a finding code no plugin of the pack declares (other
-    /// than the host's own `PLUGIN_FAILED`): the error names the code and
+    /// than the host's own `PLUGIN_FAILED` and `UNKNOWN_VOCABULARY`): the
+    /// error names the code and
     /// the declared ones.
     pub fn check_codes(&self, files: &[CaseFile]) -> Result<(), HarnessError> {
         let declared: BTreeSet<&str> = self
@@ -265,10 +266,9 @@ impl Harness {
                         ("evidence", step.expect.evidence.keys().collect()),
                     ];
                     for (field, codes) in named {
-                        if let Some(code) = codes
-                            .into_iter()
-                            .find(|c| c.as_str() != PLUGIN_FAILED && !declared.contains(c.as_str()))
-                        {
+                        if let Some(code) = codes.into_iter().find(|c| {
+                            !HOST_CODES.contains(&c.as_str()) && !declared.contains(c.as_str())
+                        }) {
                             return Err(HarnessError::UndeclaredCode {
                                 file: file.path.clone(),
                                 case: case.name.clone(),

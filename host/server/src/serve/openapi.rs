@@ -25,7 +25,9 @@
 use serde_json::{Value, json};
 
 use qorgan::decision::Action;
-use qorgan::transaction::{Check, MAX_SCALE, PartyKind, TxKind};
+use qorgan::transaction::{
+    CHANNEL_SYNONYMS, Channel, Check, MAX_SCALE, PARTY_KIND_SYNONYMS, PartyKind, TxKind,
+};
 
 /// What the served document depends on.
 #[derive(Debug, Clone, Default)]
@@ -83,6 +85,23 @@ fn nullable_string() -> Value {
     json!({"type": ["string", "null"]})
 }
 
+/// A vocabulary's words, comma-separated, for a description.
+fn words<T: std::fmt::Display>(all: &[T]) -> String {
+    all.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Synonyms as `word = canonical`, comma-separated, for a description.
+fn synonyms<T: std::fmt::Display>(table: &[(&str, T)]) -> String {
+    table
+        .iter()
+        .map(|(word, canonical)| format!("{word} = {canonical}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The transaction's schemas: `Transaction` and `Party`, referring to each
 /// other under `refs` (`#/components/schemas/` or `#/$defs/`).
 pub fn transaction_schemas(context: &Context, refs: &str) -> (Value, Value) {
@@ -104,19 +123,17 @@ pub fn transaction_schemas(context: &Context, refs: &str) -> (Value, Value) {
         "properties": {
             "id": {"type": "string", "minLength": 1, "description": "The bank's transaction id; a repeat with the same body is answered with the original decision, with another body 409."},
             "timestamp": {"type": "string", "pattern": TIME_PATTERN, "description": "When it happened, RFC 3339 (date-time). The service refuses a time more than max_clock_skew_secs ahead of its clock (422)."},
-            "kind": {"type": "string", "enum": names(TxKind::ALL)},
-            "channel": {"type": ["string", "null"], "description": "mobile-app, internet-banking, branch, atm, pos, api; anything else reads as other"},
+            "kind": {"type": "string", "description": format!("One of {}; compared without regard to case, `_` or spaces. Any other word is decided as `other` with an UNKNOWN_VOCABULARY finding (review).", words(TxKind::ALL))},
+            "channel": {"type": ["string", "null"], "description": format!("One of {}, or a synonym: {}. Any other word is decided as `other` with an UNKNOWN_VOCABULARY finding (review).", words(Channel::ALL), synonyms(CHANNEL_SYNONYMS))},
             "amount": {"type": "string", "pattern": amount_pattern, "description": format!("A non-negative decimal in major units, at most {MAX_SCALE} fraction digits, as a string (not a JSON number).")},
             "currency": {"type": "string", "pattern": currency_pattern(&context.currencies), "description": currency_description},
             "sender": party_ref.clone(),
             "recipient": party_ref,
             "remittance": nullable_string(),
-            "verified": {"type": ["array", "null"], "items": {"type": "string", "enum": names(Check::ALL)}, "description": "Checks the bank has already done."},
+            "verified": {"type": ["array", "null"], "items": {"type": "string"}, "description": format!("Checks the bank has already done: {}. A word the host does not know is not credited, and named in an UNKNOWN_VOCABULARY finding (review).", words(Check::ALL))},
             "device": {"type": ["object", "null"], "properties": {"id": nullable_string(), "ip": nullable_string()}}
         }
     });
-    let mut party_kinds = names(PartyKind::ALL);
-    party_kinds.push(Value::Null);
     let party = json!({
         "title": "Party",
         "type": "object",
@@ -125,7 +142,7 @@ pub fn transaction_schemas(context: &Context, refs: &str) -> (Value, Value) {
             "account": {"type": "string", "pattern": "\\S", "description": "An IBAN or a card reference; not blank."},
             "iin": {"type": ["string", "null"], "description": "The IIN or BIN as given; a rule checks it."},
             "name": nullable_string(),
-            "kind": {"enum": party_kinds},
+            "kind": {"type": ["string", "null"], "description": format!("One of {}, or a synonym: {}. Absent or blank reads as unknown; any other word is decided as `unknown` with an UNKNOWN_VOCABULARY finding (review).", words(PartyKind::ALL), synonyms(PARTY_KIND_SYNONYMS))},
             "bank": nullable_string(),
             "country": nullable_string(),
             "opened": {"type": ["string", "null"], "pattern": TIME_PATTERN, "description": "When the account was opened, RFC 3339."},
@@ -395,17 +412,27 @@ mod tests {
     }
 
     #[test]
-    fn the_lists_are_the_parsers_own() {
+    fn the_vocabularies_are_the_parsers_own_and_any_word_is_accepted() {
         let (transaction, party) = transaction_schemas(&Context::default(), "#/");
-        assert_eq!(
-            transaction["properties"]["kind"]["enum"]
-                .as_array()
-                .map(Vec::len),
-            Some(TxKind::ALL.len())
+        let described = |schema: &Value| schema["description"].as_str().unwrap_or("").to_owned();
+        let kind = &transaction["properties"]["kind"];
+        assert_eq!(kind["type"], "string");
+        assert!(kind.get("enum").is_none());
+        assert!(
+            TxKind::ALL
+                .iter()
+                .all(|k| described(kind).contains(k.as_str()))
         );
-        assert_eq!(
-            party["properties"]["kind"]["enum"].as_array().map(Vec::len),
-            Some(PartyKind::ALL.len() + 1)
+        let party_kind = &party["properties"]["kind"];
+        assert_eq!(party_kind["type"], json!(["string", "null"]));
+        for (word, _) in PARTY_KIND_SYNONYMS {
+            assert!(described(party_kind).contains(word), "{word}");
+        }
+        let checks = &transaction["properties"]["verified"];
+        assert!(
+            Check::ALL
+                .iter()
+                .all(|c| described(checks).contains(c.as_str()))
         );
         let (decision, _) = decision_schemas("#/");
         assert_eq!(
