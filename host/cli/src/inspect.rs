@@ -5,11 +5,11 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use qorgan::engine::{Engine, PluginInfo};
+use qorgan::engine::PluginInfo;
 use qorgan::pack::Pack;
 
 pub(super) fn run(target: &Path, json: bool) -> anyhow::Result<ExitCode> {
-    let engine = Engine::new()?;
+    let engine = crate::engine()?;
     if target.is_dir() {
         let pack = Pack::read(target)?;
         let prepared = engine.prepare(&pack)?;

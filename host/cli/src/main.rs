@@ -159,10 +159,33 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The engine every command uses: compiled components are kept on disk in
+/// `QORGAN_CACHE_DIR` (default `$XDG_CACHE_HOME/qorgan/compiled`, else
+/// `~/.cache/qorgan/compiled`), so a pack's components are compiled once per
+/// machine rather than at every command. `QORGAN_CACHE_DIR=` (empty) turns
+/// the disk cache off.
+pub(crate) fn engine() -> anyhow::Result<Engine> {
+    let dir = match std::env::var_os("QORGAN_CACHE_DIR") {
+        Some(dir) if dir.is_empty() => None,
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => std::env::var_os("XDG_CACHE_HOME")
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+            .map(|d| d.join("qorgan").join("compiled")),
+    };
+    let builder = Engine::builder();
+    let builder = match dir {
+        Some(dir) => builder.compiled_cache(dir),
+        None => builder,
+    };
+    Ok(builder.build()?)
+}
+
 fn build(crate_dir: &std::path::Path, output: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let built = qorgan_lab::build::build_component(crate_dir)?;
     let output = output.unwrap_or_else(|| crate_dir.join(format!("{}.wasm", built.package)));
-    let engine = Engine::new()?;
+    let engine = crate::engine()?;
     let info = engine
         .inspect(&built.package, &built.component)
         .with_context(|| {
