@@ -92,6 +92,12 @@ fn print_plugin(p: &PluginInfo, values: Option<&std::collections::BTreeMap<Strin
     println!("  {}", p.description);
     println!("  sha256 {}", p.sha256);
     println!("  imports: {}", p.imports.join(", "));
+    if let Some(toolchain) = &p.toolchain {
+        println!("  built with:");
+        for line in toolchain.lines() {
+            println!("    {line}");
+        }
+    }
     if !p.lists.is_empty() {
         println!("  reads lists: {}", p.lists.join(", "));
     }

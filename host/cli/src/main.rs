@@ -39,12 +39,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Compile a Rust plugin crate to a rule component.
+    /// Build a rule into a component: a Rust crate (Cargo.toml), a Python
+    /// rule (pyproject.toml or app.py, with componentize-py) or a JavaScript
+    /// rule (package.json, with jco).
     Build {
-        /// The plugin crate's directory.
+        /// The rule's directory.
         crate_dir: PathBuf,
         /// Where to write the component (default: `<package>.wasm` in the
-        /// crate's directory).
+        /// rule's directory).
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
@@ -70,14 +72,18 @@ enum Command {
     /// Run test cases against a pack or a component; exit 0 all pass, 1 a
     /// case failed, 2 nothing could be loaded.
     Test(test::TestArgs),
-    /// Create a new rule-plugin crate that builds and passes its cases.
+    /// Create a new rule that builds and passes its cases.
     New {
+        /// The language to write it in.
+        #[arg(long, value_enum, default_value = "rust")]
+        lang: new::Lang,
         /// The rule's id, in kebab-case (e.g. `demo-rule`).
         name: String,
         /// Where to create it (default: `./<name>`).
         #[arg(long)]
         dir: Option<PathBuf>,
-        /// The plugin SDK to depend on (default: the SDK of this source tree).
+        /// The SDK to depend on (default: this source tree's SDK for the
+        /// language).
         #[arg(long)]
         sdk: Option<PathBuf>,
     },
@@ -150,7 +156,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Backtest(args) => backtest::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Test(args) => test::run(args),
-        Command::New { name, dir, sdk } => new::run(&name, dir.as_deref(), sdk.as_deref()),
+        Command::New {
+            name,
+            dir,
+            sdk,
+            lang,
+        } => new::run(&name, dir.as_deref(), sdk.as_deref(), lang),
         Command::Pack { command } => pack::run(command),
         Command::Key { command } => key::run(command),
         Command::Serve(args) => serve::run(*args),
@@ -197,12 +208,18 @@ fn build(crate_dir: &std::path::Path, output: Option<PathBuf>) -> anyhow::Result
     std::fs::write(&output, &built.component)
         .with_context(|| format!("cannot write {}", output.display()))?;
     println!(
-        "built {} {} -> {} ({} bytes, sha256 {})",
+        "built {} {} ({}) -> {} ({} bytes, sha256 {})",
         info.id,
         info.version,
+        built.language,
         output.display(),
         built.component.len(),
         info.sha256
     );
+    if let Some(toolchain) = &built.toolchain {
+        for line in toolchain.lines() {
+            println!("  {line}");
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

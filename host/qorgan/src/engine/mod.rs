@@ -50,7 +50,7 @@ use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 pub use errors::{EngineError, EvaluationError, LoadError};
-pub use plugin::{CodeInfo, ParamInfo, ParamType, PluginInfo};
+pub use plugin::{CodeInfo, ParamInfo, ParamType, PluginInfo, TOOLCHAIN_SECTION};
 pub use plugin_log::{LOG_BYTES_PER_BATCH, LOG_BYTES_PER_CALL};
 pub use sandbox::{MAX_OUTPUT_BYTES, OUTPUT_BYTES_PER_TRANSACTION, output_budget};
 pub use worker::{PluginFailure, PluginStats, QUARANTINE_AFTER_FAILURES};
@@ -442,7 +442,9 @@ impl Engine {
             load_fuel: self.load_fuel(Limits::default().load_fuel),
         };
         let (_, _, meta) = plugin::read_metadata(&pre, label, &probe)?;
-        plugin::check_metadata(label, meta, imports, sha256)
+        let mut info = plugin::check_metadata(label, meta, imports, sha256)?;
+        info.toolchain = plugin::recorded_toolchain(bytes);
+        Ok(info)
     }
 
     fn compile_cached(
@@ -527,7 +529,8 @@ impl Engine {
             let (component, imports) = self.compile_cached(label, &p.sha256, &p.bytes)?;
             let pre = plugin::link(&self.inner.linker, label, &component)?;
             let (mut store, instance, meta) = plugin::read_metadata(&pre, label, &probe)?;
-            let info = plugin::check_metadata(label, meta, imports, p.sha256.clone())?;
+            let mut info = plugin::check_metadata(label, meta, imports, p.sha256.clone())?;
+            info.toolchain = plugin::recorded_toolchain(&p.bytes);
             if info.id != p.entry.id {
                 return Err(LoadError::IdMismatch {
                     manifest: p.entry.id.clone(),

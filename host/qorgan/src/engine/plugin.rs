@@ -110,6 +110,13 @@ pub struct PluginInfo {
     pub imports: Vec<String>,
     /// The component's sha256.
     pub sha256: String,
+    /// The toolchain that built it, as the component records it: the
+    /// `qorgan-toolchain` custom section `qorgan build` writes for Python and
+    /// JavaScript rules, else the `processed-by` entries of the outermost
+    /// `producers` section found (rustc, wit-component); `None` when the
+    /// component records neither.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub toolchain: Option<String>,
 }
 
 impl PluginInfo {
@@ -429,7 +436,59 @@ pub(crate) fn check_metadata(
         lists: meta.lists,
         imports,
         sha256,
+        toolchain: None,
     })
+}
+
+/// The name of the custom section in which `qorgan build` records the
+/// toolchain, its flags and the digests of the sources a component was
+/// built from, as `key value` lines.
+pub const TOOLCHAIN_SECTION: &str = "qorgan-toolchain";
+
+/// What a component records about the toolchain that built it (see
+/// [`PluginInfo::toolchain`]), read without compiling it. A section that is
+/// not UTF-8 is shown with replacement characters rather than dropped.
+pub(crate) fn recorded_toolchain(bytes: &[u8]) -> Option<String> {
+    let mut producers = None;
+    let mut depth = 0usize;
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        match payload.ok()? {
+            wasmparser::Payload::Version { .. } => depth += 1,
+            wasmparser::Payload::End(_) => depth = depth.saturating_sub(1),
+            wasmparser::Payload::CustomSection(section) => {
+                if depth == 1 && section.name() == TOOLCHAIN_SECTION {
+                    let text = String::from_utf8_lossy(section.data()).trim().to_owned();
+                    return Some(text);
+                }
+                if producers.is_none()
+                    && let wasmparser::KnownCustom::Producers(reader) = section.as_known()
+                {
+                    producers = processed_by(reader);
+                }
+            }
+            _ => {}
+        }
+    }
+    producers
+}
+
+/// `name version` of each tool in a producers section's `processed-by`
+/// field, comma-separated.
+fn processed_by(reader: wasmparser::ProducersSectionReader<'_>) -> Option<String> {
+    for field in reader {
+        let field = field.ok()?;
+        if field.name != "processed-by" {
+            continue;
+        }
+        let tools: Vec<String> = field
+            .values
+            .into_iter()
+            .filter_map(Result::ok)
+            .map(|v| format!("{} {}", v.name, v.version))
+            .collect();
+        return (!tools.is_empty()).then(|| tools.join(", "));
+    }
+    None
 }
 
 /// Resolves the pack's parameter values against the declared parameters:
