@@ -238,7 +238,7 @@ fn a_filesystem_import_is_refused_at_load_and_the_active_pack_keeps_deciding() {
     };
     let (_bad_dir, bad) = pack_from(hostile::FILESYSTEM_RULE_ID, &bytes, "review", 2);
     match engine.load(&bad) {
-        Err(e @ LoadError::ForbiddenImport { .. }) => {
+        Err(e @ LoadError::ForbiddenImports { .. }) => {
             let message = e.to_string();
             assert!(message.contains("wasi:filesystem/"), "{message}");
             assert!(message.contains(hostile::FILESYSTEM_RULE_ID), "{message}");
@@ -394,12 +394,22 @@ fn imports_outside_the_contract_are_refused_at_load_naming_the_import() {
         };
         let (_bad_dir, bad) = pack_from(smuggled.rule_id(), &bytes, "review", serial);
         match engine.load(&bad) {
-            Err(LoadError::ForbiddenImport { plugin, import }) => {
+            Err(LoadError::ForbiddenImports { plugin, imports }) => {
                 assert_eq!(plugin, smuggled.rule_id());
-                // The package of the smuggled interface (wasi:filesystem's
-                // `types` comes before `preopens`).
+                // Every interface of the smuggled package is named
+                // (wasi:filesystem's `types` as well as `preopens`), and
+                // nothing of the contract is.
                 let package = |name: &str| name.split('/').next().map(str::to_owned);
-                assert_eq!(package(&import), package(smuggled.interface()), "{import}");
+                assert!(
+                    imports.iter().any(|i| i == smuggled.interface()),
+                    "{imports:?}"
+                );
+                assert!(
+                    imports
+                        .iter()
+                        .all(|i| package(i) == package(smuggled.interface())),
+                    "{imports:?}"
+                );
             }
             Err(other) => panic!("{smuggled:?} refused for the wrong reason: {other}"),
             Ok(_) => panic!("a plugin importing {} was loaded", smuggled.interface()),
@@ -408,6 +418,60 @@ fn imports_outside_the_contract_are_refused_at_load_naming_the_import() {
     let decisions = decide(&engine, &batch());
     assert!(decisions.iter().all(|d| d.pack.serial == 1));
     assert_eq!(decisions[0].action, Action::Verify);
+}
+
+/// A component importing three interfaces outside the contract, around a
+/// core module with `functions` functions: large enough that compiling it
+/// would take far longer than reading its imports.
+fn three_foreign_imports_component(functions: usize) -> Vec<u8> {
+    let mut wat = String::from(
+        "(component\n\
+         (import \"wasi:filesystem/preopens@0.2.0\" (instance))\n\
+         (import \"wasi:http/outgoing-handler@0.2.0\" (instance))\n\
+         (import \"wasi:clocks/wall-clock@0.2.0\" (instance))\n\
+         (core module\n",
+    );
+    for i in 0..functions {
+        wat.push_str(&format!(
+            "(func (export \"f{i}\") (param i64) (result i64) \
+             (local.get 0) (i64.const {i}) (i64.mul) (i64.const 7) (i64.rem_u) \
+             (local.get 0) (i64.add) (i64.const 3) (i64.shl))\n"
+        ));
+    }
+    wat.push_str("))\n");
+    match wat::parse_str(&wat) {
+        Ok(bytes) => bytes,
+        Err(e) => panic!("fixture: {e}"),
+    }
+}
+
+#[test]
+fn a_component_importing_three_foreign_interfaces_is_refused_before_compiling_naming_all_three() {
+    let engine = engine();
+    let bytes = three_foreign_imports_component(20_000);
+    let (_dir, pack) = pack_from("three-imports", &bytes, "review", 1);
+    let started = std::time::Instant::now();
+    let outcome = engine.load(&pack);
+    let elapsed = started.elapsed();
+    match outcome {
+        Err(e @ LoadError::ForbiddenImports { .. }) => {
+            let message = e.to_string();
+            for interface in [
+                "wasi:filesystem/preopens@0.2.0",
+                "wasi:http/outgoing-handler@0.2.0",
+                "wasi:clocks/wall-clock@0.2.0",
+            ] {
+                assert!(message.contains(interface), "{message}");
+            }
+            assert!(message.contains("three-imports"), "{message}");
+        }
+        Err(other) => panic!("refused for the wrong reason: {other}"),
+        Ok(_) => panic!("a plugin importing three WASI interfaces was loaded"),
+    }
+    assert!(
+        elapsed < std::time::Duration::from_millis(250),
+        "refusing took {elapsed:?}: the component was compiled first"
+    );
 }
 
 /// kz-threshold's findings in `decisions`, as comparable text.

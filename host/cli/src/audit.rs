@@ -11,7 +11,6 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use qorgan::engine::Engine;
 use qorgan::pack::Pack;
 use qorgan_server::audit::{self, Anchor, AuditError};
 
@@ -93,7 +92,7 @@ fn replay_with(
     pack: &std::path::Path,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    let engine = Engine::new()?;
+    let engine = crate::engine()?;
     let candidate = Pack::read(pack).with_context(|| format!("cannot read {}", pack.display()))?;
     let comparison = audit::compare_with(log, &engine, &candidate)?;
     if json {
@@ -125,7 +124,7 @@ fn replay_with(
 }
 
 fn replay(log: &std::path::Path, json: bool) -> anyhow::Result<ExitCode> {
-    let engine = Engine::new()?;
+    let engine = crate::engine()?;
     let report = audit::replay(log, &engine)?;
     for difference in &report.differences {
         if json {

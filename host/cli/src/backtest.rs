@@ -50,7 +50,7 @@ pub(super) struct BacktestArgs {
 /// An engine of its own (so its own history) with the pack in `dir`.
 fn engine_with(dir: &Path) -> anyhow::Result<Engine> {
     let pack = Pack::read(dir)?;
-    let engine = Engine::new()?;
+    let engine = crate::engine()?;
     engine.load(&pack)?;
     Ok(engine)
 }

@@ -53,7 +53,7 @@ fn error_line(line: u64, error: &str) -> String {
 
 pub(super) fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let pack = Pack::read(&args.pack)?;
-    let engine = Engine::new()?;
+    let engine = crate::engine()?;
     engine.load(&pack)?;
     if let Some(path) = &args.history {
         preload(&engine, path)?;

@@ -5,11 +5,11 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use qorgan::engine::{Engine, PluginInfo};
+use qorgan::engine::PluginInfo;
 use qorgan::pack::Pack;
 
 pub(super) fn run(target: &Path, json: bool) -> anyhow::Result<ExitCode> {
-    let engine = Engine::new()?;
+    let engine = crate::engine()?;
     if target.is_dir() {
         let pack = Pack::read(target)?;
         let prepared = engine.prepare(&pack)?;
@@ -92,6 +92,12 @@ fn print_plugin(p: &PluginInfo, values: Option<&std::collections::BTreeMap<Strin
     println!("  {}", p.description);
     println!("  sha256 {}", p.sha256);
     println!("  imports: {}", p.imports.join(", "));
+    if let Some(toolchain) = &p.toolchain {
+        println!("  built with:");
+        for line in toolchain.lines() {
+            println!("    {line}");
+        }
+    }
     if !p.lists.is_empty() {
         println!("  reads lists: {}", p.lists.join(", "));
     }

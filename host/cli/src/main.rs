@@ -39,12 +39,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Compile a Rust plugin crate to a rule component.
+    /// Build a rule into a component: a Rust crate (Cargo.toml), a Python
+    /// rule (pyproject.toml or app.py, with componentize-py) or a JavaScript
+    /// rule (package.json, with jco).
     Build {
-        /// The plugin crate's directory.
+        /// The rule's directory.
         crate_dir: PathBuf,
         /// Where to write the component (default: `<package>.wasm` in the
-        /// crate's directory).
+        /// rule's directory).
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
@@ -70,14 +72,18 @@ enum Command {
     /// Run test cases against a pack or a component; exit 0 all pass, 1 a
     /// case failed, 2 nothing could be loaded.
     Test(test::TestArgs),
-    /// Create a new rule-plugin crate that builds and passes its cases.
+    /// Create a new rule that builds and passes its cases.
     New {
+        /// The language to write it in.
+        #[arg(long, value_enum, default_value = "rust")]
+        lang: new::Lang,
         /// The rule's id, in kebab-case (e.g. `demo-rule`).
         name: String,
         /// Where to create it (default: `./<name>`).
         #[arg(long)]
         dir: Option<PathBuf>,
-        /// The plugin SDK to depend on (default: the SDK of this source tree).
+        /// The SDK to depend on (default: this source tree's SDK for the
+        /// language).
         #[arg(long)]
         sdk: Option<PathBuf>,
     },
@@ -150,7 +156,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Backtest(args) => backtest::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Test(args) => test::run(args),
-        Command::New { name, dir, sdk } => new::run(&name, dir.as_deref(), sdk.as_deref()),
+        Command::New {
+            name,
+            dir,
+            sdk,
+            lang,
+        } => new::run(&name, dir.as_deref(), sdk.as_deref(), lang),
         Command::Pack { command } => pack::run(command),
         Command::Key { command } => key::run(command),
         Command::Serve(args) => serve::run(*args),
@@ -159,10 +170,33 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The engine every command uses: compiled components are kept on disk in
+/// `QORGAN_CACHE_DIR` (default `$XDG_CACHE_HOME/qorgan/compiled`, else
+/// `~/.cache/qorgan/compiled`), so a pack's components are compiled once per
+/// machine rather than at every command. `QORGAN_CACHE_DIR=` (empty) turns
+/// the disk cache off.
+pub(crate) fn engine() -> anyhow::Result<Engine> {
+    let dir = match std::env::var_os("QORGAN_CACHE_DIR") {
+        Some(dir) if dir.is_empty() => None,
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => std::env::var_os("XDG_CACHE_HOME")
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+            .map(|d| d.join("qorgan").join("compiled")),
+    };
+    let builder = Engine::builder();
+    let builder = match dir {
+        Some(dir) => builder.compiled_cache(dir),
+        None => builder,
+    };
+    Ok(builder.build()?)
+}
+
 fn build(crate_dir: &std::path::Path, output: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let built = qorgan_lab::build::build_component(crate_dir)?;
     let output = output.unwrap_or_else(|| crate_dir.join(format!("{}.wasm", built.package)));
-    let engine = Engine::new()?;
+    let engine = crate::engine()?;
     let info = engine
         .inspect(&built.package, &built.component)
         .with_context(|| {
@@ -174,12 +208,18 @@ fn build(crate_dir: &std::path::Path, output: Option<PathBuf>) -> anyhow::Result
     std::fs::write(&output, &built.component)
         .with_context(|| format!("cannot write {}", output.display()))?;
     println!(
-        "built {} {} -> {} ({} bytes, sha256 {})",
+        "built {} {} ({}) -> {} ({} bytes, sha256 {})",
         info.id,
         info.version,
+        built.language,
         output.display(),
         built.component.len(),
         info.sha256
     );
+    if let Some(toolchain) = &built.toolchain {
+        for line in toolchain.lines() {
+            println!("  {line}");
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

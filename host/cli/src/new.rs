@@ -1,9 +1,10 @@
-//! `qorgan new <NAME>`: a new, standalone rule-plugin crate that builds and
-//! has passing tests from the start.
+//! `qorgan new <NAME> [--lang rust|python|js]`: a new, standalone rule that
+//! builds and has passing tests from the start.
 //!
-//! The crate's files are the templates in `scaffold/`, embedded in the binary
-//! and filled in with the rule's name, its Rust type name and the path of the
-//! plugin SDK. The generated rule is small but real: it asks the host's
+//! The rule's files are the templates in `scaffold/`, embedded in the binary
+//! and filled in with the rule's name, its type name and the path of the
+//! language's SDK. The rule is the same in the three languages, with the same
+//! cases. The generated rule is small but real: it asks the host's
 //! history how many distinct accounts paid the recipient recently, so a rule
 //! author sees the whole loop (metadata, parameters, a history query, a
 //! finding with evidence, native unit tests and `qorgan test` cases).
@@ -18,7 +19,87 @@ use anyhow::{Context, bail};
 /// The plugin SDK of the source tree this binary was built from.
 const DEFAULT_SDK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../plugins/sdk");
 
-/// The generated files: the path inside the crate, what it is, the template.
+/// The language a new rule is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(super) enum Lang {
+    /// A Rust crate using qorgan-sdk.
+    Rust,
+    /// A Python module using qorgan_rule (built with componentize-py).
+    Python,
+    /// A JavaScript module using qorgan-rule (built with jco).
+    Js,
+}
+
+/// The generated files of a Python rule.
+const PYTHON_FILES: &[(&str, &str, &str)] = &[
+    (
+        "app.py",
+        "the rule: MANY_SENDERS from a history query",
+        include_str!("scaffold/app.py.tmpl"),
+    ),
+    (
+        "test_app.py",
+        "native tests (pytest, with the SDK on PYTHONPATH)",
+        include_str!("scaffold/test_app.py.tmpl"),
+    ),
+    (
+        "pyproject.toml",
+        "the project's name and pytest settings",
+        include_str!("scaffold/pyproject.toml.tmpl"),
+    ),
+    (
+        "tests/cases.yaml",
+        "cases for `qorgan test`",
+        include_str!("scaffold/cases.yaml.tmpl"),
+    ),
+    (
+        "README.md",
+        "how to test, build and run the cases",
+        include_str!("scaffold/README-interpreted.md.tmpl"),
+    ),
+    (
+        ".gitignore",
+        "built components and caches",
+        include_str!("scaffold/gitignore-interpreted.tmpl"),
+    ),
+];
+
+/// The generated files of a JavaScript rule.
+const JS_FILES: &[(&str, &str, &str)] = &[
+    (
+        "app.js",
+        "the rule: MANY_SENDERS from a history query",
+        include_str!("scaffold/app.js.tmpl"),
+    ),
+    (
+        "app.test.js",
+        "native tests (node --test)",
+        include_str!("scaffold/app.test.js.tmpl"),
+    ),
+    (
+        "package.json",
+        "depends on the qorgan-rule SDK (npm install links it)",
+        include_str!("scaffold/package.json.tmpl"),
+    ),
+    (
+        "tests/cases.yaml",
+        "cases for `qorgan test`",
+        include_str!("scaffold/cases.yaml.tmpl"),
+    ),
+    (
+        "README.md",
+        "how to test, build and run the cases",
+        include_str!("scaffold/README-interpreted.md.tmpl"),
+    ),
+    (
+        ".gitignore",
+        "built components and node_modules",
+        include_str!("scaffold/gitignore-interpreted.tmpl"),
+    ),
+];
+
+/// The generated files of a Rust rule: the path inside the crate, what it
+/// is, the template.
 const FILES: &[(&str, &str, &str)] = &[
     (
         "Cargo.toml",
@@ -47,16 +128,52 @@ const FILES: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// Creates the rule-plugin crate `name` in `dir` (default `./<name>`), with
-/// the SDK at `sdk` (default: this source tree's `plugins/sdk`).
-pub(super) fn run(name: &str, dir: Option<&Path>, sdk: Option<&Path>) -> anyhow::Result<ExitCode> {
+/// Creates the rule `name` in `lang` in `dir` (default `./<name>`), with
+/// the SDK at `sdk` (default: this source tree's SDK for the language).
+pub(super) fn run(
+    name: &str,
+    dir: Option<&Path>,
+    sdk: Option<&Path>,
+    lang: Lang,
+) -> anyhow::Result<ExitCode> {
     check_name(name)?;
-    let sdk = find_sdk(sdk)?;
     let dir = dir.map_or_else(|| PathBuf::from(name), Path::to_path_buf);
-    let vars = Vars::new(name, &sdk)?;
+    let (templates, sdk, vars) = match lang {
+        Lang::Rust => {
+            let sdk = find_sdk(sdk)?;
+            let vars = Vars::new(name, &sdk)?;
+            (FILES, sdk, vars)
+        }
+        Lang::Python => {
+            let sdk = match sdk {
+                Some(sdk) => sdk
+                    .canonicalize()
+                    .with_context(|| format!("cannot find the Python SDK at {}", sdk.display()))?,
+                None => qorgan_lab::build::python_sdk()?,
+            };
+            let mut vars = Vars::new(name, &sdk)?;
+            vars.language = "Python".into();
+            vars.lang = "python".into();
+            vars.test_command = format!("PYTHONPATH={} pytest", sdk.display());
+            (PYTHON_FILES, sdk, vars)
+        }
+        Lang::Js => {
+            let sdk = match sdk {
+                Some(sdk) => sdk.canonicalize().with_context(|| {
+                    format!("cannot find the JavaScript SDK at {}", sdk.display())
+                })?,
+                None => qorgan_lab::build::js_sdk()?,
+            };
+            let mut vars = Vars::new(name, &sdk)?;
+            vars.language = "JavaScript".into();
+            vars.lang = "js".into();
+            vars.test_command = "npm install && node --test".into();
+            (JS_FILES, sdk, vars)
+        }
+    };
     // Render everything before touching the disk, so a bad template cannot
     // leave a half-written crate behind.
-    let files = FILES
+    let files = templates
         .iter()
         .map(|(path, what, template)| Ok((*path, *what, render(path, template, &vars)?)))
         .collect::<anyhow::Result<Vec<_>>>()?;
@@ -71,10 +188,14 @@ pub(super) fn run(name: &str, dir: Option<&Path>, sdk: Option<&Path>) -> anyhow:
     for (path, what, _) in &files {
         println!("  {path:<18}{what}");
     }
-    println!("  (qorgan-sdk from {})", sdk.display());
+    println!("  (the SDK from {})", sdk.display());
+    let native = match lang {
+        Lang::Rust => "cargo test".to_owned(),
+        Lang::Python | Lang::Js => vars.test_command.clone(),
+    };
     let next = [
         (
-            format!("cd {shown} && cargo test"),
+            format!("cd {shown} && {native}"),
             "run the unit tests natively".to_owned(),
         ),
         (
@@ -218,6 +339,14 @@ struct Vars {
     type_name: String,
     /// `{{sdk_path}}`: the SDK directory as a quoted TOML string.
     sdk_path: String,
+    /// `{{sdk_url}}`: the SDK as a quoted `file:` URL for package.json.
+    sdk_url: String,
+    /// `{{language}}`: the language's name, e.g. `Python`.
+    language: String,
+    /// `{{lang}}`: the `--lang` value.
+    lang: String,
+    /// `{{test_command}}`: how to run the native tests.
+    test_command: String,
 }
 
 impl Vars {
@@ -232,6 +361,10 @@ impl Vars {
             name: name.to_owned(),
             type_name: type_name(name),
             sdk_path: toml_string(sdk),
+            sdk_url: serde_json::to_string(&format!("file:{sdk}"))?,
+            language: "Rust".to_owned(),
+            lang: "rust".to_owned(),
+            test_command: "cargo test".to_owned(),
         })
     }
 }
@@ -291,7 +424,11 @@ fn render(file: &str, template: &str, vars: &Vars) -> anyhow::Result<String> {
     let text = template
         .replace("{{name}}", &vars.name)
         .replace("{{type_name}}", &vars.type_name)
-        .replace("{{sdk_path}}", &vars.sdk_path);
+        .replace("{{sdk_path}}", &vars.sdk_path)
+        .replace("{{sdk_url}}", &vars.sdk_url)
+        .replace("{{language}}", &vars.language)
+        .replace("{{lang}}", &vars.lang)
+        .replace("{{test_command}}", &vars.test_command);
     if let Some(at) = text.find("{{") {
         let rest: String = text[at..].chars().take(30).collect();
         bail!("internal error: the template of {file} has an unknown placeholder at `{rest}`");
@@ -308,6 +445,10 @@ mod tests {
             name: name.to_owned(),
             type_name: type_name(name),
             sdk_path: toml_string("/opt/qorgan/plugins/sdk"),
+            sdk_url: "\"file:/opt/qorgan/plugins/sdk-js\"".to_owned(),
+            language: "JavaScript".to_owned(),
+            lang: "js".to_owned(),
+            test_command: "node --test".to_owned(),
         }
     }
 
@@ -366,7 +507,7 @@ mod tests {
 
     #[test]
     fn every_template_renders_without_leftover_placeholders() {
-        for (path, _, template) in FILES {
+        for (path, _, template) in FILES.iter().chain(PYTHON_FILES).chain(JS_FILES) {
             let text = render(path, template, &vars("demo-rule"));
             assert!(text.is_ok(), "{path}: {text:?}");
         }
@@ -425,7 +566,7 @@ mod tests {
         let dir = temp.path().join("demo-rule");
         fs::create_dir(&dir)?;
         fs::write(dir.join("keep.txt"), "mine")?;
-        let error = run("demo-rule", Some(&dir), None)
+        let error = run("demo-rule", Some(&dir), None, Lang::Rust)
             .err()
             .map(|e| e.to_string());
         assert!(
@@ -442,13 +583,47 @@ mod tests {
         let temp = tempfile::tempdir()?;
         let dir = temp.path().join("demo-rule");
         fs::create_dir(&dir)?;
-        run("demo-rule", Some(&dir), None)?;
+        run("demo-rule", Some(&dir), None, Lang::Rust)?;
         for (path, _, _) in FILES {
             assert!(dir.join(path).is_file(), "{path}");
         }
         let lib = fs::read_to_string(dir.join("src/lib.rs"))?;
         assert!(lib.contains("pub struct DemoRule"));
         assert!(lib.contains("\"demo-rule\""));
+        Ok(())
+    }
+
+    #[test]
+    fn a_javascript_rule_names_its_sdk_as_a_file_dependency() -> anyhow::Result<()> {
+        let temp = tempfile::tempdir()?;
+        let dir = temp.path().join("demo-rule");
+        run("demo-rule", Some(&dir), None, Lang::Js)?;
+        for (path, _, _) in JS_FILES {
+            assert!(dir.join(path).is_file(), "{path}");
+        }
+        let manifest: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(dir.join("package.json"))?)?;
+        let sdk = manifest["dependencies"]["qorgan-rule"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            sdk.starts_with("file:/") && sdk.ends_with("sdk-js"),
+            "{sdk}"
+        );
+        assert!(fs::read_to_string(dir.join("app.js"))?.contains("class DemoRule extends Rule"));
+        Ok(())
+    }
+
+    #[test]
+    fn a_python_rule_exports_its_class_for_componentize_py() -> anyhow::Result<()> {
+        let temp = tempfile::tempdir()?;
+        let dir = temp.path().join("demo-rule");
+        run("demo-rule", Some(&dir), None, Lang::Python)?;
+        for (path, _, _) in PYTHON_FILES {
+            assert!(dir.join(path).is_file(), "{path}");
+        }
+        let app = fs::read_to_string(dir.join("app.py"))?;
+        assert!(app.contains("class DemoRule(Rule):") && app.contains("Rule = export(DemoRule)"));
         Ok(())
     }
 }

@@ -15,7 +15,6 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use qorgan::engine::Engine;
 use qorgan::harness::{Harness, RunOptions};
 use qorgan::pack::archive::{self, Compression, ExtractLimits};
 use qorgan::pack::signature::SIGNATURES_DIR;
@@ -195,7 +194,7 @@ fn build(dir: &Path) -> anyhow::Result<ExitCode> {
         );
     }
     let pack = Pack::read(dir)?;
-    let engine = Engine::new()?;
+    let engine = crate::engine()?;
     let prepared = engine
         .prepare(&pack)
         .with_context(|| format!("pack {} was built but does not load", dir.display()))?;
@@ -342,7 +341,7 @@ fn own_cases(dir: &Path, shown: &Path, allow: bool) -> anyhow::Result<Option<Exi
 }
 
 fn diff(old: &Path, new: &Path, json: bool) -> anyhow::Result<ExitCode> {
-    let engine = Engine::new()?;
+    let engine = crate::engine()?;
     let a = Pack::read(old).with_context(|| format!("cannot read {}", old.display()))?;
     let b = Pack::read(new).with_context(|| format!("cannot read {}", new.display()))?;
     let diff = PackDiff::between(&engine, &a, &b)?;

@@ -1,6 +1,11 @@
-//! Compiling a rule author's Rust crate into a rule component.
+//! Compiling a rule author's source into a rule component.
 //!
-//! A rule plugin is an ordinary Rust library crate (`crate-type = ["cdylib"]`)
+//! [`build_component`] detects the rule's language from its directory:
+//! `Cargo.toml` is a Rust crate, `package.json` a JavaScript rule,
+//! `pyproject.toml` or `app.py` a Python rule. Python and JavaScript are
+//! built by their pinned componentizers (the `interpreted` module).
+//!
+//! A Rust rule plugin is an ordinary Rust library crate (`crate-type = ["cdylib"]`)
 //! that uses the plugin SDK. [`build_component`] runs cargo for
 //! `wasm32-unknown-unknown` in release mode and wraps the core module it
 //! produces into a WebAssembly component with `wit-component`, using the WIT
@@ -10,9 +15,52 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+mod interpreted;
 mod pack;
 
+pub use interpreted::{
+    COMPONENTIZE_JS, COMPONENTIZE_PY, JCO, PREVIEW2_SHIM, append_custom_section, js_sdk,
+    python_sdk, tree_digest,
+};
 pub use pack::{BuiltPlugin, build_pack};
+
+/// The languages `qorgan build` builds rules from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Language {
+    /// A Rust crate using `qorgan-sdk`, built by cargo and wit-component.
+    Rust,
+    /// A Python rule (`app.py`) using `qorgan_rule`, built by componentize-py.
+    Python,
+    /// A JavaScript rule (`app.js`) using `qorgan-rule`, built by jco.
+    JavaScript,
+}
+
+impl std::fmt::Display for Language {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Language::Rust => "rust",
+            Language::Python => "python",
+            Language::JavaScript => "javascript",
+        })
+    }
+}
+
+impl Language {
+    /// The language of the rule in `dir`: `Cargo.toml` → Rust,
+    /// `package.json` → JavaScript, `pyproject.toml` or `app.py` → Python.
+    pub fn detect(dir: &Path) -> Result<Language, BuildError> {
+        if dir.join("Cargo.toml").is_file() {
+            Ok(Language::Rust)
+        } else if dir.join("package.json").is_file() {
+            Ok(Language::JavaScript)
+        } else if dir.join("pyproject.toml").is_file() || dir.join("app.py").is_file() {
+            Ok(Language::Python)
+        } else {
+            Err(BuildError::NotARule(dir.to_path_buf()))
+        }
+    }
+}
 
 /// The target plugins are compiled for.
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
@@ -25,6 +73,26 @@ pub enum BuildError {
     /// The directory has no `Cargo.toml`.
     #[error("{0}: no Cargo.toml here; `qorgan build` takes a plugin crate's directory")]
     NotACrate(PathBuf),
+    /// The directory holds no rule in a language `qorgan build` knows.
+    #[error(
+        "{0}: no rule here: expected Cargo.toml (Rust), package.json (JavaScript), or \
+         pyproject.toml or app.py (Python)"
+    )]
+    NotARule(PathBuf),
+    /// A language's toolchain is missing, is not the pinned version, or
+    /// the rule's files are not where it expects them.
+    #[error("{0}")]
+    Toolchain(String),
+    /// A language's componentizer failed; the tail of its output says why.
+    #[error("{tool} failed for {dir}:\n{output}")]
+    ToolchainFailed {
+        /// The command.
+        tool: String,
+        /// The rule's directory.
+        dir: String,
+        /// The last lines it printed.
+        output: String,
+    },
     /// cargo could not be started.
     #[error("cannot run cargo: {0}")]
     Cargo(std::io::Error),
@@ -105,10 +173,24 @@ pub struct Built {
     pub module: PathBuf,
     /// The component's bytes.
     pub component: Vec<u8>,
+    /// The language it was written in.
+    pub language: Language,
+    /// What the component's `qorgan-toolchain` section records, when
+    /// `qorgan build` wrote one (Python and JavaScript).
+    pub toolchain: Option<String>,
 }
 
-/// Compiles the plugin crate in `crate_dir` to a component.
-pub fn build_component(crate_dir: &Path) -> Result<Built, BuildError> {
+/// Builds the rule in `dir`, in the language [`Language::detect`] finds.
+pub fn build_component(dir: &Path) -> Result<Built, BuildError> {
+    match Language::detect(dir)? {
+        Language::Rust => build_rust(dir),
+        Language::Python => interpreted::build_python(dir),
+        Language::JavaScript => interpreted::build_javascript(dir),
+    }
+}
+
+/// Compiles the Rust plugin crate in `crate_dir` to a component.
+pub fn build_rust(crate_dir: &Path) -> Result<Built, BuildError> {
     let manifest = crate_dir.join("Cargo.toml");
     if !manifest.is_file() {
         return Err(BuildError::NotACrate(crate_dir.to_path_buf()));
@@ -154,6 +236,8 @@ pub fn build_component(crate_dir: &Path) -> Result<Built, BuildError> {
         package,
         module,
         component,
+        language: Language::Rust,
+        toolchain: None,
     })
 }
 
@@ -213,6 +297,23 @@ fn find_artifact(messages: &str, manifest: &Path) -> Option<(String, PathBuf)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_language_is_detected_from_the_files_present() -> Result<(), Box<dyn std::error::Error>> {
+        let temp = tempfile::tempdir()?;
+        let dir = temp.path();
+        assert!(matches!(
+            Language::detect(dir),
+            Err(BuildError::NotARule(_))
+        ));
+        std::fs::write(dir.join("app.py"), "")?;
+        assert_eq!(Language::detect(dir)?, Language::Python);
+        std::fs::write(dir.join("package.json"), "{}")?;
+        assert_eq!(Language::detect(dir)?, Language::JavaScript);
+        std::fs::write(dir.join("Cargo.toml"), "")?;
+        assert_eq!(Language::detect(dir)?, Language::Rust);
+        Ok(())
+    }
 
     #[test]
     fn the_cdylib_of_the_named_crate_is_picked() {

@@ -7,6 +7,9 @@ pub enum EngineError {
     /// wasmtime refused the configuration.
     #[error("cannot configure the WebAssembly engine: {0}")]
     Config(String),
+    /// The on-disk cache of compiled components could not be opened.
+    #[error(transparent)]
+    CompiledCache(#[from] qorgan_compiled_cache::CacheError),
     /// The epoch ticker thread could not be started.
     #[error("cannot start the epoch ticker: {0}")]
     Ticker(std::io::Error),
@@ -26,14 +29,19 @@ pub enum LoadError {
         message: String,
     },
     /// The component imports something outside the `qorgan:rule` contract.
+    /// Found before compiling it, and every such import is named: a
+    /// componentizer's default build imports dozens of WASI interfaces, and
+    /// the author must see them all at once to know which flag drops them.
     #[error(
-        "plugin `{plugin}` imports `{import}`; rule plugins may import only qorgan:rule interfaces"
+        "plugin `{plugin}` imports {} outside the contract: {}; rule plugins may import only qorgan:rule interfaces (build without WASI)",
+        imports.len(),
+        imports.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
     )]
-    ForbiddenImport {
+    ForbiddenImports {
         /// The plugin's id (or file).
         plugin: String,
-        /// The offending import's name.
-        import: String,
+        /// Every offending import's name, in the component's order.
+        imports: Vec<String>,
     },
     /// The component does not fit the `rule-plugin` world.
     #[error("plugin `{plugin}` does not implement the qorgan:rule world: {message}")]

@@ -50,7 +50,7 @@ use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 pub use errors::{EngineError, EvaluationError, LoadError};
-pub use plugin::{CodeInfo, ParamInfo, ParamType, PluginInfo};
+pub use plugin::{CodeInfo, ParamInfo, ParamType, PluginInfo, TOOLCHAIN_SECTION};
 pub use plugin_log::{LOG_BYTES_PER_BATCH, LOG_BYTES_PER_CALL};
 pub use sandbox::{MAX_OUTPUT_BYTES, OUTPUT_BYTES_PER_TRANSACTION, output_budget};
 pub use worker::{PluginFailure, PluginStats, QUARANTINE_AFTER_FAILURES};
@@ -89,6 +89,7 @@ pub struct EngineBuilder {
     history: HistoryLimits,
     perf_map: bool,
     fuel: bool,
+    compiled_cache: Option<std::path::PathBuf>,
 }
 
 impl Default for EngineBuilder {
@@ -101,6 +102,7 @@ impl Default for EngineBuilder {
             history: HistoryLimits::default(),
             perf_map: false,
             fuel: true,
+            compiled_cache: None,
         }
     }
 }
@@ -156,6 +158,17 @@ impl EngineBuilder {
         self
     }
 
+    /// A directory where compiled components are kept across starts, keyed
+    /// by each component's sha256 and this engine's compatibility: a 15 MB
+    /// Python or JavaScript rule is then compiled once per host, not at every
+    /// start. The directory is created private to the current user, and one
+    /// that other users may write is refused (it holds native code the host
+    /// runs). None by default: every component is compiled in memory.
+    pub fn compiled_cache(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.compiled_cache = Some(dir.into());
+        self
+    }
+
     /// Builds the engine. It has no pack until one is activated.
     pub fn build(self) -> Result<Engine, EngineError> {
         let mut pool = PoolingAllocationConfig::default();
@@ -182,12 +195,17 @@ impl EngineBuilder {
             wasmtime::Engine::new(&config).map_err(|e| EngineError::Config(format!("{e:#}")))?;
         let mut linker = Linker::new(&wasm);
         bindings::add_to_linker(&mut linker).map_err(|e| EngineError::Config(format!("{e:#}")))?;
+        let disk = match &self.compiled_cache {
+            Some(dir) => Some(qorgan_compiled_cache::CompiledCache::open(dir, &wasm)?),
+            None => None,
+        };
         sandbox::EpochTicker::start(&wasm, self.epoch_tick).map_err(EngineError::Ticker)?;
         Ok(Engine {
             inner: Arc::new(Inner {
                 wasm,
                 linker,
                 components: Mutex::new(HashMap::new()),
+                disk,
                 active: RwLock::new(None),
                 history: Arc::new(History::new(self.history)),
                 workers: Mutex::new(Vec::new()),
@@ -360,6 +378,8 @@ struct Inner {
     wasm: wasmtime::Engine,
     linker: Linker<HostState>,
     components: ComponentCache,
+    /// Compiled components on disk, when the builder named a directory.
+    disk: Option<qorgan_compiled_cache::CompiledCache>,
     /// Read once per batch and replaced whole on a swap: a lock held
     /// only to clone or replace an `Arc`.
     active: RwLock<Option<Arc<PreparedPack>>>,
@@ -411,7 +431,8 @@ impl Engine {
 
     /// Compiles a single component and reads its metadata, without a pack.
     pub fn inspect(&self, label: &str, bytes: &[u8]) -> Result<PluginInfo, LoadError> {
-        let (component, imports) = plugin::compile(&self.inner.wasm, label, bytes)?;
+        let sha256 = sha256_hex(bytes);
+        let (component, imports) = self.compile_cached(label, &sha256, bytes)?;
         let pre = plugin::link(&self.inner.linker, label, &component)?;
         let probe = Probe {
             history: &self.inner.history,
@@ -421,7 +442,9 @@ impl Engine {
             load_fuel: self.load_fuel(Limits::default().load_fuel),
         };
         let (_, _, meta) = plugin::read_metadata(&pre, label, &probe)?;
-        plugin::check_metadata(label, meta, imports, sha256_hex(bytes))
+        let mut info = plugin::check_metadata(label, meta, imports, sha256)?;
+        info.toolchain = plugin::recorded_toolchain(bytes);
+        Ok(info)
     }
 
     fn compile_cached(
@@ -439,7 +462,22 @@ impl Engine {
         if let Some(hit) = cached {
             return Ok(hit);
         }
-        let compiled = plugin::compile(&self.inner.wasm, label, bytes)?;
+        let compiled = match &self.inner.disk {
+            Some(disk) => {
+                plugin::check_imports(label, bytes)?;
+                match disk.load(&self.inner.wasm, sha256) {
+                    Some(component) => plugin::checked_imports(&self.inner.wasm, label, component)?,
+                    None => {
+                        let compiled = plugin::compile(&self.inner.wasm, label, bytes)?;
+                        if let Err(e) = disk.store(sha256, &compiled.0) {
+                            log::warn!("plugin `{label}`: not cached on disk: {e}");
+                        }
+                        compiled
+                    }
+                }
+            }
+            None => plugin::compile(&self.inner.wasm, label, bytes)?,
+        };
         if let Ok(mut cache) = self.inner.components.lock() {
             if cache.len() >= COMPONENT_CACHE_SIZE {
                 cache.clear();
@@ -491,7 +529,8 @@ impl Engine {
             let (component, imports) = self.compile_cached(label, &p.sha256, &p.bytes)?;
             let pre = plugin::link(&self.inner.linker, label, &component)?;
             let (mut store, instance, meta) = plugin::read_metadata(&pre, label, &probe)?;
-            let info = plugin::check_metadata(label, meta, imports, p.sha256.clone())?;
+            let mut info = plugin::check_metadata(label, meta, imports, p.sha256.clone())?;
+            info.toolchain = plugin::recorded_toolchain(&p.bytes);
             if info.id != p.entry.id {
                 return Err(LoadError::IdMismatch {
                     manifest: p.entry.id.clone(),

@@ -110,6 +110,13 @@ pub struct PluginInfo {
     pub imports: Vec<String>,
     /// The component's sha256.
     pub sha256: String,
+    /// The toolchain that built it, as the component records it: the
+    /// `qorgan-toolchain` custom section `qorgan build` writes for Python and
+    /// JavaScript rules, else the `processed-by` entries of the outermost
+    /// `producers` section found (rustc, wit-component); `None` when the
+    /// component records neither.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub toolchain: Option<String>,
 }
 
 impl PluginInfo {
@@ -132,25 +139,89 @@ pub(crate) struct PreparedPlugin {
     pub(crate) fuel_per_tx: u64,
 }
 
-/// Compiles `bytes` and refuses anything that imports outside the contract.
+/// The names a component imports at its top level, read from its import
+/// sections without compiling anything; `None` when the bytes do not parse
+/// (compiling them then says why).
+///
+/// Only the outermost component's imports count: what nested modules and
+/// components import is satisfied inside the component itself.
+fn top_level_imports(bytes: &[u8]) -> Option<Vec<String>> {
+    let mut imports = Vec::new();
+    // Every nested module or component opens with a `Version` payload and
+    // closes with an `End`; the outermost one is depth 1.
+    let mut depth = 0usize;
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        match payload.ok()? {
+            wasmparser::Payload::Version { .. } => depth += 1,
+            wasmparser::Payload::End(_) => depth = depth.saturating_sub(1),
+            wasmparser::Payload::ComponentImportSection(reader) if depth == 1 => {
+                for import in reader {
+                    imports.push(import.ok()?.name.name.to_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(imports)
+}
+
+/// Refuses a component that imports anything outside the contract, naming
+/// every such import, before any compilation: a component that would be
+/// refused costs a parse of its import sections, not seconds of compiling.
+pub(crate) fn check_imports(label: &str, bytes: &[u8]) -> Result<(), LoadError> {
+    let Some(imports) = top_level_imports(bytes) else {
+        return Ok(());
+    };
+    let foreign: Vec<String> = imports
+        .into_iter()
+        .filter(|name| !name.starts_with(CONTRACT))
+        .collect();
+    if foreign.is_empty() {
+        Ok(())
+    } else {
+        Err(LoadError::ForbiddenImports {
+            plugin: label.to_owned(),
+            imports: foreign,
+        })
+    }
+}
+
+/// Refuses anything that imports outside the contract, then compiles
+/// `bytes`.
 pub(crate) fn compile(
     engine: &wasmtime::Engine,
     label: &str,
     bytes: &[u8],
 ) -> Result<(Component, Vec<String>), LoadError> {
+    check_imports(label, bytes)?;
     let component = Component::new(engine, bytes).map_err(|e| LoadError::Compile {
         plugin: label.to_owned(),
         message: format!("{e:#}"),
     })?;
+    checked_imports(engine, label, component)
+}
+
+/// The imports of a compiled component as wasmtime sees them, refusing any
+/// outside the contract (a second look, after the one before compiling).
+pub(crate) fn checked_imports(
+    engine: &wasmtime::Engine,
+    label: &str,
+    component: Component,
+) -> Result<(Component, Vec<String>), LoadError> {
     let imports: Vec<String> = component
         .component_type()
         .imports(engine)
         .map(|(name, _)| name.to_owned())
         .collect();
-    if let Some(bad) = imports.iter().find(|name| !name.starts_with(CONTRACT)) {
-        return Err(LoadError::ForbiddenImport {
+    let foreign: Vec<String> = imports
+        .iter()
+        .filter(|name| !name.starts_with(CONTRACT))
+        .cloned()
+        .collect();
+    if !foreign.is_empty() {
+        return Err(LoadError::ForbiddenImports {
             plugin: label.to_owned(),
-            import: bad.clone(),
+            imports: foreign,
         });
     }
     Ok((component, imports))
@@ -365,7 +436,59 @@ pub(crate) fn check_metadata(
         lists: meta.lists,
         imports,
         sha256,
+        toolchain: None,
     })
+}
+
+/// The name of the custom section in which `qorgan build` records the
+/// toolchain, its flags and the digests of the sources a component was
+/// built from, as `key value` lines.
+pub const TOOLCHAIN_SECTION: &str = "qorgan-toolchain";
+
+/// What a component records about the toolchain that built it (see
+/// [`PluginInfo::toolchain`]), read without compiling it. A section that is
+/// not UTF-8 is shown with replacement characters rather than dropped.
+pub(crate) fn recorded_toolchain(bytes: &[u8]) -> Option<String> {
+    let mut producers = None;
+    let mut depth = 0usize;
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        match payload.ok()? {
+            wasmparser::Payload::Version { .. } => depth += 1,
+            wasmparser::Payload::End(_) => depth = depth.saturating_sub(1),
+            wasmparser::Payload::CustomSection(section) => {
+                if depth == 1 && section.name() == TOOLCHAIN_SECTION {
+                    let text = String::from_utf8_lossy(section.data()).trim().to_owned();
+                    return Some(text);
+                }
+                if producers.is_none()
+                    && let wasmparser::KnownCustom::Producers(reader) = section.as_known()
+                {
+                    producers = processed_by(reader);
+                }
+            }
+            _ => {}
+        }
+    }
+    producers
+}
+
+/// `name version` of each tool in a producers section's `processed-by`
+/// field, comma-separated.
+fn processed_by(reader: wasmparser::ProducersSectionReader<'_>) -> Option<String> {
+    for field in reader {
+        let field = field.ok()?;
+        if field.name != "processed-by" {
+            continue;
+        }
+        let tools: Vec<String> = field
+            .values
+            .into_iter()
+            .filter_map(Result::ok)
+            .map(|v| format!("{} {}", v.name, v.version))
+            .collect();
+        return (!tools.is_empty()).then(|| tools.join(", "));
+    }
+    None
 }
 
 /// Resolves the pack's parameter values against the declared parameters:
@@ -448,6 +571,46 @@ pub(crate) fn configure(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn foreign_imports_are_all_named_before_compiling() {
+        let bytes = wat::parse_str(
+            r#"(component
+                (import "qorgan:rule/types@0.1.0" (instance))
+                (import "wasi:filesystem/preopens@0.2.0" (instance))
+                (import "wasi:http/outgoing-handler@0.2.0" (instance))
+                (import "env" (instance))
+                (core module (import "nested" "f" (func)))
+            )"#,
+        );
+        let Ok(bytes) = bytes else {
+            panic!("fixture: {bytes:?}");
+        };
+        match check_imports("three", &bytes) {
+            Err(LoadError::ForbiddenImports { plugin, imports }) => {
+                assert_eq!(plugin, "three");
+                assert_eq!(
+                    imports,
+                    [
+                        "wasi:filesystem/preopens@0.2.0",
+                        "wasi:http/outgoing-handler@0.2.0",
+                        "env"
+                    ]
+                );
+            }
+            other => panic!("not refused for its imports: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn contract_imports_and_unparsable_bytes_pass_the_import_check() {
+        let bytes = wat::parse_str(r#"(component (import "qorgan:rule/log@0.1.0" (instance)))"#);
+        let Ok(bytes) = bytes else {
+            panic!("fixture: {bytes:?}");
+        };
+        assert!(check_imports("log", &bytes).is_ok());
+        assert!(check_imports("junk", b"not wasm").is_ok());
+    }
 
     #[test]
     fn parameter_types_check_values() {

@@ -17,6 +17,7 @@
 //! | `trust` / `QORGAN_TRUST` | public key files trusted for signatures (`,`-separated in the variable) | none |
 //! | `require` / `QORGAN_REQUIRE` | signatures required (M of N) | 1 |
 //! | `state_dir` / `QORGAN_STATE_DIR` | where the active pack and the log are kept | `$XDG_STATE_HOME/qorgan`, else `~/.local/state/qorgan` |
+//! | (derived) | compiled components, kept across restarts | `<state_dir>/compiled` |
 //! | `decision_log` / `QORGAN_DECISION_LOG` | the decision log's file | `<state_dir>/decisions.sqlite` |
 //! | `poll_interval_ms` / `QORGAN_POLL_INTERVAL_MS` | how often the source is polled | 5000 |
 //! | `max_body_bytes` / `QORGAN_MAX_BODY_BYTES` | the largest request body | 4194304 |
@@ -346,6 +347,12 @@ impl ServeConfig {
     /// The directory the activator keeps the active signed pack in.
     pub fn pack_state_dir(&self) -> PathBuf {
         self.state_dir.join("pack")
+    }
+
+    /// The directory compiled components are cached in across restarts
+    /// (see `qorgan::engine::EngineBuilder::compiled_cache`).
+    pub fn compiled_cache_dir(&self) -> PathBuf {
+        self.state_dir.join("compiled")
     }
 
     /// The directory the shadow's activator keeps its candidate pack in.

@@ -114,7 +114,10 @@ pub fn run(
             what: "the HTTP runtime".into(),
             source,
         })?;
-    let engine = Engine::new().map_err(|e| ServeError::Engine(e.to_string()))?;
+    let engine = Engine::builder()
+        .compiled_cache(config.compiled_cache_dir())
+        .build()
+        .map_err(|e| ServeError::Engine(e.to_string()))?;
     let (origin, files, watcher) = match &config.pack_source {
         Some(location) => start_source(&engine, &config, location)?,
         None => load_local(&engine, &config)?,
@@ -291,7 +294,10 @@ fn start_shadow(
         )));
     }
     let trust = trust(config, location)?;
-    let engine = Engine::new().map_err(|e| ServeError::Engine(e.to_string()))?;
+    let engine = Engine::builder()
+        .compiled_cache(config.compiled_cache_dir())
+        .build()
+        .map_err(|e| ServeError::Engine(e.to_string()))?;
     let activator = Activator::builder(engine.clone(), trust, config.shadow_state_dir())
         .build()
         .map_err(|e| ServeError::Source(e.to_string()))?;
