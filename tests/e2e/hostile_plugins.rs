@@ -469,7 +469,7 @@ fn a_component_importing_three_foreign_interfaces_is_refused_before_compiling_na
         Ok(_) => panic!("a plugin importing three WASI interfaces was loaded"),
     }
     assert!(
-        elapsed < std::time::Duration::from_millis(250),
+        elapsed < std::time::Duration::from_secs(1),
         "refusing took {elapsed:?}: the component was compiled first"
     );
 }
