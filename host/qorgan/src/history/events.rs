@@ -128,9 +128,8 @@ impl Link {
 enum Kept {
     Money(VecDeque<Money>),
     Links(VecDeque<Link>),
-    /// Spelled out: some event did not fit. Boxed, as it is rare and
-    /// keeps every key's own size down.
-    Wide(Box<VecDeque<Event>>),
+    /// Spelled out: some event did not fit.
+    Wide(VecDeque<Event>),
 }
 
 /// A key's events in stream order.
@@ -305,7 +304,7 @@ impl Events {
         };
         self.base_seq = seq;
         self.base_time = time;
-        self.kept = repacked.unwrap_or_else(|| Kept::Wide(Box::new(all.into())));
+        self.kept = repacked.unwrap_or_else(|| Kept::Wide(all.into()));
     }
 
     /// Whether the events are spelled out.
