@@ -176,6 +176,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// machine rather than at every command. `QORGAN_CACHE_DIR=` (empty) turns
 /// the disk cache off.
 pub(crate) fn engine() -> anyhow::Result<Engine> {
+    Ok(engine_builder().build()?)
+}
+
+/// The builder of [`engine`], for callers that build the engine themselves
+/// (the test harness).
+pub(crate) fn engine_builder() -> qorgan::engine::EngineBuilder {
     let dir = match std::env::var_os("QORGAN_CACHE_DIR") {
         Some(dir) if dir.is_empty() => None,
         Some(dir) => Some(PathBuf::from(dir)),
@@ -186,11 +192,10 @@ pub(crate) fn engine() -> anyhow::Result<Engine> {
             .map(|d| d.join("qorgan").join("compiled")),
     };
     let builder = Engine::builder();
-    let builder = match dir {
+    match dir {
         Some(dir) => builder.compiled_cache(dir),
         None => builder,
-    };
-    Ok(builder.build()?)
+    }
 }
 
 fn build(crate_dir: &std::path::Path, output: Option<PathBuf>) -> anyhow::Result<ExitCode> {

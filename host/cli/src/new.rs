@@ -64,6 +64,12 @@ const PYTHON_FILES: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// The fuel per transaction a JavaScript rule's cases run with: a
+/// StarlingMonkey call costs about 2.5 million fuel before the rule's own
+/// work, and a garbage collection inside a call several times that
+/// (docs/writing-rules.md has the measurements).
+const JS_FUEL_PER_TRANSACTION: u64 = 50_000_000;
+
 /// The generated files of a JavaScript rule.
 const JS_FILES: &[(&str, &str, &str)] = &[
     (
@@ -168,6 +174,7 @@ pub(super) fn run(
             vars.language = "JavaScript".into();
             vars.lang = "js".into();
             vars.test_command = "npm install && node --test".into();
+            vars.test_limits = format!(" --fuel-per-transaction {JS_FUEL_PER_TRANSACTION}");
             (JS_FILES, sdk, vars)
         }
     };
@@ -347,6 +354,9 @@ struct Vars {
     lang: String,
     /// `{{test_command}}`: how to run the native tests.
     test_command: String,
+    /// `{{test_limits}}`: the `qorgan test` flags the component needs
+    /// beyond the host's default limits (with a leading space), if any.
+    test_limits: String,
 }
 
 impl Vars {
@@ -365,6 +375,7 @@ impl Vars {
             language: "Rust".to_owned(),
             lang: "rust".to_owned(),
             test_command: "cargo test".to_owned(),
+            test_limits: String::new(),
         })
     }
 }
@@ -428,6 +439,7 @@ fn render(file: &str, template: &str, vars: &Vars) -> anyhow::Result<String> {
         .replace("{{sdk_url}}", &vars.sdk_url)
         .replace("{{language}}", &vars.language)
         .replace("{{lang}}", &vars.lang)
+        .replace("{{test_limits}}", &vars.test_limits)
         .replace("{{test_command}}", &vars.test_command);
     if let Some(at) = text.find("{{") {
         let rest: String = text[at..].chars().take(30).collect();
@@ -449,6 +461,7 @@ mod tests {
             language: "JavaScript".to_owned(),
             lang: "js".to_owned(),
             test_command: "node --test".to_owned(),
+            test_limits: " --fuel-per-transaction 50000000".to_owned(),
         }
     }
 
@@ -611,6 +624,9 @@ mod tests {
             "{sdk}"
         );
         assert!(fs::read_to_string(dir.join("app.js"))?.contains("class DemoRule extends Rule"));
+        let flag =
+            format!("qorgan test demo-rule.wasm --fuel-per-transaction {JS_FUEL_PER_TRANSACTION}");
+        assert!(fs::read_to_string(dir.join("README.md"))?.contains(&flag));
         Ok(())
     }
 

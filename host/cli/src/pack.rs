@@ -287,7 +287,7 @@ fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
 /// own cases. `Some(exit code)` when it must be refused: a case failed, or
 /// there is none; with `allow`, it is let through with a warning instead.
 fn own_cases(dir: &Path, shown: &Path, allow: bool) -> anyhow::Result<Option<ExitCode>> {
-    let harness = Harness::for_pack(dir)
+    let harness = Harness::for_pack_with(crate::engine_builder(), dir)
         .with_context(|| format!("cannot run the own cases of {}", shown.display()))?;
     let files = harness
         .default_cases()

@@ -41,13 +41,36 @@ pub(super) struct TestArgs {
     /// recorded for replay.
     #[arg(long, value_name = "DIR")]
     record: Option<PathBuf>,
+    /// Fuel per transaction for a lone component, in place of the host's
+    /// default (a pack sets its own in pack.toml): a JavaScript rule needs
+    /// about 50000000.
+    #[arg(long, value_name = "FUEL", value_parser = clap::value_parser!(u64).range(1000..=qorgan::pack::MAX_FUEL_PER_TRANSACTION))]
+    fuel_per_transaction: Option<u64>,
+    /// Memory of a lone component's instance, in MiB, in place of the
+    /// host's default (a pack sets its own in pack.toml).
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..=4096))]
+    memory_mib: Option<u64>,
 }
 
 pub(super) fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
     let harness = if args.target.join(qorgan::pack::MANIFEST).is_file() {
-        Harness::for_pack(&args.target)?
+        if args.fuel_per_transaction.is_some() || args.memory_mib.is_some() {
+            anyhow::bail!(
+                "{}: a pack sets its own limits in {}; --fuel-per-transaction and --memory-mib are for a lone component",
+                args.target.display(),
+                qorgan::pack::MANIFEST
+            );
+        }
+        Harness::for_pack_with(crate::engine_builder(), &args.target)?
     } else if args.target.is_file() {
-        Harness::for_component(&args.target)?
+        let mut limits = qorgan::pack::Limits::default();
+        if let Some(fuel) = args.fuel_per_transaction {
+            limits.fuel_per_transaction = fuel;
+        }
+        if let Some(mib) = args.memory_mib {
+            limits.memory_mib = mib;
+        }
+        Harness::for_component_with(crate::engine_builder(), &args.target, limits)?
     } else {
         anyhow::bail!(
             "{}: neither a pack directory (with pack.toml) nor a component file",

@@ -75,17 +75,36 @@ function flags(fields, names) {
   return out;
 }
 
-const cursor = (c) => ({ seq: c.seq, time: c.time });
+/**
+ * A signed 64-bit argument for one of the host's functions, refused with
+ * its name when negative: the componentize-js this project pins
+ * (StarlingMonkey, 0.22.0) traps with a bare `unreachable` on a negative
+ * 64-bit import argument, so the SDK never passes one and says why
+ * instead.
+ */
+function nonNegative(value, what) {
+  const v = BigInt(value);
+  if (v < 0n) {
+    throw new RangeError(`${what} is ${v}: a JavaScript rule cannot pass the host a negative 64-bit value`);
+  }
+  return v;
+}
+
+const cursor = (c) => ({ seq: c.seq, time: nonNegative(c.time, 'the cursor time (before 1970)') });
 
 /** The host, through the contract's imports. */
 class WitHost extends Host {
   aggregate(at, query) {
+    // Amounts are never negative, so a lower bound below zero means the
+    // same as zero, and an upper bound below zero matches nothing: neither
+    // is passed on (see nonNegative).
+    if (query.maxAmount.tiyn < 0n) return new Totals();
     const t = aggregate(cursor(at), {
       account: query.account,
       window: query.windowSecs,
       direction: query.direction,
       kinds: flags(KIND_FIELDS, query.kinds),
-      minAmount: query.minAmount.tiyn,
+      minAmount: query.minAmount.tiyn < 0n ? 0n : query.minAmount.tiyn,
       maxAmount: query.maxAmount.tiyn,
     });
     return new Totals({

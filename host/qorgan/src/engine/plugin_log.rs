@@ -144,6 +144,26 @@ pub(crate) fn emit<'a>(
     }
 }
 
+/// The most bytes of a plugin's error line that a trap's message quotes.
+const QUOTED_ERROR: usize = 400;
+
+/// The last error-level line among `lines`, cut to [`QUOTED_ERROR`]
+/// bytes: what a plugin said just before it trapped (a JavaScript or
+/// Python rule logs its uncaught exception there, since the exception
+/// itself reaches the host only as a bare trap).
+pub(crate) fn last_error(lines: &[Line]) -> Option<String> {
+    let line = lines.iter().rev().find(|l| l.level == Level::Error)?;
+    let text = &line.text;
+    if text.len() <= QUOTED_ERROR {
+        return Some(text.clone());
+    }
+    let mut cut = QUOTED_ERROR;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    Some(format!("{}…", text.get(..cut).unwrap_or_default()))
+}
+
 /// Says once per batch how much of `plugin`'s log was dropped.
 pub(crate) fn report_dropped(plugin: &str, lines: u64, bytes: u64) {
     log::warn!(
@@ -187,6 +207,23 @@ fn is_invisible_separator(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_error_line_is_quoted_cut_to_its_limit() {
+        let mut log = PluginLog::for_loading();
+        log.write(Level::Error, "first");
+        log.write(Level::Warn, "not an error");
+        log.write(
+            Level::Error,
+            &format!("TypeError: {}\nstack", "é".repeat(300)),
+        );
+        let lines = log.take_lines();
+        let quoted = last_error(&lines).unwrap_or_default();
+        assert!(quoted.starts_with("TypeError: é"), "{quoted}");
+        assert!(quoted.ends_with('…') && quoted.len() <= QUOTED_ERROR + '…'.len_utf8());
+        assert_eq!(last_error(&lines[..2]).as_deref(), Some("first"));
+        assert_eq!(last_error(&lines[1..2]), None);
+    }
 
     #[test]
     fn control_characters_cannot_start_a_forged_line() {

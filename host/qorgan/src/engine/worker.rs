@@ -512,6 +512,11 @@ impl Worker {
         let log = &mut live.store.data_mut().log;
         cost.log_left = log.batch_left();
         let lines = log.take_lines();
+        let last_error = if result.is_err() {
+            plugin_log::last_error(&lines)
+        } else {
+            None
+        };
         let (lines_dropped, bytes_dropped) = log.take_dropped();
         cost.log_lines_dropped = cost.log_lines_dropped.saturating_add(lines_dropped);
         cost.log_bytes_dropped = cost.log_bytes_dropped.saturating_add(bytes_dropped);
@@ -547,7 +552,12 @@ impl Worker {
                 Ok(verdicts)
             }
             Err(error) => {
-                let failure = classify(&error, &live.store, pack, plugin);
+                let failure = match (classify(&error, &live.store, pack, plugin), last_error) {
+                    (PluginFailure::Trap(trap), Some(said)) => {
+                        PluginFailure::Trap(format!("{trap}; it logged before: {said}"))
+                    }
+                    (failure, _) => failure,
+                };
                 *slot = None;
                 Err(failure)
             }

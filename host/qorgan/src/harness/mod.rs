@@ -27,10 +27,10 @@ pub use report::{CaseResult, Mismatch, PluginCoverage, Report};
 
 use crate::decision::{Decision, HOST_CODES, PLUGIN_FAILED};
 use crate::engine::calls::{HostCall, Tap};
-use crate::engine::{Engine, EngineError, LoadError, PluginInfo, PreparedPack};
+use crate::engine::{Engine, EngineBuilder, EngineError, LoadError, PluginInfo, PreparedPack};
 use crate::history::History;
 use crate::lists::{List, Lists};
-use crate::pack::{Manifest, Pack, PackError, PackPlugin, PluginEntry, Rate, sha256_hex};
+use crate::pack::{Limits, Manifest, Pack, PackError, PackPlugin, PluginEntry, Rate, sha256_hex};
 
 /// Why cases could not be run at all.
 #[derive(Debug, thiserror::Error)]
@@ -102,6 +102,10 @@ pub struct RunOptions {
     pub record: bool,
 }
 
+/// The plugin instances a harness's engine reserves: cases run one at a
+/// time, so far fewer than a server's.
+const HARNESS_INSTANCES: u32 = 64;
+
 /// A pack (or a single component) ready to have cases run against it.
 pub struct Harness {
     engine: Engine,
@@ -114,19 +118,42 @@ impl Harness {
     /// Loads the pack in `dir`; its cases live in its `tests/` directory (or
     /// the manifest's `tests`).
     pub fn for_pack(dir: impl AsRef<Path>) -> Result<Harness, HarnessError> {
+        Harness::for_pack_with(Engine::builder(), dir)
+    }
+
+    /// [`Harness::for_pack`] on an engine built by `builder` (with, say, a
+    /// compiled cache on disk, so that a large component is compiled once
+    /// per machine rather than at every run).
+    pub fn for_pack_with(
+        builder: EngineBuilder,
+        dir: impl AsRef<Path>,
+    ) -> Result<Harness, HarnessError> {
         let dir = dir.as_ref();
         let pack = Pack::read(dir)?;
         let tests = dir.join(pack.manifest.tests.as_deref().unwrap_or("tests"));
-        Harness::new(pack, tests)
+        let engine = builder.max_instances(HARNESS_INSTANCES).build()?;
+        Harness::with_engine(engine, pack, tests)
     }
 
     /// Loads a single component with its declared defaults, an empty list for
     /// each list it declares, and tenge only; its cases live in `tests/`
     /// beside the file.
     pub fn for_component(path: impl AsRef<Path>) -> Result<Harness, HarnessError> {
+        Harness::for_component_with(Engine::builder(), path, Limits::default())
+    }
+
+    /// [`Harness::for_component`] on an engine built by `builder`, with
+    /// `limits` in place of the host's defaults: a JavaScript rule, for
+    /// one, needs far more fuel per transaction than the default (see
+    /// `docs/writing-rules.md`), which its pack would give it.
+    pub fn for_component_with(
+        builder: EngineBuilder,
+        path: impl AsRef<Path>,
+        limits: Limits,
+    ) -> Result<Harness, HarnessError> {
         let path = path.as_ref();
         let bytes = std::fs::read(path).map_err(|e| HarnessError::io(path, e))?;
-        let engine = Engine::builder().max_instances(64).build()?;
+        let engine = builder.max_instances(HARNESS_INSTANCES).build()?;
         let info: PluginInfo = engine.inspect(&path.display().to_string(), &bytes)?;
         let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
         let mut lists = Lists::default();
@@ -143,7 +170,7 @@ impl Harness {
             min_host_version: None,
             failure_action: crate::decision::Action::Review,
             thresholds: Default::default(),
-            limits: Default::default(),
+            limits,
             history: Default::default(),
             fx: Default::default(),
             plugins: vec![PluginEntry {
@@ -195,11 +222,6 @@ impl Harness {
             prepared,
             default_cases: tests,
         })
-    }
-
-    fn new(pack: Pack, default_cases: PathBuf) -> Result<Harness, HarnessError> {
-        let engine = Engine::builder().max_instances(64).build()?;
-        Harness::with_engine(engine, pack, default_cases)
     }
 
     fn with_engine(

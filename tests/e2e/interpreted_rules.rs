@@ -1,0 +1,258 @@
+//! Rules in Python and JavaScript, the way an author works with them:
+//! `qorgan new --lang python|js`, `qorgan build`, `qorgan test`; the Python,
+//! JavaScript and Rust threshold rules deciding one generated stream alike;
+//! and what stays the same when an interpreted rule is built twice.
+//!
+//! Each interpreted component takes tens of seconds to build and to
+//! compile, so the examples are built once per run of this binary, and the
+//! `qorgan` commands share one compiled cache (`QORGAN_CACHE_DIR`) in a
+//! temporary directory.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use qorgan_e2e::fixtures::{kz_threshold_component, qorgan_bin, tempdir, workspace, write};
+use serde_json::Value;
+
+/// The fuel per transaction a lone JavaScript component's cases run with.
+const JS_FUEL: &str = "50000000";
+
+/// The codes py-threshold, js-threshold and kz-threshold share.
+const SHARED_CODES: [&str; 3] = [
+    "TOPUP_SENDER_IIN_REQUIRED",
+    "IIN_INVALID",
+    "CASH_BIOMETRIC_REQUIRED",
+];
+
+/// The temporary directory of this run: the compiled cache and the built
+/// examples.
+fn scratch() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(tempdir).path()
+}
+
+fn qorgan(args: &[&std::ffi::OsStr]) -> Output {
+    match Command::new(qorgan_bin())
+        .args(args)
+        .env("QORGAN_CACHE_DIR", scratch().join("compiled"))
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) => panic!("cannot run qorgan: {e}"),
+    }
+}
+
+fn os(s: &str) -> &std::ffi::OsStr {
+    std::ffi::OsStr::new(s)
+}
+
+fn ok(out: &Output, what: &str) -> String {
+    assert!(
+        out.status.success(),
+        "{what}: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Builds `examples/rules/NAME` into `out` and returns what `qorgan build`
+/// printed.
+fn build_example(name: &str, out: &Path) -> String {
+    let dir = workspace().join("examples").join("rules").join(name);
+    let printed = qorgan(&[os("build"), dir.as_os_str(), os("-o"), out.as_os_str()]);
+    ok(&printed, &format!("qorgan build {name}"))
+}
+
+/// The two threshold examples, built once: (py-threshold, js-threshold).
+fn built_examples() -> &'static (PathBuf, PathBuf, String, String) {
+    static BUILT: OnceLock<(PathBuf, PathBuf, String, String)> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let py = scratch().join("py-threshold.wasm");
+        let js = scratch().join("js-threshold.wasm");
+        let py_printed = build_example("py-threshold", &py);
+        let js_printed = build_example("js-threshold", &js);
+        (py, js, py_printed, js_printed)
+    })
+}
+
+/// The `source sha256` that `qorgan build` printed.
+fn recorded_source(printed: &str) -> String {
+    printed
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("source sha256 "))
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("no source digest in:\n{printed}"))
+}
+
+fn new_build_and_test(lang: &str, extra: &[&str]) {
+    let root = tempdir();
+    let dir = root.path().join(format!("demo-{lang}"));
+    ok(
+        &qorgan(&[
+            os("new"),
+            os("demo"),
+            os("--dir"),
+            dir.as_os_str(),
+            os("--lang"),
+            os(lang),
+        ]),
+        "qorgan new",
+    );
+    ok(&qorgan(&[os("build"), dir.as_os_str()]), "qorgan build");
+    let component = dir.join("demo.wasm");
+    let mut args = vec![
+        os("test"),
+        component.as_os_str(),
+        os("--coverage-min"),
+        os("100"),
+    ];
+    args.extend(extra.iter().map(|a| os(a)));
+    let report = ok(&qorgan(&args), "qorgan test");
+    assert!(report.contains(" passed, 0 failed"), "{report}");
+}
+
+#[test]
+fn a_new_python_rule_builds_and_passes_its_cases() {
+    new_build_and_test("python", &[]);
+}
+
+#[test]
+fn a_new_javascript_rule_that_asks_for_history_builds_and_passes_its_cases() {
+    new_build_and_test("js", &["--fuel-per-transaction", JS_FUEL]);
+}
+
+/// Each plugin's shared findings per decision: plugin → decision → sorted
+/// (code, message, evidence).
+type Shared = BTreeMap<String, Vec<Vec<String>>>;
+
+#[test]
+fn python_javascript_and_rust_threshold_rules_decide_a_generated_stream_alike() {
+    let (py, js, _, _) = built_examples();
+    let pack = tempdir();
+    let plugins = pack.path().join("plugins");
+    write(&plugins.join("kz-threshold.wasm"), kz_threshold_component());
+    for (from, name) in [(py, "py-threshold.wasm"), (js, "js-threshold.wasm")] {
+        if let Err(e) = std::fs::copy(from, plugins.join(name)) {
+            panic!("copy {}: {e}", from.display());
+        }
+    }
+    let manifest = r#"
+name = "polyglot-check"
+version = "0.1.0"
+serial = 1
+description = "the threshold rules in three languages"
+failure_action = "review"
+[limits]
+memory_mib = 64
+recycle_after_calls = 1000
+[fx]
+USD = "520.00"
+EUR = "560.00"
+RUB = "5.80"
+CNY = "71.50"
+[[plugin]]
+id = "kz-threshold"
+component = "plugins/kz-threshold.wasm"
+[[plugin]]
+id = "py-threshold"
+component = "plugins/py-threshold.wasm"
+[[plugin]]
+id = "js-threshold"
+component = "plugins/js-threshold.wasm"
+fuel_per_transaction = 50_000_000
+"#;
+    write(&pack.path().join("pack.toml"), manifest.as_bytes());
+    let stream = pack.path().join("stream.jsonl");
+    let generated = ok(
+        &qorgan(&[os("gen"), os("--seed"), os("7"), os("--count"), os("10000")]),
+        "qorgan gen",
+    );
+    write(&stream, generated.as_bytes());
+    let decided = ok(
+        &qorgan(&[
+            os("eval"),
+            os("--pack"),
+            pack.path().as_os_str(),
+            os("--input"),
+            stream.as_os_str(),
+        ]),
+        "qorgan eval",
+    );
+    let mut shared = Shared::new();
+    let mut decisions = 0;
+    let mut flagged = 0;
+    for line in decided.lines() {
+        let decision: Value = serde_json::from_str(line).unwrap_or(Value::Null);
+        let Some(findings) = decision["findings"].as_array() else {
+            continue; // a transaction the pack refuses (its error line)
+        };
+        decisions += 1;
+        let mut per: BTreeMap<String, Vec<String>> =
+            ["kz-threshold", "py-threshold", "js-threshold"]
+                .iter()
+                .map(|p| ((*p).to_owned(), Vec::new()))
+                .collect();
+        for f in findings {
+            let code = f["code"].as_str().unwrap_or_default();
+            assert_ne!(code, "PLUGIN_FAILED", "{line}");
+            if !SHARED_CODES.contains(&code) {
+                continue;
+            }
+            flagged += 1;
+            let rule = f["rule"].as_str().unwrap_or_default();
+            let plugin = rule.split('@').next().unwrap_or_default().to_owned();
+            per.entry(plugin)
+                .or_default()
+                .push(format!("{code} {} {}", f["message"], f["evidence"]));
+        }
+        for (plugin, mut found) in per {
+            found.sort();
+            shared.entry(plugin).or_default().push(found);
+        }
+    }
+    assert!(decisions >= 9_990, "only {decisions} decisions");
+    assert!(flagged > 0, "no shared code was ever found");
+    let rust = shared.get("kz-threshold");
+    assert!(rust.is_some());
+    assert_eq!(shared.get("py-threshold"), rust, "Python differs from Rust");
+    assert_eq!(
+        shared.get("js-threshold"),
+        rust,
+        "JavaScript differs from Rust"
+    );
+}
+
+#[test]
+fn an_interpreted_rule_built_twice_records_the_same_source_digest() {
+    // The bytes of the two builds differ (each embeds the interpreter's heap
+    // as its build left it: docs/writing-rules.md, "Reproducibility"); what
+    // is stable, and what ties a component to its source, is the recorded
+    // source digest.
+    let (py, js, py_printed, js_printed) = built_examples();
+    for (name, first, printed) in [
+        ("py-threshold", py, py_printed),
+        ("js-threshold", js, js_printed),
+    ] {
+        let again = scratch().join(format!("{name}-again.wasm"));
+        let printed_again = build_example(name, &again);
+        assert_eq!(
+            recorded_source(printed),
+            recorded_source(&printed_again),
+            "{name}"
+        );
+        let (a, b) = match (std::fs::read(first), std::fs::read(&again)) {
+            (Ok(a), Ok(b)) => (a, b),
+            (a, b) => panic!("read: {:?} {:?}", a.err(), b.err()),
+        };
+        eprintln!(
+            "{name}: sha256 {} and {} ({} and {} bytes)",
+            qorgan::pack::sha256_hex(&a),
+            qorgan::pack::sha256_hex(&b),
+            a.len(),
+            b.len()
+        );
+    }
+}
