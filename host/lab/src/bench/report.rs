@@ -17,6 +17,8 @@ use qorgan::pack::Pack;
 pub struct PluginFigures {
     /// The plugin's id.
     pub id: String,
+    /// The language it was written in ([`language_of`]).
+    pub language: String,
     /// Nanoseconds per transaction inside its calls, in the engine.
     pub ns_per_tx: f64,
     /// The same rule compiled natively, when compared.
@@ -29,15 +31,104 @@ pub struct PluginFigures {
 }
 
 impl PluginFigures {
-    /// Figures for plugin `id` that spent `ns` on `count` transactions.
-    pub fn new(id: &str, ns: u64, count: usize) -> PluginFigures {
+    /// Figures for plugin `id`, written in `language`, that spent `ns` on
+    /// `count` transactions.
+    pub fn new(id: &str, language: &str, ns: u64, count: usize) -> PluginFigures {
         PluginFigures {
             id: id.to_owned(),
+            language: language.to_owned(),
             ns_per_tx: per_tx(ns, count),
             native_ns_per_tx: None,
             regorus_ns_per_tx: None,
             fuel_per_tx: 0.0,
         }
+    }
+}
+
+/// The language a plugin was written in, from what its component records
+/// about the toolchain that built it ([`qorgan::engine::PluginInfo::toolchain`]):
+/// the `language` line of the `qorgan-toolchain` section that `qorgan build`
+/// writes for Python and JavaScript rules; `rust` when the producers section
+/// names rustc or wit-bindgen-rust (the Rust SDK's bindings); otherwise
+/// `unknown`.
+pub fn language_of(toolchain: Option<&str>) -> String {
+    let Some(toolchain) = toolchain else {
+        return "unknown".to_owned();
+    };
+    if let Some(language) = toolchain
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("language "))
+    {
+        return language.trim().to_owned();
+    }
+    if toolchain
+        .split(", ")
+        .any(|tool| tool.starts_with("rustc ") || tool.starts_with("wit-bindgen-rust "))
+    {
+        "rust".to_owned()
+    } else {
+        "unknown".to_owned()
+    }
+}
+
+/// What the plugins written in one language cost, in the same pass: the
+/// figure that says what choosing Python or JavaScript over Rust costs a
+/// bank, when the pack holds the same rule in each (`examples/packs/kz-polyglot`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LanguageFigures {
+    /// The language ([`language_of`]).
+    pub language: String,
+    /// How many of the pack's plugins are written in it.
+    pub plugins: usize,
+    /// Nanoseconds per transaction inside one of its plugins' calls, on
+    /// average over those plugins.
+    pub ns_per_tx: f64,
+    /// Fuel per transaction of one of its plugins, on average.
+    pub fuel_per_tx: f64,
+    /// `ns_per_tx` over the Rust plugins' `ns_per_tx`, when the pack has
+    /// Rust plugins.
+    pub vs_rust: Option<f64>,
+}
+
+impl LanguageFigures {
+    /// The plugins' figures grouped by language, in the order the languages
+    /// first appear in the pack.
+    pub fn of(plugins: &[PluginFigures]) -> Vec<LanguageFigures> {
+        let mut languages: Vec<LanguageFigures> = Vec::new();
+        for p in plugins {
+            let at = match languages.iter().position(|l| l.language == p.language) {
+                Some(at) => at,
+                None => {
+                    languages.push(LanguageFigures {
+                        language: p.language.clone(),
+                        plugins: 0,
+                        ns_per_tx: 0.0,
+                        fuel_per_tx: 0.0,
+                        vs_rust: None,
+                    });
+                    languages.len() - 1
+                }
+            };
+            if let Some(l) = languages.get_mut(at) {
+                l.plugins += 1;
+                l.ns_per_tx += p.ns_per_tx;
+                l.fuel_per_tx += p.fuel_per_tx;
+            }
+        }
+        for l in &mut languages {
+            let n = l.plugins.max(1) as f64;
+            l.ns_per_tx /= n;
+            l.fuel_per_tx /= n;
+        }
+        let rust = languages
+            .iter()
+            .find(|l| l.language == "rust")
+            .map(|l| l.ns_per_tx)
+            .filter(|ns| *ns > 0.0);
+        for l in &mut languages {
+            l.vs_rust = rust.map(|r| l.ns_per_tx / r);
+        }
+        languages
     }
 }
 
@@ -276,6 +367,8 @@ pub struct Report {
     pub failed: usize,
     /// Per plugin.
     pub plugins: Vec<PluginFigures>,
+    /// Per language the plugins are written in.
+    pub languages: Vec<LanguageFigures>,
     /// All cores.
     pub threads: ThreadFigures,
     /// The comparisons, with `--compare`.
@@ -321,12 +414,19 @@ impl Report {
             batch_latency,
             failed: main.failed,
             plugins: Vec::new(),
+            languages: Vec::new(),
             threads,
             native: None,
             regorus: None,
             noop: None,
             machine: Machine::this(),
         }
+    }
+
+    /// Sets the per-plugin figures, and the per-language ones from them.
+    pub fn set_plugins(&mut self, plugins: Vec<PluginFigures>) {
+        self.languages = LanguageFigures::of(&plugins);
+        self.plugins = plugins;
     }
 
     /// Adds the one-core pass on an engine without fuel metering.
@@ -407,18 +507,36 @@ impl fmt::Display for Report {
         )?;
         writeln!(
             f,
-            "plugins    ns/tx in the engine / native / regorus; fuel/tx"
+            "plugins    ns/tx in the engine / native / regorus; fuel/tx; language"
         )?;
         for p in &self.plugins {
             let show = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.0}"));
             writeln!(
                 f,
-                "           {:<14} {:>8.0} / {:>6} / {:>8}; {:>8.0}",
+                "           {:<14} {:>8.0} / {:>6} / {:>8}; {:>8.0}; {}",
                 p.id,
                 p.ns_per_tx,
                 show(p.native_ns_per_tx),
                 show(p.regorus_ns_per_tx),
-                p.fuel_per_tx
+                p.fuel_per_tx,
+                p.language
+            )?;
+        }
+        writeln!(
+            f,
+            "languages  ns/tx per plugin in the engine; fuel/tx; × a Rust plugin"
+        )?;
+        for l in &self.languages {
+            let vs = l.vs_rust.map_or("-".to_owned(), |v| format!("{v:.1}×"));
+            writeln!(
+                f,
+                "           {:<14} {:>8.0}; {:>10.0}; {} ({} plugin{})",
+                l.language,
+                l.ns_per_tx,
+                l.fuel_per_tx,
+                vs,
+                l.plugins,
+                if l.plugins == 1 { "" } else { "s" }
             )?;
         }
         if let (Some(native), Some(rego), Some(noop)) = (&self.native, &self.regorus, &self.noop) {
@@ -454,5 +572,60 @@ impl fmt::Display for Report {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plugin(id: &str, language: &str, ns: f64, fuel: f64) -> PluginFigures {
+        let mut p = PluginFigures::new(id, language, 0, 1);
+        p.ns_per_tx = ns;
+        p.fuel_per_tx = fuel;
+        p
+    }
+
+    #[test]
+    fn the_language_comes_from_the_toolchain_section_else_from_rustc_in_producers() {
+        let python = "language python\ntoolchain componentize-py 0.25.1\nflags --stub-wasi";
+        assert_eq!(language_of(Some(python)), "python");
+        assert_eq!(
+            language_of(Some("rustc 1.95.0 (abc 2026-03-21), wit-component 0.240.0")),
+            "rust"
+        );
+        assert_eq!(
+            language_of(Some("wit-component 0.254.2, wit-bindgen-rust 0.60.0")),
+            "rust"
+        );
+        assert_eq!(language_of(Some("wit-component 0.240.0")), "unknown");
+        assert_eq!(language_of(None), "unknown");
+    }
+
+    #[test]
+    fn languages_average_their_plugins_and_compare_with_rust_in_pack_order() {
+        let languages = LanguageFigures::of(&[
+            plugin("a", "rust", 100.0, 10.0),
+            plugin("p", "python", 5_000.0, 900.0),
+            plugin("b", "rust", 300.0, 30.0),
+            plugin("j", "javascript", 20_000.0, 4_000.0),
+        ]);
+        let names: Vec<&str> = languages.iter().map(|l| l.language.as_str()).collect();
+        assert_eq!(names, ["rust", "python", "javascript"]);
+        let rust = &languages[0];
+        assert_eq!(
+            (rust.plugins, rust.ns_per_tx, rust.fuel_per_tx),
+            (2, 200.0, 20.0)
+        );
+        assert_eq!(rust.vs_rust, Some(1.0));
+        assert_eq!(languages[1].vs_rust, Some(25.0));
+        assert_eq!(languages[2].vs_rust, Some(100.0));
+    }
+
+    #[test]
+    fn without_a_rust_plugin_no_ratio_is_given() {
+        let languages = LanguageFigures::of(&[plugin("p", "python", 5_000.0, 1.0)]);
+        assert_eq!(languages.len(), 1);
+        assert_eq!(languages[0].vs_rust, None);
     }
 }
