@@ -128,18 +128,20 @@ fn a_new_javascript_rule_that_asks_for_history_builds_and_passes_its_cases() {
 /// (code, message, evidence).
 type Shared = BTreeMap<String, Vec<Vec<String>>>;
 
-#[test]
-fn python_javascript_and_rust_threshold_rules_decide_a_generated_stream_alike() {
-    let (py, js, _, _) = built_examples();
-    let pack = tempdir();
-    let plugins = pack.path().join("plugins");
-    write(&plugins.join("kz-threshold.wasm"), kz_threshold_component());
-    for (from, name) in [(py, "py-threshold.wasm"), (js, "js-threshold.wasm")] {
-        if let Err(e) = std::fs::copy(from, plugins.join(name)) {
-            panic!("copy {}: {e}", from.display());
+/// A pack of the threshold rule in Rust, Python and JavaScript, built once.
+fn polyglot_pack() -> &'static Path {
+    static PACK: OnceLock<PathBuf> = OnceLock::new();
+    PACK.get_or_init(|| {
+        let (py, js, _, _) = built_examples();
+        let pack = scratch().join("polyglot-check");
+        let plugins = pack.join("plugins");
+        write(&plugins.join("kz-threshold.wasm"), kz_threshold_component());
+        for (from, name) in [(py, "py-threshold.wasm"), (js, "js-threshold.wasm")] {
+            if let Err(e) = std::fs::copy(from, plugins.join(name)) {
+                panic!("copy {}: {e}", from.display());
+            }
         }
-    }
-    let manifest = r#"
+        let manifest = r#"
 name = "polyglot-check"
 version = "0.1.0"
 serial = 1
@@ -163,8 +165,23 @@ component = "plugins/py-threshold.wasm"
 id = "js-threshold"
 component = "plugins/js-threshold.wasm"
 fuel_per_transaction = 50_000_000
+[[list]]
+name = "cash-cap-accounts"
+file = "lists/cash-cap-accounts.txt"
+description = "kz-threshold's capped accounts"
 "#;
-    write(&pack.path().join("pack.toml"), manifest.as_bytes());
+        write(&pack.join("pack.toml"), manifest.as_bytes());
+        write(
+            &pack.join("lists").join("cash-cap-accounts.txt"),
+            b"KZ29722C000054321098\n",
+        );
+        pack
+    })
+}
+
+#[test]
+fn python_javascript_and_rust_threshold_rules_decide_a_generated_stream_alike() {
+    let pack = tempdir();
     let stream = pack.path().join("stream.jsonl");
     let generated = ok(
         &qorgan(&[os("gen"), os("--seed"), os("7"), os("--count"), os("10000")]),
@@ -175,7 +192,7 @@ fuel_per_transaction = 50_000_000
         &qorgan(&[
             os("eval"),
             os("--pack"),
-            pack.path().as_os_str(),
+            polyglot_pack().as_os_str(),
             os("--input"),
             stream.as_os_str(),
         ]),
@@ -213,6 +230,7 @@ fuel_per_transaction = 50_000_000
             shared.entry(plugin).or_default().push(found);
         }
     }
+    eprintln!("{decisions} decisions, {flagged} shared findings");
     assert!(decisions >= 9_990, "only {decisions} decisions");
     assert!(flagged > 0, "no shared code was ever found");
     let rust = shared.get("kz-threshold");
@@ -255,4 +273,46 @@ fn an_interpreted_rule_built_twice_records_the_same_source_digest() {
             b.len()
         );
     }
+}
+
+#[test]
+fn bench_reports_the_cost_per_transaction_of_each_language_in_one_run() {
+    let printed = ok(
+        &qorgan(&[
+            os("bench"),
+            os("--pack"),
+            polyglot_pack().as_os_str(),
+            os("--count"),
+            os("512"),
+            os("--latency-count"),
+            os("64"),
+            os("--json"),
+        ]),
+        "qorgan bench",
+    );
+    let last = printed.lines().last().unwrap_or_default();
+    let report: Value = match serde_json::from_str(last) {
+        Ok(v) => v,
+        Err(e) => panic!("the last line is not JSON ({e}): {last}"),
+    };
+    assert_eq!(report["failed"], 0, "{report}");
+    let languages = report["languages"].as_array().cloned().unwrap_or_default();
+    let named: Vec<&str> = languages
+        .iter()
+        .filter_map(|l| l["language"].as_str())
+        .collect();
+    assert_eq!(named, ["rust", "python", "javascript"], "{report}");
+    for language in &languages {
+        assert_eq!(language["plugins"], 1, "{language}");
+        let ns = language["ns_per_tx"].as_f64().unwrap_or_default();
+        assert!(ns > 0.0, "{language}");
+    }
+    // An interpreter in the sandbox costs more than compiled Rust; the
+    // ratios themselves are printed (docs/writing-rules.md quotes a run),
+    // never asserted.
+    for language in languages.iter().skip(1) {
+        let vs = language["vs_rust"].as_f64().unwrap_or_default();
+        assert!(vs > 1.0, "{language}");
+    }
+    eprintln!("languages: {}", report["languages"]);
 }

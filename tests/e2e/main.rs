@@ -23,6 +23,7 @@ mod eval_cli;
 mod fuzz_smoke;
 mod harness;
 mod hostile_plugins;
+mod interpreted_rules;
 mod journal;
 mod limits;
 mod serve;
