@@ -57,6 +57,12 @@ pub(crate) struct PluginLog {
     /// The cursor of the plugin's last history question in this call.
     pub(crate) last_seq: Option<u64>,
     held: Vec<Line>,
+    /// The last error-level line of this call, as a trap's message quotes
+    /// it ([`quote_error`]). Kept whether or not the line fit the budget,
+    /// so that the quote depends only on what the call wrote, never on how
+    /// much earlier calls of the batch wrote: the same transaction fails
+    /// with the same message in any batch and at replay.
+    last_error: Option<String>,
     /// Lines and bytes dropped over budget since the last [`take_dropped`](Self::take_dropped).
     dropped_lines: u64,
     dropped_bytes: u64,
@@ -76,11 +82,15 @@ impl PluginLog {
         self.call_left = LOG_BYTES_PER_CALL.min(batch_left);
         self.last_seq = None;
         self.held.clear();
+        self.last_error = None;
     }
 
     /// Holds one message, escaped, if it fits the budget; else counts it.
     pub(crate) fn write(&mut self, level: Level, message: &str) {
         let text = escape(message);
+        if level == Level::Error {
+            self.last_error = Some(quote_error(&text));
+        }
         if text.len() > self.call_left {
             self.dropped_lines += 1;
             self.dropped_bytes = self
@@ -101,6 +111,11 @@ impl PluginLog {
     /// Bytes the batch may still write after this call.
     pub(crate) fn batch_left(&self) -> usize {
         self.batch_left
+    }
+
+    /// The last error-level line this call wrote, quoted, emptied.
+    pub(crate) fn take_last_error(&mut self) -> Option<String> {
+        self.last_error.take()
     }
 
     /// The lines held in this call, emptied.
@@ -147,21 +162,19 @@ pub(crate) fn emit<'a>(
 /// The most bytes of a plugin's error line that a trap's message quotes.
 const QUOTED_ERROR: usize = 400;
 
-/// The last error-level line among `lines`, cut to [`QUOTED_ERROR`]
-/// bytes: what a plugin said just before it trapped (a JavaScript or
+/// An escaped error line cut to [`QUOTED_ERROR`] bytes: what a plugin said
+/// just before it trapped, as the trap's message quotes it (a JavaScript or
 /// Python rule logs its uncaught exception there, since the exception
 /// itself reaches the host only as a bare trap).
-pub(crate) fn last_error(lines: &[Line]) -> Option<String> {
-    let line = lines.iter().rev().find(|l| l.level == Level::Error)?;
-    let text = &line.text;
+fn quote_error(text: &str) -> String {
     if text.len() <= QUOTED_ERROR {
-        return Some(text.clone());
+        return text.to_owned();
     }
     let mut cut = QUOTED_ERROR;
     while !text.is_char_boundary(cut) {
         cut -= 1;
     }
-    Some(format!("{}…", text.get(..cut).unwrap_or_default()))
+    format!("{}…", text.get(..cut).unwrap_or_default())
 }
 
 /// Says once per batch how much of `plugin`'s log was dropped.
@@ -212,17 +225,36 @@ mod tests {
     fn the_last_error_line_is_quoted_cut_to_its_limit() {
         let mut log = PluginLog::for_loading();
         log.write(Level::Error, "first");
+        assert_eq!(log.take_last_error().as_deref(), Some("first"));
+        log.write(Level::Error, "first");
         log.write(Level::Warn, "not an error");
         log.write(
             Level::Error,
             &format!("TypeError: {}\nstack", "é".repeat(300)),
         );
-        let lines = log.take_lines();
-        let quoted = last_error(&lines).unwrap_or_default();
+        let quoted = log.take_last_error().unwrap_or_default();
         assert!(quoted.starts_with("TypeError: é"), "{quoted}");
         assert!(quoted.ends_with('…') && quoted.len() <= QUOTED_ERROR + '…'.len_utf8());
-        assert_eq!(last_error(&lines[..2]).as_deref(), Some("first"));
-        assert_eq!(last_error(&lines[1..2]), None);
+        log.write(Level::Warn, "only a warning");
+        assert_eq!(log.take_last_error(), None);
+    }
+
+    #[test]
+    fn the_quoted_error_does_not_depend_on_what_the_batch_wrote_before() {
+        let mut fresh = PluginLog::default();
+        fresh.start_call(LOG_BYTES_PER_BATCH);
+        fresh.write(Level::Error, "TypeError: boom");
+        // A call late in a batch whose earlier calls used up the budget:
+        // its lines are dropped, its quote is not.
+        let mut spent = PluginLog::default();
+        spent.start_call(0);
+        spent.write(Level::Error, "TypeError: boom");
+        assert!(spent.take_lines().is_empty());
+        assert_eq!(spent.take_last_error(), fresh.take_last_error());
+        // A new call forgets the last one's error.
+        spent.write(Level::Error, "TypeError: boom");
+        spent.start_call(LOG_BYTES_PER_BATCH);
+        assert_eq!(spent.take_last_error(), None);
     }
 
     #[test]

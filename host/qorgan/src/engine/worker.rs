@@ -512,11 +512,7 @@ impl Worker {
         let log = &mut live.store.data_mut().log;
         cost.log_left = log.batch_left();
         let lines = log.take_lines();
-        let last_error = if result.is_err() {
-            plugin_log::last_error(&lines)
-        } else {
-            None
-        };
+        let last_error = log.take_last_error().filter(|_| result.is_err());
         let (lines_dropped, bytes_dropped) = log.take_dropped();
         cost.log_lines_dropped = cost.log_lines_dropped.saturating_add(lines_dropped);
         cost.log_bytes_dropped = cost.log_bytes_dropped.saturating_add(bytes_dropped);
