@@ -504,6 +504,17 @@ impl Transaction {
             return Err(TransactionError::invalid("id", "must not be empty"));
         }
         let timestamp = parse_time("timestamp", &required_str(obj, "", "timestamp")?)?;
+        if timestamp < 0 {
+            // History's times are seconds since 1970, and not every rule
+            // language can pass the host a time before it (StarlingMonkey
+            // traps on a negative 64-bit value): a payment is refused
+            // rather than decided differently by rules in different
+            // languages.
+            return Err(TransactionError::invalid(
+                "timestamp",
+                "must not be before 1970-01-01T00:00:00Z",
+            ));
+        }
         let mut unknown_words = Vec::new();
         let kind_text = required_str(obj, "", "kind")?;
         let kind = TxKind::from_word(&kind_text).unwrap_or_else(|| {
@@ -891,6 +902,24 @@ mod tests {
             .map(|_| ())
             .unwrap_err_string();
         assert!(err.starts_with("field `amount`"), "{err}");
+    }
+
+    #[test]
+    fn a_payment_dated_before_1970_is_refused_naming_timestamp() {
+        let stamp = SAMPLE
+            .split("\"timestamp\":\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_default();
+        assert!(!stamp.is_empty());
+        let text = SAMPLE.replace(stamp, "1969-12-31T23:59:59Z");
+        let err = Transaction::from_json(&text)
+            .map(|_| ())
+            .unwrap_err_string();
+        assert!(err.starts_with("field `timestamp`"), "{err}");
+        assert!(err.contains("1970"), "{err}");
+        let text = SAMPLE.replace(stamp, "1970-01-01T00:00:00Z");
+        assert!(Transaction::from_json(&text).is_ok());
     }
 
     #[test]
