@@ -145,13 +145,15 @@ impl Harness {
     /// [`Harness::for_component`] on an engine built by `builder`, with
     /// `limits` in place of the host's defaults: a JavaScript rule, for
     /// one, needs far more fuel per transaction than the default (see
-    /// `docs/writing-rules.md`), which its pack would give it.
+    /// `docs/writing-rules.md`), which its pack would give it. `limits`
+    /// outside the bounds a pack may set are refused, as in a pack.
     pub fn for_component_with(
         builder: EngineBuilder,
         path: impl AsRef<Path>,
         limits: Limits,
     ) -> Result<Harness, HarnessError> {
         let path = path.as_ref();
+        crate::pack::check_limits(&limits)?;
         let bytes = std::fs::read(path).map_err(|e| HarnessError::io(path, e))?;
         let engine = builder.max_instances(HARNESS_INSTANCES).build()?;
         let info: PluginInfo = engine.inspect(&path.display().to_string(), &bytes)?;
@@ -658,4 +660,25 @@ pub fn write_recordings(
         written.push(target);
     }
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lone_component_with_limits_no_pack_may_set_is_refused_before_it_is_read() {
+        let limits = Limits {
+            memory_mib: 0,
+            ..Limits::default()
+        };
+        let refused = Harness::for_component_with(Engine::builder(), "no-such.wasm", limits);
+        match refused {
+            Err(HarnessError::Pack(PackError::Invalid { field, .. })) => {
+                assert_eq!(field, "limits.memory_mib");
+            }
+            Err(other) => panic!("refused for another reason: {other}"),
+            Ok(_) => panic!("a zero memory limit was accepted"),
+        }
+    }
 }

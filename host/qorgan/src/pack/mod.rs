@@ -258,6 +258,42 @@ pub fn is_kebab(id: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
+/// Checks a pack's `[limits]`: each within the bounds docs/packs.md states.
+pub(crate) fn check_limits(limits: &Limits) -> Result<(), PackError> {
+    if limits.call_timeout_ms == 0 || limits.call_timeout_ms > 60_000 {
+        return Err(PackError::invalid(
+            "limits.call_timeout_ms",
+            "must be between 1 and 60000",
+        ));
+    }
+    if limits.memory_mib == 0 || limits.memory_mib > 4096 {
+        return Err(PackError::invalid(
+            "limits.memory_mib",
+            "must be between 1 and 4096",
+        ));
+    }
+    if limits.recycle_after_calls == 0 {
+        return Err(PackError::invalid(
+            "limits.recycle_after_calls",
+            "must be at least 1",
+        ));
+    }
+    let fuel_range = format!("must be between 1000 and {MAX_FUEL_PER_TRANSACTION}");
+    if !(1000..=MAX_FUEL_PER_TRANSACTION).contains(&limits.fuel_per_transaction) {
+        return Err(PackError::invalid(
+            "limits.fuel_per_transaction",
+            fuel_range,
+        ));
+    }
+    if !(1000..=MAX_LOAD_FUEL).contains(&limits.load_fuel) {
+        return Err(PackError::invalid(
+            "limits.load_fuel",
+            format!("must be between 1000 and {MAX_LOAD_FUEL}"),
+        ));
+    }
+    Ok(())
+}
+
 fn check_manifest(m: &Manifest, now: OffsetDateTime) -> Result<(), PackError> {
     if !is_kebab(&m.name) {
         return Err(PackError::invalid(
@@ -296,38 +332,7 @@ fn check_manifest(m: &Manifest, now: OffsetDateTime) -> Result<(), PackError> {
             });
         }
     }
-    let limits = &m.limits;
-    if limits.call_timeout_ms == 0 || limits.call_timeout_ms > 60_000 {
-        return Err(PackError::invalid(
-            "limits.call_timeout_ms",
-            "must be between 1 and 60000",
-        ));
-    }
-    if limits.memory_mib == 0 || limits.memory_mib > 4096 {
-        return Err(PackError::invalid(
-            "limits.memory_mib",
-            "must be between 1 and 4096",
-        ));
-    }
-    if limits.recycle_after_calls == 0 {
-        return Err(PackError::invalid(
-            "limits.recycle_after_calls",
-            "must be at least 1",
-        ));
-    }
-    let fuel_range = format!("must be between 1000 and {MAX_FUEL_PER_TRANSACTION}");
-    if !(1000..=MAX_FUEL_PER_TRANSACTION).contains(&limits.fuel_per_transaction) {
-        return Err(PackError::invalid(
-            "limits.fuel_per_transaction",
-            fuel_range,
-        ));
-    }
-    if !(1000..=MAX_LOAD_FUEL).contains(&limits.load_fuel) {
-        return Err(PackError::invalid(
-            "limits.load_fuel",
-            format!("must be between 1000 and {MAX_LOAD_FUEL}"),
-        ));
-    }
+    check_limits(&m.limits)?;
     if m.history.retention_days == 0 || m.history.retention_days > 3660 {
         return Err(PackError::invalid(
             "history.retention_days",
