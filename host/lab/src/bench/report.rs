@@ -49,8 +49,9 @@ impl PluginFigures {
 /// about the toolchain that built it ([`qorgan::engine::PluginInfo::toolchain`]):
 /// the `language` line of the `qorgan-toolchain` section that `qorgan build`
 /// writes for Python and JavaScript rules; `rust` when the producers section
-/// names rustc or wit-bindgen-rust (the Rust SDK's bindings); otherwise
-/// `unknown`.
+/// names wit-bindgen-rust (the Rust SDK's bindings); otherwise `unknown`.
+/// rustc alone is not enough: an interpreter's runtime inside a Python or
+/// JavaScript component may be built by rustc too.
 pub fn language_of(toolchain: Option<&str>) -> String {
     let Some(toolchain) = toolchain else {
         return "unknown".to_owned();
@@ -63,7 +64,7 @@ pub fn language_of(toolchain: Option<&str>) -> String {
     }
     if toolchain
         .split(", ")
-        .any(|tool| tool.starts_with("rustc ") || tool.starts_with("wit-bindgen-rust "))
+        .any(|tool| tool.starts_with("wit-bindgen-rust "))
     {
         "rust".to_owned()
     } else {
@@ -592,7 +593,8 @@ mod tests {
         assert_eq!(language_of(Some(python)), "python");
         assert_eq!(
             language_of(Some("rustc 1.95.0 (abc 2026-03-21), wit-component 0.240.0")),
-            "rust"
+            "unknown",
+            "an interpreter's runtime may be built by rustc"
         );
         assert_eq!(
             language_of(Some("wit-component 0.254.2, wit-bindgen-rust 0.60.0")),

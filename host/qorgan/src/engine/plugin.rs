@@ -112,8 +112,9 @@ pub struct PluginInfo {
     pub sha256: String,
     /// The toolchain that built it, as the component records it: the
     /// `qorgan-toolchain` custom section `qorgan build` writes for Python and
-    /// JavaScript rules, else the `processed-by` entries of the outermost
-    /// `producers` section found (rustc, wit-component); `None` when the
+    /// JavaScript rules, else the `processed-by` entries of the first
+    /// `producers` section in the component's bytes (for a Rust rule,
+    /// wit-component and wit-bindgen-rust); `None` when the
     /// component records neither.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub toolchain: Option<String>,
