@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use qorgan_e2e::fixtures::{kz_threshold_component, qorgan_bin, tempdir, workspace, write};
+use qorgan_e2e::fixtures::{
+    copy_dir, kz_threshold_component, qorgan_bin, tempdir, workspace, write,
+};
 use serde_json::Value;
 
 /// The fuel per transaction a lone JavaScript component's cases run with.
@@ -26,11 +28,19 @@ const SHARED_CODES: [&str; 3] = [
     "CASH_BIOMETRIC_REQUIRED",
 ];
 
-/// The temporary directory of this run: the compiled cache and the built
-/// examples.
+/// The scratch directory of this run: the compiled cache and the built
+/// examples. It lives under cargo's target directory and is emptied at the
+/// start of each run, since a static is never dropped to clean it up.
 fn scratch() -> &'static Path {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(tempdir).path()
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("interpreted-rules");
+        let _ = std::fs::remove_dir_all(&dir);
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            panic!("{}: {e}", dir.display());
+        }
+        dir
+    })
 }
 
 fn qorgan(args: &[&std::ffi::OsStr]) -> Output {
@@ -78,13 +88,14 @@ fn built_examples() -> &'static (PathBuf, PathBuf, String, String) {
     })
 }
 
-/// The `source sha256` that `qorgan build` printed.
-fn recorded_source(printed: &str) -> String {
+/// The line of what `qorgan build` printed that starts with `key `: the
+/// digests it recorded (`source sha256 …`, `sdk … sha256 …`).
+fn recorded(printed: &str, key: &str) -> String {
     printed
         .lines()
-        .find_map(|l| l.trim().strip_prefix("source sha256 "))
+        .find_map(|l| l.trim().strip_prefix(key))
         .map(str::to_owned)
-        .unwrap_or_else(|| panic!("no source digest in:\n{printed}"))
+        .unwrap_or_else(|| panic!("no `{key}` in:\n{printed}"))
 }
 
 fn new_build_and_test(lang: &str, extra: &[&str]) {
@@ -128,12 +139,20 @@ fn a_new_javascript_rule_that_asks_for_history_builds_and_passes_its_cases() {
 /// (code, message, evidence).
 type Shared = BTreeMap<String, Vec<Vec<String>>>;
 
-/// A pack of the threshold rule in Rust, Python and JavaScript, built once.
+/// `examples/packs/kz-polyglot` (the threshold rule in Rust, Python and
+/// JavaScript) with its components built, once.
 fn polyglot_pack() -> &'static Path {
     static PACK: OnceLock<PathBuf> = OnceLock::new();
     PACK.get_or_init(|| {
         let (py, js, _, _) = built_examples();
-        let pack = scratch().join("polyglot-check");
+        let pack = scratch().join("kz-polyglot");
+        let source = workspace()
+            .join("examples")
+            .join("packs")
+            .join("kz-polyglot");
+        if let Err(e) = copy_dir(&source, &pack) {
+            panic!("copy {}: {e}", source.display());
+        }
         let plugins = pack.join("plugins");
         write(&plugins.join("kz-threshold.wasm"), kz_threshold_component());
         for (from, name) in [(py, "py-threshold.wasm"), (js, "js-threshold.wasm")] {
@@ -141,40 +160,6 @@ fn polyglot_pack() -> &'static Path {
                 panic!("copy {}: {e}", from.display());
             }
         }
-        let manifest = r#"
-name = "polyglot-check"
-version = "0.1.0"
-serial = 1
-description = "the threshold rules in three languages"
-failure_action = "review"
-[limits]
-memory_mib = 64
-recycle_after_calls = 1000
-[fx]
-USD = "520.00"
-EUR = "560.00"
-RUB = "5.80"
-CNY = "71.50"
-[[plugin]]
-id = "kz-threshold"
-component = "plugins/kz-threshold.wasm"
-[[plugin]]
-id = "py-threshold"
-component = "plugins/py-threshold.wasm"
-[[plugin]]
-id = "js-threshold"
-component = "plugins/js-threshold.wasm"
-fuel_per_transaction = 50_000_000
-[[list]]
-name = "cash-cap-accounts"
-file = "lists/cash-cap-accounts.txt"
-description = "kz-threshold's capped accounts"
-"#;
-        write(&pack.join("pack.toml"), manifest.as_bytes());
-        write(
-            &pack.join("lists").join("cash-cap-accounts.txt"),
-            b"KZ29722C000054321098\n",
-        );
         pack
     })
 }
@@ -256,11 +241,13 @@ fn an_interpreted_rule_built_twice_records_the_same_source_digest() {
     ] {
         let again = scratch().join(format!("{name}-again.wasm"));
         let printed_again = build_example(name, &again);
-        assert_eq!(
-            recorded_source(printed),
-            recorded_source(&printed_again),
-            "{name}"
-        );
+        for key in ["source sha256 ", "sdk "] {
+            assert_eq!(
+                recorded(printed, key),
+                recorded(&printed_again, key),
+                "{name}: {key}"
+            );
+        }
         let (a, b) = match (std::fs::read(first), std::fs::read(&again)) {
             (Ok(a), Ok(b)) => (a, b),
             (a, b) => panic!("read: {:?} {:?}", a.err(), b.err()),
