@@ -41,10 +41,11 @@ pub struct Context {
     pub authenticates: bool,
 }
 
-/// An RFC 3339 time as the schema states it: years 1970 to 2025, days 1
-/// to 28 (every month has them), seconds with up to nine fraction digits,
-/// `Z` or an offset.
-pub const TIME_PATTERN: &str = "^(19[7-9][0-9]|20[01][0-9]|202[0-5])-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,9})?(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9])$";
+/// An RFC 3339 time as the schema states it: years 1971 to 2025 (so that
+/// no offset can put it before 1970, which the parser refuses), days 1 to
+/// 28 (every month has them), seconds with up to nine fraction digits, `Z`
+/// or an offset.
+pub const TIME_PATTERN: &str = "^(197[1-9]|19[89][0-9]|20[01][0-9]|202[0-5])-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,9})?(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9])$";
 
 /// The most digits before the decimal point the schema states for an
 /// amount: with `MAX_SCALE` fraction digits it stays within the parser's
@@ -122,7 +123,7 @@ pub fn transaction_schemas(context: &Context, refs: &str) -> (Value, Value) {
         "required": ["id", "timestamp", "kind", "amount", "currency", "sender", "recipient"],
         "properties": {
             "id": {"type": "string", "minLength": 1, "description": "The bank's transaction id; a repeat with the same body is answered with the original decision, with another body 409."},
-            "timestamp": {"type": "string", "pattern": TIME_PATTERN, "description": "When it happened, RFC 3339 (date-time). The service refuses a time more than max_clock_skew_secs ahead of its clock (422)."},
+            "timestamp": {"type": "string", "pattern": TIME_PATTERN, "description": "When it happened, RFC 3339 (date-time), not before 1970-01-01T00:00:00Z. The service refuses a time more than max_clock_skew_secs ahead of its clock (422)."},
             "kind": {"type": "string", "description": format!("One of {}; compared without regard to case, `_` or spaces. Any other word is decided as `other` with an UNKNOWN_VOCABULARY finding (review).", words(TxKind::ALL))},
             "channel": {"type": ["string", "null"], "description": format!("One of {}, or a synonym: {}. Any other word is decided as `other` with an UNKNOWN_VOCABULARY finding (review).", words(Channel::ALL), synonyms(CHANNEL_SYNONYMS))},
             "amount": {"type": "string", "pattern": amount_pattern, "description": format!("A non-negative decimal in major units, at most {MAX_SCALE} fraction digits, as a string (not a JSON number).")},
