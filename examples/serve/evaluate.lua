@@ -7,6 +7,9 @@
 -- requests/s, transactions/s and latency percentiles.
 
 local batch = tonumber(os.getenv("BATCH") or "1")
+-- Set apart the ids of several wrk processes run at once (a cluster's
+-- replicas, each driven by its own wrk).
+local prefix = os.getenv("PREFIX") or ""
 local counter = 0
 local thread_id = 0
 local threads = {}
@@ -24,11 +27,11 @@ end
 
 local function tx(n)
   return string.format(
-    '{"id":"wrk-%d-%d-%d","timestamp":"2025-03-01T10:15:00Z","kind":"card-topup","channel":"mobile-app",' ..
+    '{"id":"wrk-%s%d-%d-%d","timestamp":"2025-03-01T10:15:00Z","kind":"card-topup","channel":"mobile-app",' ..
     '"amount":"600000.00","currency":"KZT",' ..
     '"sender":{"account":"KZ-S-%d","kind":"individual"},' ..
     '"recipient":{"account":"KZ-R-%d","kind":"individual"},"verified":[]}',
-    batch, id, n, n % 5000, n % 7000)
+    prefix, batch, id, n, n % 5000, n % 7000)
 end
 
 function request()

@@ -15,6 +15,7 @@ mod activation;
 mod backtest_cli;
 mod bench_cli;
 mod change_workflow;
+mod cluster;
 mod compiled_cache;
 mod determinism;
 mod distribution;

@@ -3,11 +3,12 @@
 //! built for real, packs in temporary directories, the CLI ([`fixtures`]) —
 //! the entry points of the fuzz targets and the smoke pass over them
 //! ([`fuzzing`]), signed releases of the reference pack with a host to offer
-//! them to ([`releases`]), and `qorgan serve` as a process with an HTTP
+//! them to ([`releases`]), a real PostgreSQL server ([`postgres`]), and `qorgan serve` as a process with an HTTP
 //! client for it ([`service`]).
 
 pub mod fixtures;
 pub mod fuzzing;
 pub mod hostile;
+pub mod postgres;
 pub mod releases;
 pub mod service;

@@ -5,6 +5,9 @@
 //! elsewhere, and 1 naming the first row that does not; `replay` exits 0
 //! when every logged decision is decided the same again, 1 listing those
 //! that are not.
+//!
+//! A cluster's log (`--log postgres://…`) is first copied, row for row,
+//! into a SQLite file (`export`), which both read as they read one node's.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,7 +21,7 @@ use qorgan_server::audit::{self, Anchor, AuditError};
 pub(super) enum AuditCommand {
     /// Check the hash chain of a decision log; print its head.
     Verify {
-        /// The decision log (a SQLite file).
+        /// The decision log: a SQLite file, or a cluster's `postgres://` URL.
         #[arg(long)]
         log: PathBuf,
         /// A head recorded earlier, `SEQ:HASH`, that must still be in the
@@ -29,7 +32,8 @@ pub(super) enum AuditCommand {
     /// Decide every logged transaction again with the pack that decided it
     /// and report any difference.
     Replay {
-        /// The decision log (a SQLite file).
+        /// The decision log: a SQLite file, or a cluster's `postgres://` URL
+        /// (replayed in journal order).
         #[arg(long)]
         log: PathBuf,
         /// Print every difference as JSON Lines instead of text (with
@@ -42,21 +46,74 @@ pub(super) enum AuditCommand {
         #[arg(long, value_name = "DIR")]
         pack: Option<PathBuf>,
     },
+    /// Copy a cluster's decision log, packs and decided journal entries
+    /// from PostgreSQL into a new SQLite log file, row for row (the same
+    /// hashes).
+    Export {
+        /// The cluster's journal, `postgres://user:password@host:port/db`.
+        #[arg(long, value_name = "URL")]
+        from: String,
+        /// The SQLite file to write (must not exist).
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+    },
+}
+
+/// A cluster's log is copied into a temporary SQLite file first; one
+/// node's is read where it is.
+fn local_log(log: PathBuf) -> anyhow::Result<(PathBuf, Option<tempfile::TempDir>)> {
+    let text = log.to_string_lossy().into_owned();
+    if !(text.starts_with("postgres://") || text.starts_with("postgresql://")) {
+        return Ok((log, None));
+    }
+    let db = qorgan_server::cluster::Database::parse(&text).map_err(anyhow::Error::msg)?;
+    let dir = tempfile::tempdir().context("cannot make a directory for the exported log")?;
+    let path = dir.path().join("cluster.sqlite");
+    let exported = qorgan_server::cluster::export(&db, &path)?;
+    eprintln!(
+        "copied the cluster's log at {}: {} decisions, {} journal entries ({} not decided yet, left out)",
+        db.label(),
+        exported.decisions,
+        exported.entries,
+        exported.undecided
+    );
+    Ok((path, Some(dir)))
 }
 
 pub(super) fn run(command: AuditCommand) -> anyhow::Result<ExitCode> {
     match command {
-        AuditCommand::Verify { log, anchor } => verify(&log, anchor.as_deref()),
+        AuditCommand::Verify { log, anchor } => {
+            let (log, _copy) = local_log(log)?;
+            verify(&log, anchor.as_deref())
+        }
         AuditCommand::Replay {
             log,
             json,
             pack: Some(pack),
-        } => replay_with(&log, &pack, json),
+        } => {
+            let (log, _copy) = local_log(log)?;
+            replay_with(&log, &pack, json)
+        }
         AuditCommand::Replay {
             log,
             json,
             pack: None,
-        } => replay(&log, json),
+        } => {
+            let (log, _copy) = local_log(log)?;
+            replay(&log, json)
+        }
+        AuditCommand::Export { from, to } => {
+            let db = qorgan_server::cluster::Database::parse(&from).map_err(anyhow::Error::msg)?;
+            let exported = qorgan_server::cluster::export(&db, &to)?;
+            println!(
+                "exported {} decisions and {} journal entries to {} ({} entries not decided yet, left out)",
+                exported.decisions,
+                exported.entries,
+                to.display(),
+                exported.undecided
+            );
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -44,6 +44,15 @@ pub(super) struct ServeArgs {
     /// The decision log's file (default <state-dir>/decisions.sqlite).
     #[arg(long)]
     decision_log: Option<PathBuf>,
+    /// Run as a replica of a cluster: the journal and decision log in this
+    /// PostgreSQL (`postgres://user:password@host:port/db`), shared by
+    /// every replica (docs/cluster.md). Default: the SQLite log.
+    #[arg(long, value_name = "URL")]
+    journal: Option<String>,
+    /// This replica's name: unique in the cluster, the same across its
+    /// restarts (default: the host's name).
+    #[arg(long, value_name = "NAME")]
+    replica: Option<String>,
     /// How often the pack source is polled, in milliseconds.
     #[arg(long)]
     poll_interval_ms: Option<u64>,
@@ -121,6 +130,8 @@ impl ServeArgs {
             require: self.require,
             state_dir: self.state_dir,
             decision_log: self.decision_log,
+            journal: self.journal,
+            replica: self.replica,
             poll_interval_ms: self.poll_interval_ms,
             max_body_bytes: self.max_body_bytes,
             max_batch: self.max_batch,
@@ -155,13 +166,20 @@ pub(super) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     config = config
         .apply(ConfigLayer::from_env(std::env::vars())?)
         .apply(flags);
-    let log = config.decision_log_path();
+    let log = match &config.journal {
+        Some(url) => match qorgan_server::cluster::Database::parse(url) {
+            Ok(db) => format!(
+                "replica {} of the cluster at PostgreSQL {}",
+                config.replica_name(),
+                db.label()
+            ),
+            Err(problem) => anyhow::bail!(problem),
+        },
+        None => format!("decision log {}", config.decision_log_path().display()),
+    };
     let stopped = qorgan_server::serve::run(config, move |address, tls| {
         let scheme = if tls { "https" } else { "http" };
-        println!(
-            "qorgan serve: listening on {scheme}://{address} (decision log {})",
-            log.display()
-        );
+        println!("qorgan serve: listening on {scheme}://{address} ({log})");
         let _ = std::io::stdout().flush();
     })?;
     eprintln!(

@@ -426,7 +426,11 @@ impl History {
         )
     }
 
-    fn record_pending_footprints<'a>(
+    /// Records footprints like [`History::record_footprints`], holding
+    /// memory like [`History::record_pending`]: for entries that another
+    /// writer of a shared journal is deciding, whose cursors a question may
+    /// still be asked at until they are known to be decided.
+    pub fn record_pending_footprints<'a>(
         &self,
         footprints: impl IntoIterator<Item = Footprint<'a>>,
     ) -> Recorded {
@@ -435,6 +439,42 @@ impl History {
             .into_iter()
             .map(|fp| self.record_one(&fp))
             .collect();
+        let ticket = stamps.last().map(|last| {
+            let ticket = in_flight.next_ticket;
+            in_flight.next_ticket += 1;
+            in_flight.open.push_back(Open {
+                ticket,
+                horizon: last.at.horizon,
+                decided: false,
+            });
+            ticket
+        });
+        drop(in_flight);
+        Recorded {
+            stamps,
+            ticket,
+            settling: Arc::clone(&self.settling),
+        }
+    }
+
+    /// A hold-free [`Recorded`] for transactions already recorded at
+    /// `stamps`, by a call whose own [`Recorded`] still holds memory for
+    /// them: to decide, at their own positions, transactions recorded while
+    /// catching up with a shared journal.
+    pub fn already_recorded(&self, stamps: Vec<Stamp>) -> Recorded {
+        Recorded {
+            stamps,
+            ticket: None,
+            settling: Arc::clone(&self.settling),
+        }
+    }
+
+    /// A second hold on memory for the transactions just recorded at
+    /// `stamps` (the latest recorded): kept by a replica of a shared
+    /// journal until every replica is known to have decided them, so that
+    /// another one could still decide them at their positions.
+    pub fn hold(&self, stamps: Vec<Stamp>) -> Recorded {
+        let mut in_flight = self.settling.lock();
         let ticket = stamps.last().map(|last| {
             let ticket = in_flight.next_ticket;
             in_flight.next_ticket += 1;

@@ -20,6 +20,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod cluster;
 pub mod journal;
 pub mod serve;
 #[cfg(any(test, feature = "test-support"))]

@@ -824,6 +824,42 @@ impl Evaluator {
         })
     }
 
+    /// Each transaction's amount in tiyn with this evaluator's pack's
+    /// rates, as [`Evaluator::record`] would record it, or why it cannot
+    /// be priced; `None` when no pack is active. For a caller that must
+    /// journal a batch's footprints before recording it.
+    pub fn price(&self, txs: &[Transaction]) -> Option<Vec<Result<i64, EvaluationError>>> {
+        let pack = self.pack()?;
+        Some(pack.price(txs).0)
+    }
+
+    /// A batch whose transactions history already holds at `stamps` (one
+    /// per transaction that prices, in order), to decide at those
+    /// positions: transactions that another writer of a shared journal
+    /// recorded and left undecided. Whoever recorded them must hold memory
+    /// for them ([`History::record_pending_footprints`]) until this batch is
+    /// decided. `None` when no pack is active or the stamps do not match
+    /// the transactions that price.
+    pub fn recorded_at(&self, txs: Vec<Transaction>, stamps: Vec<Stamp>) -> Option<RecordedBatch> {
+        let pack = self.pack()?;
+        if txs.len() > MAX_BATCH {
+            return None;
+        }
+        let history = Arc::clone(&self.context.history);
+        let (priced, accepted) = pack.price(&txs);
+        if accepted.len() != stamps.len() {
+            return None;
+        }
+        let recorded = history.already_recorded(stamps);
+        Some(RecordedBatch {
+            pack,
+            history,
+            txs,
+            priced,
+            recorded: Some(recorded),
+        })
+    }
+
     /// Decides a batch recorded by [`Evaluator::record`] (on this thread or
     /// another), with the pack that recorded it: one result per
     /// transaction, in order, the same as [`Evaluator::evaluate_batch`]
@@ -883,6 +919,12 @@ impl RecordedBatch {
     /// The transactions, in order.
     pub fn transactions(&self) -> &[Transaction] {
         &self.txs
+    }
+
+    /// The places in history of the transactions that were recorded (those
+    /// that priced), in order; empty when the batch was too long.
+    pub fn stamps(&self) -> &[Stamp] {
+        self.recorded.as_ref().map_or(&[], |r| r.stamps())
     }
 
     /// Each transaction's amount in tiyn as history recorded it, or why it

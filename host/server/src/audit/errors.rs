@@ -15,6 +15,15 @@ pub enum AuditError {
         /// SQLite's error.
         source: rusqlite::Error,
     },
+    /// PostgreSQL (the cluster's journal and decision log) refused an
+    /// operation or could not be reached.
+    #[error("PostgreSQL at {database}: {source}")]
+    Postgres {
+        /// The database, as `host:port/dbname` (never its password).
+        database: String,
+        /// The client's error.
+        source: postgres::Error,
+    },
     /// A file or directory around the log could not be used.
     #[error("{path}: {source}")]
     Io {
@@ -66,10 +75,18 @@ impl AuditError {
     /// full), `SQLITE_READONLY` (the file or its file system is read-only),
     /// `SQLITE_IOERR` (the disk failed), `SQLITE_CANTOPEN`; `None` for
     /// any other error.
+    ///
+    /// For the cluster's PostgreSQL: `POSTGRES_UNAVAILABLE` when it cannot
+    /// be reached or is shutting down or out of resources (no SQL error,
+    /// or SQLSTATE classes 08, 53 and 57).
     pub fn fault(&self) -> Option<&'static str> {
         use rusqlite::ErrorCode;
-        let AuditError::Sqlite { source, .. } = self else {
-            return None;
+        let source = match self {
+            AuditError::Sqlite { source, .. } => source,
+            AuditError::Postgres { source, .. } => {
+                return crate::cluster::unavailable(source).then_some("POSTGRES_UNAVAILABLE");
+            }
+            _ => return None,
         };
         match source.sqlite_error_code()? {
             ErrorCode::DiskFull => Some("SQLITE_FULL"),

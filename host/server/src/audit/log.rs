@@ -15,7 +15,7 @@
 //! thread goes on. The log is then marked failing ([`CommitStats::failing`])
 //! until a commit succeeds again: while idle and failing, the writer tries
 //! a small commit every second, so it notices by itself when space or
-//! writability returns.
+//! writability (or a cluster's PostgreSQL) returns.
 //!
 //! ```text
 //! decisions(seq, decision_id, tx_id, run, decided_at, action,
@@ -186,7 +186,10 @@ impl CommitStats {
             .clone()
     }
 
-    fn set_failing(&self, problem: Option<String>) {
+    /// Marks the log failing (`Some`) or writable again (`None`): the
+    /// writer does on a commit or probe; the cluster's journal does when
+    /// PostgreSQL cannot be reached before anything reaches the writer.
+    pub(crate) fn set_failing(&self, problem: Option<String>) {
         *self.failing.lock().unwrap_or_else(|p| p.into_inner()) = problem;
     }
 }
@@ -310,16 +313,24 @@ impl LogWriterBuilder {
     pub fn spawn(self) -> Result<LogWriter, AuditError> {
         let conn = open_for_writing(&self.path)?;
         let (seq, hash) = head(&conn, &self.path)?;
-        let (jobs, queue) = mpsc::channel::<Job>();
-        let stats = Arc::new(CommitStats::default());
-        let mut state = WriterState {
+        let store = SqliteStore {
             conn,
             path: self.path.clone(),
             seq,
             hash,
+            archived: HashSet::new(),
+        };
+        self.spawn_on(store)
+    }
+
+    /// Starts the writer thread committing to `store`.
+    pub(crate) fn spawn_on(self, store: impl Store) -> Result<LogWriter, AuditError> {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let stats = Arc::new(CommitStats::default());
+        let mut state = WriterState {
+            store,
             max_group: self.max_group,
             stats: Arc::clone(&stats),
-            archived: HashSet::new(),
         };
         let thread = std::thread::Builder::new()
             .name("qorgan-decision-log".into())
@@ -332,6 +343,20 @@ impl LogWriterBuilder {
             path: self.path,
         })
     }
+}
+
+/// Where a [`LogWriter`] commits its groups: the SQLite file of one node,
+/// or the PostgreSQL of a cluster (`crate::cluster`).
+pub(crate) trait Store: Send + 'static {
+    /// Writes the group in one transaction and commits it; each job's
+    /// first sequence number, or `None` for a job left out because one of
+    /// its journal entries already has a decision (another replica of a
+    /// cluster decided it). Nothing of a group that fails is kept.
+    fn commit(&mut self, group: &[Job]) -> Result<Vec<Option<i64>>, AuditError>;
+
+    /// A small commit that needs the store to be writable, tried every
+    /// second while it is failing.
+    fn probe(&mut self) -> Result<(), AuditError>;
 }
 
 /// The one writer of a decision log: a thread committing jobs in groups.
@@ -393,34 +418,37 @@ impl Drop for LogWriter {
     }
 }
 
-struct WriterState {
+struct WriterState<S> {
+    store: S,
+    max_group: usize,
+    stats: Arc<CommitStats>,
+}
+
+/// The SQLite file of one node's log.
+struct SqliteStore {
     conn: Connection,
     path: PathBuf,
     seq: i64,
     hash: String,
-    max_group: usize,
-    stats: Arc<CommitStats>,
     /// Packs whose archive the log already holds.
     archived: HashSet<String>,
 }
 
-impl WriterState {
+impl<S: Store> WriterState<S> {
     fn run(&mut self, queue: &Receiver<Job>) {
         loop {
-            let first = if self.stats.failing().is_some() {
-                match queue.recv_timeout(PROBE_EVERY) {
-                    Ok(job) => job,
-                    Err(RecvTimeoutError::Timeout) => {
+            // The idle writer wakes every second to probe while the log is
+            // failing, including when something else (a cluster's journal)
+            // marked it failing while the writer waited.
+            let first = match queue.recv_timeout(PROBE_EVERY) {
+                Ok(job) => job,
+                Err(RecvTimeoutError::Timeout) => {
+                    if self.stats.failing().is_some() {
                         self.probe();
-                        continue;
                     }
-                    Err(RecvTimeoutError::Disconnected) => break,
+                    continue;
                 }
-            } else {
-                match queue.recv() {
-                    Ok(job) => job,
-                    Err(_) => break,
-                }
+                Err(RecvTimeoutError::Disconnected) => break,
             };
             let mut rows = first.entries.len();
             let mut group = vec![first];
@@ -433,13 +461,19 @@ impl WriterState {
                     Err(_) => break,
                 }
             }
-            match self.commit(&group) {
+            match self.store.commit(&group) {
                 Ok(firsts) => {
                     self.recovered();
                     self.stats.groups.fetch_add(1, Ordering::Relaxed);
                     self.stats.rows.fetch_add(rows as u64, Ordering::Relaxed);
                     self.stats.largest.fetch_max(rows as u64, Ordering::Relaxed);
                     for (job, first_seq) in group.into_iter().zip(firsts) {
+                        let Some(first_seq) = first_seq else {
+                            (job.done)(Err(AuditError::NotDurable(
+                                "its journal entries were decided meanwhile by another replica, whose decisions the log keeps".into(),
+                            )));
+                            continue;
+                        };
                         let appended = Appended {
                             first_seq,
                             rows: job.entries.len(),
@@ -473,10 +507,25 @@ impl WriterState {
         }
     }
 
-    /// Tries whether the log can be written again: commits a row of
-    /// [`PROBE_BYTES`] to `meta` (so that the commit needs fresh space),
-    /// then removes it.
+    /// Tries whether the log can be written again.
     fn probe(&mut self) {
+        match self.store.probe() {
+            Ok(()) => self.recovered(),
+            Err(error) => {
+                let message = describe(&error);
+                tracing::debug!(error = %message, "the decision log still cannot be written");
+                if error.fault().is_some() {
+                    self.stats.set_failing(Some(message));
+                }
+            }
+        }
+    }
+}
+
+impl Store for SqliteStore {
+    /// Commits a row of [`PROBE_BYTES`] to `meta` (so that the commit
+    /// needs fresh space), then removes it.
+    fn probe(&mut self) -> Result<(), AuditError> {
         let path = self.path.clone();
         let sql = |e| AuditError::sqlite(&path, e);
         let write = |conn: &Connection, statement: &str| -> Result<(), AuditError> {
@@ -494,24 +543,14 @@ impl WriterState {
             })
             .and_then(|_| write(&self.conn, "COMMIT"))
             .and_then(|()| write(&self.conn, "DELETE FROM meta WHERE key = 'probe'"));
-        match result {
-            Ok(()) => self.recovered(),
-            Err(error) => {
-                if !self.conn.is_autocommit() {
-                    let _ = self.conn.execute_batch("ROLLBACK");
-                }
-                let message = describe(&error);
-                tracing::debug!(error = %message, "the decision log still cannot be written");
-                if error.fault().is_some() {
-                    self.stats.set_failing(Some(message));
-                }
-            }
+        if result.is_err() && !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
         }
+        result
     }
 
-    /// Writes the group in one transaction; each job's first sequence
-    /// number. The chain's head moves only once the commit succeeded.
-    fn commit(&mut self, group: &[Job]) -> Result<Vec<i64>, AuditError> {
+    /// The chain's head moves only once the commit succeeded.
+    fn commit(&mut self, group: &[Job]) -> Result<Vec<Option<i64>>, AuditError> {
         let path = self.path.clone();
         let sql = |e| AuditError::sqlite(&path, e);
         let tx = self.conn.transaction().map_err(sql)?;
@@ -553,7 +592,7 @@ impl WriterState {
                         ])
                         .map_err(sql)?;
                 }
-                firsts.push(seq + 1);
+                firsts.push(Some(seq + 1));
                 let mut journal = job.journal.iter().peekable();
                 for (index, entry) in job.entries.iter().enumerate() {
                     seq += 1;
@@ -601,7 +640,7 @@ impl WriterState {
 
 /// An error of the log as an operator reads it: the SQLite fault, if
 /// it is one, then what SQLite said, naming the log's file.
-fn describe(error: &AuditError) -> String {
+pub(crate) fn describe(error: &AuditError) -> String {
     match error.fault() {
         Some(code) => format!("{code}: {error}"),
         None => error.to_string(),

@@ -1,5 +1,6 @@
 //! Replay: every logged transaction decided again by the pack that decided
-//! it, in the order it was logged, and any difference reported.
+//! it, in the order history saw it (the journal's), and any difference
+//! reported.
 //!
 //! Rules read history, so a transaction's decision depends on everything
 //! decided before it. Replay rebuilds that history as it goes: one history
@@ -35,7 +36,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::errors::AuditError;
 use super::log::open_for_reading;
-use super::verify::{LoggedRow, for_each_row};
+use super::verify::{LoggedRow, for_each_row_in_journal_order};
 use qorgan::engine::{Engine, Evaluator, PreparedPack};
 use qorgan::history::{History, HistoryLimits};
 use qorgan::pack::Pack;
@@ -94,9 +95,12 @@ pub fn replay(path: &Path, engine: &Engine) -> Result<ReplayReport, AuditError> 
     let mut current: Option<Segment> = None;
     let mut pending: Vec<LoggedRow> = Vec::with_capacity(BATCH);
     let history = Arc::new(History::new(HistoryLimits::default()));
-    let mut run: Option<String> = None;
+    let mut runs: std::collections::HashSet<String> = std::collections::HashSet::new();
+    // Evaluators by pack, kept across segments: a cluster's journal
+    // interleaves the runs of its replicas.
+    let mut spare: HashMap<String, Evaluator> = HashMap::new();
 
-    for_each_row(&conn, path, 1, |row| {
+    for_each_row_in_journal_order(&conn, path, |row| {
         let same = current
             .as_ref()
             .is_some_and(|s| s.run == row.entry.run && s.digest == row.entry.pack.digest);
@@ -110,9 +114,12 @@ pub fn replay(path: &Path, engine: &Engine) -> Result<ReplayReport, AuditError> 
             pending.clear();
         }
         if !same {
-            if run.as_deref() != Some(row.entry.run.as_str()) {
-                run = Some(row.entry.run.clone());
+            if !runs.contains(&row.entry.run) {
+                runs.insert(row.entry.run.clone());
                 report.runs += 1;
+            }
+            if let Some(previous) = current.take() {
+                spare.insert(previous.digest, previous.evaluator);
             }
             let (prepared, retention) = match packs.get(&row.entry.pack.digest) {
                 Some(hit) => hit.clone(),
@@ -123,13 +130,16 @@ pub fn replay(path: &Path, engine: &Engine) -> Result<ReplayReport, AuditError> 
                 }
             };
             history.set_retention(retention);
+            let evaluator = spare.remove(&row.entry.pack.digest).unwrap_or_else(|| {
+                engine
+                    .evaluator()
+                    .with_pack(prepared)
+                    .with_history(Arc::clone(&history))
+            });
             current = Some(Segment {
                 run: row.entry.run.clone(),
                 digest: row.entry.pack.digest.clone(),
-                evaluator: engine
-                    .evaluator()
-                    .with_pack(prepared)
-                    .with_history(Arc::clone(&history)),
+                evaluator,
             });
         }
         pending.push(row);

@@ -79,16 +79,51 @@ pub fn for_each_row(
     conn: &Connection,
     path: &Path,
     from_seq: i64,
+    each: impl FnMut(LoggedRow) -> Result<(), AuditError>,
+) -> Result<(), AuditError> {
+    rows_of(
+        conn,
+        path,
+        "SELECT seq, decision_id, tx_id, run, decided_at, action, pack_name, pack_version,
+                pack_serial, pack_digest, plugins, tx, decision, prev_hash, hash
+         FROM decisions WHERE seq >= ?1 ORDER BY seq",
+        from_seq,
+        each,
+    )
+}
+
+/// Reads every row in the order history saw its transaction: by journal
+/// position (rows logged before the journal existed, which have none,
+/// first, by sequence number). On one node that is the log's own order;
+/// in a cluster, replicas commit in another order than the journal's.
+pub fn for_each_row_in_journal_order(
+    conn: &Connection,
+    path: &Path,
+    each: impl FnMut(LoggedRow) -> Result<(), AuditError>,
+) -> Result<(), AuditError> {
+    rows_of(
+        conn,
+        path,
+        "SELECT d.seq, d.decision_id, d.tx_id, d.run, d.decided_at, d.action, d.pack_name,
+                d.pack_version, d.pack_serial, d.pack_digest, d.plugins, d.tx, d.decision,
+                d.prev_hash, d.hash
+         FROM decisions d LEFT JOIN journal j ON j.seq = d.seq
+         WHERE d.seq >= ?1
+         ORDER BY j.position IS NOT NULL, j.position, d.seq",
+        1,
+        each,
+    )
+}
+
+fn rows_of(
+    conn: &Connection,
+    path: &Path,
+    query: &str,
+    from_seq: i64,
     mut each: impl FnMut(LoggedRow) -> Result<(), AuditError>,
 ) -> Result<(), AuditError> {
     let sql = |e| AuditError::sqlite(path, e);
-    let mut stmt = conn
-        .prepare(
-            "SELECT seq, decision_id, tx_id, run, decided_at, action, pack_name, pack_version,
-                    pack_serial, pack_digest, plugins, tx, decision, prev_hash, hash
-             FROM decisions WHERE seq >= ?1 ORDER BY seq",
-        )
-        .map_err(sql)?;
+    let mut stmt = conn.prepare(query).map_err(sql)?;
     let mut rows = stmt.query([from_seq]).map_err(sql)?;
     while let Some(row) = rows.next().map_err(sql)? {
         let serial: i64 = row.get(8).map_err(sql)?;

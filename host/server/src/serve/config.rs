@@ -19,6 +19,8 @@
 //! | `state_dir` / `QORGAN_STATE_DIR` | where the active pack and the log are kept | `$XDG_STATE_HOME/qorgan`, else `~/.local/state/qorgan` |
 //! | (derived) | compiled components, kept across restarts | `<state_dir>/compiled` |
 //! | `decision_log` / `QORGAN_DECISION_LOG` | the decision log's file | `<state_dir>/decisions.sqlite` |
+//! | `journal` / `QORGAN_JOURNAL` | a `postgres://` URL: the journal and decision log shared by the cluster's replicas (docs/cluster.md) | none: the SQLite log in the state directory |
+//! | `replica` / `QORGAN_REPLICA` | this replica's name in the cluster, unique and kept across restarts | the host's name |
 //! | `poll_interval_ms` / `QORGAN_POLL_INTERVAL_MS` | how often the source is polled | 5000 |
 //! | `max_body_bytes` / `QORGAN_MAX_BODY_BYTES` | the largest request body | 4194304 |
 //! | `max_batch` / `QORGAN_MAX_BATCH` | the most transactions in one batch request | 1000 |
@@ -75,6 +77,12 @@ pub struct ServeConfig {
     pub state_dir: PathBuf,
     /// The decision log's file, if not the default in the state directory.
     pub decision_log: Option<PathBuf>,
+    /// The cluster's PostgreSQL (`postgres://…`): the journal and the
+    /// decision log every replica shares, instead of the SQLite file.
+    pub journal: Option<String>,
+    /// This replica's name in the cluster: unique among the replicas and
+    /// the same across its restarts (it owns the entries it journals).
+    pub replica: Option<String>,
     /// How often the pack source is polled.
     pub poll_interval: Duration,
     /// The largest request body, in bytes.
@@ -169,6 +177,8 @@ impl Default for ServeConfig {
             require: 1,
             state_dir: default_state_dir(),
             decision_log: None,
+            journal: None,
+            replica: None,
             poll_interval: Duration::from_secs(5),
             max_body_bytes: 4 * 1024 * 1024,
             max_batch: 1000,
@@ -215,6 +225,12 @@ impl ServeConfig {
         }
         if let Some(v) = layer.decision_log {
             self.decision_log = Some(v);
+        }
+        if let Some(v) = layer.journal {
+            self.journal = Some(v);
+        }
+        if let Some(v) = layer.replica {
+            self.replica = Some(v);
         }
         if let Some(v) = layer.poll_interval_ms {
             self.poll_interval = Duration::from_millis(v.max(10));
@@ -318,6 +334,20 @@ impl ServeConfig {
                 "client_certs are granted, but no tls_client_ca is set to verify them".into(),
             ));
         }
+        if let Some(journal) = &self.journal {
+            crate::cluster::Database::parse(journal).map_err(ServeError::Config)?;
+            if let Some(shadow) = &self.shadow_source {
+                return Err(ServeError::Config(format!(
+                    "the shadow source {shadow} is not supported with a cluster journal yet: run the shadow on a single node"
+                )));
+            }
+            if self.replica_name().is_empty() {
+                return Err(ServeError::Config(
+                    "a replica needs a name (--replica NAME): the host's name could not be read"
+                        .into(),
+                ));
+            }
+        }
         if !self.listen.ip().is_loopback() && !self.insecure {
             let mut missing = Vec::new();
             if self.tls.is_none() {
@@ -335,6 +365,15 @@ impl ServeConfig {
             }
         }
         Ok(())
+    }
+
+    /// This replica's name: `replica`, else the host's name.
+    pub fn replica_name(&self) -> String {
+        self.replica.clone().unwrap_or_else(|| {
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|h| h.trim().to_owned())
+                .unwrap_or_default()
+        })
     }
 
     /// The decision log's file.
@@ -382,6 +421,10 @@ pub struct ConfigLayer {
     pub state_dir: Option<PathBuf>,
     /// See [`ServeConfig::decision_log`].
     pub decision_log: Option<PathBuf>,
+    /// See [`ServeConfig::journal`].
+    pub journal: Option<String>,
+    /// See [`ServeConfig::replica`].
+    pub replica: Option<String>,
     /// See [`ServeConfig::poll_interval`], in milliseconds.
     pub poll_interval_ms: Option<u64>,
     /// See [`ServeConfig::max_body_bytes`].
@@ -471,6 +514,8 @@ impl ConfigLayer {
                 "REQUIRE" => layer.require = Some(size(&value)?),
                 "STATE_DIR" => layer.state_dir = Some(PathBuf::from(value)),
                 "DECISION_LOG" => layer.decision_log = Some(PathBuf::from(value)),
+                "JOURNAL" => layer.journal = Some(value),
+                "REPLICA" => layer.replica = Some(value),
                 "POLL_INTERVAL_MS" => layer.poll_interval_ms = Some(number(&value)?),
                 "MAX_BODY_BYTES" => layer.max_body_bytes = Some(size(&value)?),
                 "MAX_BATCH" => layer.max_batch = Some(size(&value)?),

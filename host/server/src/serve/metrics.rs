@@ -53,6 +53,20 @@ impl Histogram {
     }
 }
 
+/// Upper bounds of the buckets of a cluster's journal round trips, in
+/// microseconds: finer than [`BUCKETS_US`] where round trips fall.
+pub const ROUND_TRIP_BUCKETS_US: [u64; 20] = [
+    250, 500, 750, 1_000, 1_500, 2_000, 3_000, 4_000, 5_000, 7_500, 10_000, 15_000, 20_000, 30_000,
+    50_000, 75_000, 100_000, 250_000, 500_000, 1_000_000,
+];
+
+/// The append round trips of a replica (`--journal postgres://`).
+#[derive(Debug, Default, Clone)]
+struct RoundTrips {
+    counts: [u64; ROUND_TRIP_BUCKETS_US.len() + 1],
+    sum_us: u64,
+}
+
 /// One plugin's latency and failures.
 #[derive(Debug, Default, Clone)]
 struct PluginStats {
@@ -76,6 +90,7 @@ pub struct Metrics {
     rejected: AtomicU64,
     not_logged: AtomicU64,
     plugins: Mutex<BTreeMap<String, PluginStats>>,
+    round_trips: Mutex<RoundTrips>,
 }
 
 /// What the service reports besides its own counters, read at scrape time.
@@ -165,9 +180,61 @@ impl Metrics {
             .collect()
     }
 
+    /// A replica's append round trip to the cluster's journal took
+    /// `elapsed`.
+    pub fn round_trip(&self, elapsed: Duration) {
+        let us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+        let mut trips = self.round_trips.lock().unwrap_or_else(|p| p.into_inner());
+        let bucket = ROUND_TRIP_BUCKETS_US
+            .iter()
+            .position(|bound| us <= *bound)
+            .unwrap_or(ROUND_TRIP_BUCKETS_US.len());
+        if let Some(count) = trips.counts.get_mut(bucket) {
+            *count += 1;
+        }
+        trips.sum_us = trips.sum_us.saturating_add(us);
+    }
+
+    fn render_round_trips(&self, out: &mut String) {
+        let trips = self
+            .round_trips
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let total: u64 = trips.counts.iter().sum();
+        if total == 0 {
+            return;
+        }
+        let _ = writeln!(
+            out,
+            "# HELP qorgan_journal_round_trip_seconds One append round trip to the cluster's journal (catch-up and the batch), in seconds."
+        );
+        let _ = writeln!(out, "# TYPE qorgan_journal_round_trip_seconds histogram");
+        let mut cumulative = 0u64;
+        for (bound, count) in ROUND_TRIP_BUCKETS_US.iter().zip(trips.counts.iter()) {
+            cumulative += count;
+            let _ = writeln!(
+                out,
+                "qorgan_journal_round_trip_seconds_bucket{{le=\"{}\"}} {cumulative}",
+                *bound as f64 / 1e6
+            );
+        }
+        let _ = writeln!(
+            out,
+            "qorgan_journal_round_trip_seconds_bucket{{le=\"+Inf\"}} {total}"
+        );
+        let _ = writeln!(
+            out,
+            "qorgan_journal_round_trip_seconds_sum {}",
+            trips.sum_us as f64 / 1e6
+        );
+        let _ = writeln!(out, "qorgan_journal_round_trip_seconds_count {total}");
+    }
+
     /// The exposition text.
     pub fn render(&self, gauges: &Gauges) -> String {
         let mut out = String::with_capacity(4096);
+        self.render_round_trips(&mut out);
         let _ = writeln!(
             out,
             "# HELP qorgan_decisions_total Decisions acknowledged (durable in the log), by action."

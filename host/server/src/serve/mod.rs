@@ -126,44 +126,22 @@ pub fn run(
         Some(location) => Some(start_shadow(&config, location)?),
         None => None,
     };
-    // Opened once a pack is at hand: a start that fails leaves no log.
-    let log_path = config.decision_log_path();
-    let writer = LogWriter::builder(&log_path)
-        .max_group(config.max_group)
-        .spawn()?;
-    let log_stats = Arc::clone(writer.stats());
     let metrics = Arc::new(Metrics::default());
+    // Opened once a pack is at hand: a start that fails leaves no log.
     // History is restored from the journal before the service listens:
     // nothing is decided, and `/readyz` cannot answer, until it is.
-    let mut journal = SqliteJournal::open(&log_path)?;
-    let restored = restore(&mut journal, engine.history())?;
-    tracing::info!(
-        entries = restored.entries,
-        last_position = restored.last_position,
-        elapsed_ms = restored.elapsed.as_millis() as u64,
-        retention_secs = engine.history().limits().retention_secs,
-        "restored {} journal entries into history in {} ms",
-        restored.entries,
-        restored.elapsed.as_millis()
-    );
-    if let Some((shadow, _)) = &shadow {
-        // The candidate reads the same past as the active pack, from a
-        // history of its own.
-        let restored = restore(&mut journal, shadow.engine().history())?;
-        tracing::info!(
-            target: "qorgan::shadow",
-            entries = restored.entries,
-            "restored {} journal entries into the shadow's history",
-            restored.entries
-        );
-    }
+    let (writer, backend, log_label) = match &config.journal {
+        Some(url) => join_cluster(&config, url, &engine)?,
+        None => open_local(&config, &engine, shadow.as_ref().map(|(s, _)| s))?,
+    };
+    let log_stats = Arc::clone(writer.stats());
 
     let run_id = qorgan::decision::Ulid::fresh().to_string();
     let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let (decider, decider_thread) = decider::spawn(decider::Pipeline {
         engine: engine.clone(),
         writer,
-        journal,
+        journal: backend,
         files,
         metrics: Arc::clone(&metrics),
         run: run_id,
@@ -178,7 +156,7 @@ pub fn run(
         metrics,
         shadow: shadow.as_ref().map(|(shadow, _)| Arc::clone(shadow)),
         log_stats: Arc::clone(&log_stats),
-        log_path: log_path.display().to_string(),
+        log_path: log_label,
         max_body_bytes: config.max_body_bytes,
         max_batch: config.max_batch,
         max_pack_age: config.max_pack_age,
@@ -235,6 +213,74 @@ pub fn run(
         commits: log_stats.groups(),
         largest_group: log_stats.largest_group(),
     })
+}
+
+/// Joins the cluster whose journal is at `url`: catches history up with
+/// the journal, and logs decisions to the same database.
+fn join_cluster(
+    config: &ServeConfig,
+    url: &str,
+    engine: &Engine,
+) -> Result<(LogWriter, decider::Backend, String), ServeError> {
+    let db = crate::cluster::Database::parse(url).map_err(ServeError::Config)?;
+    let name = config.replica_name();
+    let journal = crate::cluster::ReplicaJournal::open(&db, &name)?;
+    let (replica, restored) = decider::Replica::join(journal, engine.history())?;
+    tracing::info!(
+        replica = %name,
+        database = %db.label(),
+        entries = restored.entries,
+        last_position = restored.last_position,
+        elapsed_ms = restored.elapsed.as_millis() as u64,
+        "joined the cluster: restored {} journal entries into history in {} ms",
+        restored.entries,
+        restored.elapsed.as_millis()
+    );
+    let label = replica.database();
+    let writer = LogWriter::builder(db.label())
+        .max_group(config.max_group)
+        .spawn_on(crate::cluster::PgStore::new(&db))?;
+    Ok((writer, decider::Backend::Replica(Box::new(replica)), label))
+}
+
+/// Opens one node's decision log and restores history (and the shadow's)
+/// from the journal inside it.
+fn open_local(
+    config: &ServeConfig,
+    engine: &Engine,
+    shadow: Option<&Arc<shadow::Shadow>>,
+) -> Result<(LogWriter, decider::Backend, String), ServeError> {
+    let log_path = config.decision_log_path();
+    let writer = LogWriter::builder(&log_path)
+        .max_group(config.max_group)
+        .spawn()?;
+    let mut journal = SqliteJournal::open(&log_path)?;
+    let restored = restore(&mut journal, engine.history())?;
+    tracing::info!(
+        entries = restored.entries,
+        last_position = restored.last_position,
+        elapsed_ms = restored.elapsed.as_millis() as u64,
+        retention_secs = engine.history().limits().retention_secs,
+        "restored {} journal entries into history in {} ms",
+        restored.entries,
+        restored.elapsed.as_millis()
+    );
+    if let Some(shadow) = shadow {
+        // The candidate reads the same past as the active pack, from a
+        // history of its own.
+        let restored = restore(&mut journal, shadow.engine().history())?;
+        tracing::info!(
+            target: "qorgan::shadow",
+            entries = restored.entries,
+            "restored {} journal entries into the shadow's history",
+            restored.entries
+        );
+    }
+    Ok((
+        writer,
+        decider::Backend::Local(journal),
+        log_path.display().to_string(),
+    ))
 }
 
 /// The unsigned local pack, loaded as it is.

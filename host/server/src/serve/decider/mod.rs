@@ -26,6 +26,8 @@
 //! when a swap lands mid-stream. The first decision of each pack brings
 //! the pack's archive into the log, for replay.
 
+mod replica;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::mpsc as std_mpsc;
@@ -50,6 +52,7 @@ use qorgan::pack::archive::{Compression, archive_bytes};
 use qorgan::pack::{MANIFEST, sha256_hex};
 use qorgan::source::Activator;
 use qorgan::transaction::Transaction;
+pub(crate) use replica::Replica;
 
 /// How many requests may wait for the sequencer.
 const QUEUE: usize = 4096;
@@ -91,6 +94,17 @@ struct Request {
     reply: oneshot::Sender<Reply>,
 }
 
+/// What the sequencer is handed.
+enum Message {
+    /// A request to decide.
+    Decide(Request),
+    /// Time passed: a replica catches up and sweeps.
+    Tick,
+}
+
+/// How often a replica's sequencer catches up and sweeps when idle.
+const TICK: Duration = Duration::from_millis(500);
+
 /// Where the archive of each deciding pack comes from.
 #[derive(Debug, Clone)]
 pub(crate) enum PackFiles {
@@ -126,14 +140,19 @@ impl PackFiles {
 /// A handle to the deciding pipeline; cheap to clone.
 #[derive(Debug, Clone)]
 pub(crate) struct DeciderClient {
-    requests: mpsc::Sender<Request>,
+    requests: mpsc::Sender<Message>,
 }
 
 impl DeciderClient {
     /// Decides `items` and waits until their decisions are logged.
     pub(crate) async fn decide(&self, items: Vec<Item>) -> Reply {
         let (reply, told) = oneshot::channel();
-        if self.requests.send(Request { items, reply }).await.is_err() {
+        if self
+            .requests
+            .send(Message::Decide(Request { items, reply }))
+            .await
+            .is_err()
+        {
             return Reply::NotLogged("the service is stopping".into());
         }
         told.await
@@ -157,11 +176,19 @@ impl DeciderThread {
     }
 }
 
+/// Where the pipeline journals.
+pub(crate) enum Backend {
+    /// The SQLite journal inside one node's decision log.
+    Local(SqliteJournal),
+    /// The cluster's journal in PostgreSQL.
+    Replica(Box<Replica>),
+}
+
 /// How the pipeline is put together.
 pub(crate) struct Pipeline {
     pub(crate) engine: Engine,
     pub(crate) writer: LogWriter,
-    pub(crate) journal: SqliteJournal,
+    pub(crate) journal: Backend,
     pub(crate) files: PackFiles,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) run: String,
@@ -197,7 +224,7 @@ pub(crate) fn spawn(pipeline: Pipeline) -> Result<(DeciderClient, DeciderThread)
         shadow,
     } = pipeline;
     let deciders = deciders.max(1);
-    let (requests, queue) = mpsc::channel::<Request>(QUEUE);
+    let (requests, queue) = mpsc::channel::<Message>(QUEUE);
     let (to_decide, work) = std_mpsc::sync_channel::<Work>(deciders * 2);
     let (to_submit, sequenced) = std_mpsc::sync_channel::<Sequenced>(IN_FLIGHT);
     let work = Arc::new(Mutex::new(work));
@@ -211,10 +238,27 @@ pub(crate) fn spawn(pipeline: Pipeline) -> Result<(DeciderClient, DeciderThread)
             decide(evaluator, &work, keep)
         })?);
     }
+    let (journal, replica) = match journal {
+        Backend::Local(journal) => (Some(journal), None),
+        Backend::Replica(replica) => (None, Some(*replica)),
+    };
+    if replica.is_some() {
+        let ticks = requests.downgrade();
+        threads.push(start("qorgan-replica-tick", move || {
+            loop {
+                std::thread::sleep(TICK);
+                let Some(requests) = ticks.upgrade() else {
+                    return;
+                };
+                let _ = requests.try_send(Message::Tick);
+            }
+        })?);
+    }
     let submitter = Submitter {
         writer_stats: Arc::clone(writer.stats()),
         writer,
-        settler: journal.settler(),
+        settler: journal.as_ref().map(SqliteJournal::settler),
+        returns: replica.as_ref().map(Replica::returns),
         metrics: Arc::clone(&metrics),
         shadow,
         run,
@@ -223,6 +267,7 @@ pub(crate) fn spawn(pipeline: Pipeline) -> Result<(DeciderClient, DeciderThread)
         log_stats: Arc::clone(submitter.writer.stats()),
         engine,
         journal,
+        replica,
         files,
         metrics,
         max_skew_secs,
@@ -303,7 +348,10 @@ struct Current {
 
 struct Sequencer {
     engine: Engine,
-    journal: SqliteJournal,
+    /// One node's journal, or `None` in a cluster.
+    journal: Option<SqliteJournal>,
+    /// The cluster's journal, for a replica.
+    replica: Option<Replica>,
     files: PackFiles,
     metrics: Arc<Metrics>,
     log_stats: Arc<crate::audit::CommitStats>,
@@ -316,9 +364,15 @@ struct Sequencer {
 }
 
 impl Sequencer {
-    fn run(&mut self, mut queue: mpsc::Receiver<Request>) {
-        while let Some(request) = queue.blocking_recv() {
-            self.sequence(request);
+    fn run(&mut self, mut queue: mpsc::Receiver<Message>) {
+        while let Some(message) = queue.blocking_recv() {
+            match message {
+                Message::Decide(request) if self.replica.is_some() => {
+                    self.sequence_replica(request)
+                }
+                Message::Decide(request) => self.sequence(request),
+                Message::Tick => self.tick_replica(),
+            }
         }
         // Dropping the senders lets the deciders and the submitter finish
         // what was queued, then stop.
@@ -428,10 +482,13 @@ impl Sequencer {
                 }
                 continue;
             }
-            match self
-                .journal
-                .lookup_decided(&item.tx.id, horizon, REPEAT_PATIENCE)
-            {
+            let Some(journal) = self.journal.as_mut() else {
+                let _ = request
+                    .reply
+                    .send(Reply::NotLogged("no journal is open".into()));
+                return;
+            };
+            match journal.lookup_decided(&item.tx.id, horizon, REPEAT_PATIENCE) {
                 Err(error) => {
                     let _ = request.reply.send(Reply::NotLogged(format!(
                         "the journal could not be read: {error}"
@@ -499,9 +556,15 @@ impl Sequencer {
                     })
                 })
                 .collect();
-            let appended = match self.journal.append(&records, horizon) {
-                Ok(appended) => appended,
-                Err(error) => {
+            let appended = match self.journal.as_mut().map(|j| j.append(&records, horizon)) {
+                Some(Ok(appended)) => appended,
+                None => {
+                    let _ = sequenced
+                        .reply
+                        .send(Reply::NotLogged("no journal is open".into()));
+                    return;
+                }
+                Some(Err(error)) => {
                     let _ = sequenced.reply.send(Reply::NotLogged(format!(
                         "the journal could not be written: {error}"
                     )));
@@ -530,7 +593,11 @@ impl Sequencer {
 struct Submitter {
     writer: LogWriter,
     writer_stats: Arc<crate::audit::CommitStats>,
-    settler: Settler,
+    /// One node's journal's pending entries; `None` in a cluster.
+    settler: Option<Settler>,
+    /// A replica's sequencer, told the positions whose decisions were not
+    /// logged, so that it sweeps them.
+    returns: Option<std_mpsc::Sender<Vec<u64>>>,
     metrics: Arc<Metrics>,
     shadow: Option<Arc<Shadow>>,
     run: String,
@@ -608,8 +675,18 @@ impl Submitter {
             }
         }
         // Positions journaled without a decision stay unused.
-        let unused: Vec<(String, u64)> = rows.map(|row| (row.id, row.position)).collect();
-        self.settler.settle(&unused);
+        let unused: Vec<JournalRow> = rows.collect();
+        if let Some(settler) = &self.settler {
+            settler.settle(
+                &unused
+                    .iter()
+                    .map(|row| (row.id.clone(), row.position))
+                    .collect::<Vec<_>>(),
+            );
+        }
+        if let Some(returns) = self.returns.as_ref().filter(|_| !unused.is_empty()) {
+            let _ = returns.send(replica::returned_positions(&unused));
+        }
         let decisions: Vec<(String, u64, String)> = journal
             .iter()
             .filter_map(|row| {
@@ -618,7 +695,9 @@ impl Submitter {
                     .map(|e| (row.id.clone(), row.position, e.decision.clone()))
             })
             .collect();
-        self.settler.decided(&decisions);
+        if let Some(settler) = &self.settler {
+            settler.decided(&decisions);
+        }
         for (index, original) in repeats_in_batch {
             let repeated = match outcomes.get(original).cloned().flatten() {
                 Some(Outcome::Decided(json)) => Outcome::Repeat(json),
@@ -646,6 +725,8 @@ impl Submitter {
             .map(|row| (row.id.clone(), row.position))
             .collect();
         let settler = self.settler.clone();
+        let returns = self.returns.clone();
+        let positions = replica::returned_positions(&journal);
         let stats = Arc::clone(&self.writer_stats);
         let failures_before = stats.failures();
         let metrics = Arc::clone(&self.metrics);
@@ -659,20 +740,29 @@ impl Submitter {
                 // so after its original's group: unless a group failed in
                 // between, which may have been the original's.
                 Ok(_) if repeats && stats.failures() != failures_before => {
-                    settler.settle(&settled);
+                    if let Some(settler) = &settler {
+                        settler.settle(&settled);
+                    }
                     let _ = reply.send(Reply::NotLogged(
                         "a group of the decision log failed to commit meanwhile; the original decision may not be logged".into(),
                     ));
                 }
                 Ok(_) => {
-                    settler.settle(&settled);
+                    if let Some(settler) = &settler {
+                        settler.settle(&settled);
+                    }
                     for (action, findings) in &counted {
                         metrics.decided(*action, findings);
                     }
                     let _ = reply.send(Reply::Decided(outcomes));
                 }
                 Err(error) => {
-                    settler.settle(&settled);
+                    if let Some(settler) = &settler {
+                        settler.settle(&settled);
+                    }
+                    if let Some(returns) = &returns {
+                        let _ = returns.send(positions);
+                    }
                     metrics.not_logged(logged);
                     let _ = reply.send(Reply::NotLogged(error.to_string()));
                 }
