@@ -107,7 +107,8 @@ drive() {
         j=$((j + 1))
     done
     local trips=""
-    if curl -fs "http://$1/metrics" | grep -q '^qorgan_journal_round_trip_seconds_count'; then
+    local first; first="$(curl -fs "http://$1/metrics")"
+    if grep -q '^qorgan_journal_round_trip_seconds_count' <<<"$first"; then
         trips="$(for a in "$@"; do curl -fs "http://$a/metrics"; done | python3 -c '
 import sys, collections
 buckets = collections.defaultdict(float)

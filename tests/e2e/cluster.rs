@@ -429,6 +429,74 @@ fn a_replica_killed_under_load_loses_no_acknowledged_decision_and_leaves_no_entr
     cluster.assert_replays();
 }
 
+/// A replica that journals a transaction and dies before deciding it: the
+/// entry is journaled as `ghost` (a replica that is not running, so nobody
+/// holds its lock), through the same function a replica calls.
+#[test]
+fn a_transaction_journaled_by_a_replica_that_died_is_decided_by_another_at_its_position() {
+    let cluster = Cluster::start(2);
+    let lines = sample();
+    let (before, cash_out) = lines.split_at(lines.len() - 1);
+    for (i, line) in before.iter().enumerate() {
+        let response = evaluate(cluster.at(i % 2), line);
+        assert!(matches!(response.status, 200 | 422), "{}", response.body);
+    }
+    let raw = cash_out.first().map_or("", String::as_str);
+    let tx = ok(qorgan::Transaction::from_json(raw), "tx-0024");
+    let amount: i64 = 50_800_000; // 508,000.00 KZT in tiyn
+    let footprint = qorgan::history::Footprint::of(&tx, amount).encode();
+    let digest = qorgan::journal::body_digest(raw);
+    let mut pg = cluster.client();
+    let placed = ok(
+        pg.query(
+            "SELECT o_kind, o_position FROM qorgan_append_v1('ghost', 0, $1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &i64::MIN,
+                &vec![tx.id.as_str()],
+                &vec![tx.timestamp],
+                &vec![amount],
+                &vec![&digest[..]],
+                &vec![&footprint[..]],
+                &vec![raw],
+            ],
+        ),
+        "journal as a replica that then dies",
+    );
+    let position: i64 = placed
+        .iter()
+        .find(|row| row.get::<_, &str>(0) == "new")
+        .map(|row| row.get(1))
+        .unwrap_or_else(|| panic!("tx-0024 was not journaled"));
+    let (_, undecided) = cluster.wait_all_decided(Duration::from_secs(30));
+    assert_eq!(undecided, 0, "logs:\n{}", cluster.stderr_of_all());
+    let decision: String = ok(
+        pg.query_one(
+            "SELECT d.decision FROM journal j JOIN decisions d ON d.seq = j.seq WHERE j.position = $1",
+            &[&position],
+        ),
+        "the swept decision",
+    )
+    .get(0);
+    let decision: Value = ok(serde_json::from_str(&decision), "a decision");
+    assert_eq!(decision["action"], "hold", "{decision}");
+    assert!(
+        codes(&decision).contains(&"MULE_SCORE_HIGH".to_owned()),
+        "{decision}"
+    );
+    assert!(
+        cluster
+            .stderr_of_all()
+            .contains("deciding journal entries whose replica did not"),
+        "the sweep is logged"
+    );
+    // The bank's retry, to either replica, gets that decision.
+    let again = evaluate(cluster.at(1), raw);
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.header("qorgan-repeat"), Some("true"));
+    assert_eq!(again.json()["decision_id"], decision["decision_id"]);
+    cluster.assert_replays();
+}
+
 #[test]
 fn postgresql_stopped_mid_stream_gets_503s_naming_it_and_loses_no_acknowledged_decision() {
     let mut cluster = Cluster::start(3);

@@ -9,12 +9,14 @@
 //!   OpenAPI document, configuration and graceful shutdown;
 //! - [`journal`]: the durable journal of transactions that history is a
 //!   projection of, kept in the decision log's database;
+//! - [`cluster`]: several replicas sharing one journal and decision log in
+//!   PostgreSQL (`serve --journal postgres://…`), in one global order;
 //! - [`audit`]: the decision log: SQLite, group-committed, hash-chained,
 //!   verified and replayed with the packs that decided.
 //!
 //! A bank that embeds the engine in its own process needs none of this:
 //! the `qorgan` crate decides without a server, a database or a network
-//! client. This crate adds axum, tokio's network stack and SQLite, and the
+//! client. This crate adds axum, tokio's network stack, SQLite, a PostgreSQL client, and the
 //! network pack sources of `qorgan-distribution`.
 
 #![forbid(unsafe_code)]

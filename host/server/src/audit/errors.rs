@@ -24,6 +24,17 @@ pub enum AuditError {
         /// The client's error.
         source: postgres::Error,
     },
+    /// Another process holds this replica's lock: a replica of the same
+    /// name runs, or another replica is deciding this one's entries.
+    #[error(
+        "PostgreSQL at {database}: another process holds the lock of replica {name}; each replica needs a name of its own (--replica), and one whose entries another replica is deciding waits for it"
+    )]
+    ReplicaLocked {
+        /// The database, as `host:port/dbname`.
+        database: String,
+        /// The replica's name.
+        name: String,
+    },
     /// A file or directory around the log could not be used.
     #[error("{path}: {source}")]
     Io {
@@ -86,6 +97,7 @@ impl AuditError {
             AuditError::Postgres { source, .. } => {
                 return crate::cluster::unavailable(source).then_some("POSTGRES_UNAVAILABLE");
             }
+            AuditError::ReplicaLocked { .. } => return Some("REPLICA_LOCKED"),
             _ => return None,
         };
         match source.sqlite_error_code()? {

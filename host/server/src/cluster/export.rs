@@ -38,8 +38,15 @@ pub fn export(db: &Database, path: &Path) -> Result<Exported, AuditError> {
             ),
         });
     }
-    let mut client = db.connect()?;
+    let mut connection = db.connect()?;
     let pg = |e| db.error(e);
+    // One snapshot for the whole copy: decisions and journal agree.
+    let mut client = connection
+        .build_transaction()
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .map_err(pg)?;
     let mut conn = open_for_writing(path)?;
     let sql = |e| AuditError::sqlite(path, e);
     let tx = conn.transaction().map_err(sql)?;
@@ -146,5 +153,6 @@ pub fn export(db: &Database, path: &Path) -> Result<Exported, AuditError> {
         }
     }
     tx.commit().map_err(sql)?;
+    client.commit().map_err(pg)?;
     Ok(exported)
 }

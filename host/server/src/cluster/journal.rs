@@ -86,6 +86,11 @@ impl std::fmt::Debug for ReplicaJournal {
 /// for a moment, or by a replica of the same name still stopping).
 const LOCK_PATIENCE: Duration = Duration::from_secs(30);
 
+/// How long a reconnect waits for it: the sequencer waits meanwhile, so
+/// briefly; the replica is marked failing (`REPLICA_LOCKED`) and tries
+/// again with the next request.
+const RELOCK_PATIENCE: Duration = Duration::from_secs(2);
+
 fn position(value: i64) -> u64 {
     u64::try_from(value).unwrap_or(0)
 }
@@ -108,7 +113,7 @@ impl ReplicaJournal {
             client: None,
             held: HashSet::new(),
         };
-        journal.client()?;
+        journal.connect(LOCK_PATIENCE)?;
         Ok(journal)
     }
 
@@ -125,10 +130,14 @@ impl ReplicaJournal {
     /// The connection, made (and the replica's lock taken) if there is
     /// none.
     fn client(&mut self) -> Result<&mut Client, AuditError> {
+        self.connect(RELOCK_PATIENCE)
+    }
+
+    fn connect(&mut self, patience: Duration) -> Result<&mut Client, AuditError> {
         if self.client.is_none() {
             let mut client = self.db.connect()?;
             let key = replica_lock(&self.name);
-            let deadline = Instant::now() + LOCK_PATIENCE;
+            let deadline = Instant::now() + patience;
             loop {
                 let taken: bool = client
                     .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
@@ -138,12 +147,9 @@ impl ReplicaJournal {
                     break;
                 }
                 if Instant::now() >= deadline {
-                    return Err(AuditError::Format {
-                        path: self.db.label().into(),
-                        problem: format!(
-                            "another replica named {} holds its lock; each replica needs a name of its own (--replica)",
-                            self.name
-                        ),
+                    return Err(AuditError::ReplicaLocked {
+                        database: self.db.label(),
+                        name: self.name.clone(),
                     });
                 }
                 std::thread::sleep(Duration::from_millis(200));
@@ -199,7 +205,7 @@ impl ReplicaJournal {
             client.query(
                 "SELECT o_kind, o_item, o_position, o_tx_id, o_footprint, o_owner, o_decided,
                         o_digest, o_decision
-                 FROM qorgan_append($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 FROM qorgan_append_v1($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 &[
                     &owner,
                     &after,

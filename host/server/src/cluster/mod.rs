@@ -146,7 +146,14 @@ impl Database {
         );
         config.options(options.trim());
         let mut client = config.connect(postgres::NoTls).map_err(|e| self.error(e))?;
-        ensure_schema(&mut client).map_err(|e| self.error(e))?;
+        if let Err(format) = ensure_schema(&mut client).map_err(|e| self.error(e))? {
+            return Err(AuditError::Format {
+                path: self.label().into(),
+                problem: format!(
+                    "the cluster's tables are of format {format}; this host reads and writes {FORMAT}"
+                ),
+            });
+        }
         Ok(client)
     }
 }
@@ -175,7 +182,9 @@ pub(crate) fn unavailable(error: &postgres::Error) -> bool {
         None => true,
         Some(code) => {
             let class = code.code().get(..2).unwrap_or("");
-            matches!(class, "08" | "53" | "57")
+            // 25006: a read-only transaction, as on a standby or a demoted
+            // primary after a failover: reconnect until the primary answers.
+            matches!(class, "08" | "53" | "57") || code.code() == "25006"
         }
     }
 }
@@ -236,7 +245,7 @@ CREATE TABLE IF NOT EXISTS journal (
 CREATE INDEX IF NOT EXISTS journal_tx_id ON journal (tx_id, position);
 CREATE INDEX IF NOT EXISTS journal_undecided ON journal (position) WHERE seq IS NULL;
 
-CREATE OR REPLACE FUNCTION qorgan_append(
+CREATE OR REPLACE FUNCTION qorgan_append_v1(
     p_owner text, p_after bigint, p_horizon bigint,
     p_ids text[], p_times bigint[], p_amounts bigint[], p_digests bytea[],
     p_footprints bytea[], p_txs text[])
@@ -274,27 +283,37 @@ BEGIN
                 NULL::bytea, NULL::text, false, NULL::bytea, NULL::text;
         END IF;
     END LOOP;
+    -- Entries dated at or before the horizon are outside every replica's
+    -- retention: none holds memory for them, so they do not count.
     RETURN QUERY SELECT 'undecided'::text, 0,
-        coalesce((SELECT min(j.position) FROM journal j WHERE j.seq IS NULL), head + 1),
+        coalesce((SELECT min(j.position) FROM journal j
+                  WHERE j.seq IS NULL AND j.time > p_horizon), head + 1),
         NULL::text, NULL::bigint, NULL::bytea, NULL::text, false, NULL::bytea, NULL::text;
 END
 $fn$;
 "#;
 
-fn ensure_schema(client: &mut postgres::Client) -> Result<(), postgres::Error> {
+/// Creates the tables and function if missing; `Err(format)` when the
+/// database holds another format than this host's.
+fn ensure_schema(client: &mut postgres::Client) -> Result<Result<(), String>, postgres::Error> {
     let mut tx = client.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&HEAD_LOCK])?;
     tx.batch_execute(&SCHEMA.replace("HEAD_LOCK", &HEAD_LOCK.to_string()))?;
     let format: Option<String> = tx
         .query_opt("SELECT value FROM qorgan_meta WHERE key = 'format'", &[])?
         .map(|row| row.get(0));
-    if format.is_none() {
-        tx.execute(
-            "INSERT INTO qorgan_meta (key, value) VALUES ('format', $1)",
-            &[&FORMAT],
-        )?;
+    match format {
+        None => {
+            tx.execute(
+                "INSERT INTO qorgan_meta (key, value) VALUES ('format', $1)",
+                &[&FORMAT],
+            )?;
+        }
+        Some(format) if format == FORMAT => {}
+        Some(format) => return Ok(Err(format)),
     }
-    tx.commit()
+    tx.commit()?;
+    Ok(Ok(()))
 }
 
 /// The advisory lock a running replica named `name` holds.

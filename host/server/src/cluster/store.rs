@@ -21,6 +21,9 @@ pub(crate) struct PgStore {
 /// Why a group was not committed.
 enum Failure {
     Postgres(postgres::Error),
+    /// Of this many entries to decide, only so many were undecided
+    /// journal entries.
+    Unjournaled(usize, u64),
 }
 
 impl From<postgres::Error> for Failure {
@@ -48,11 +51,20 @@ impl PgStore {
     }
 
     fn failed(&mut self, failure: Failure) -> AuditError {
-        let Failure::Postgres(error) = failure;
-        if super::unavailable(&error) {
-            self.client = None;
+        match failure {
+            Failure::Postgres(error) => {
+                if super::unavailable(&error) {
+                    self.client = None;
+                }
+                self.db.error(error)
+            }
+            Failure::Unjournaled(expected, found) => AuditError::Format {
+                path: self.db.label().into(),
+                problem: format!(
+                    "a group decides {expected} journal entries, of which only {found} are journaled and undecided; nothing of it is logged"
+                ),
+            },
         }
-        self.db.error(error)
     }
 }
 
@@ -91,15 +103,18 @@ fn write(
     let mut firsts = Vec::with_capacity(group.len());
     let mut columns = Columns::default();
     let (mut positions, mut seqs) = (Vec::new(), Vec::new());
+    // Positions decided by a job of this group already.
+    let mut claimed: HashSet<i64> = HashSet::new();
     for job in group {
-        if job
-            .journal
-            .iter()
-            .any(|row| decided.contains(&position_of(row)))
-        {
+        let taken = job.journal.iter().any(|row| {
+            let position = position_of(row);
+            decided.contains(&position) || claimed.contains(&position)
+        });
+        if taken {
             firsts.push(None);
             continue;
         }
+        claimed.extend(job.journal.iter().map(position_of));
         for pack in job.packs.iter().filter(|p| !archived.contains(&p.digest)) {
             let serial = i64::try_from(pack.serial).unwrap_or(i64::MAX);
             let archive = pack.archive.as_ref().map(|a| a.as_slice());
@@ -128,12 +143,17 @@ fn write(
         }
     }
     columns.insert(&mut tx)?;
-    tx.execute(
+    let set = tx.execute(
         "UPDATE journal j SET seq = u.seq, tx = NULL
          FROM unnest($1::bigint[], $2::bigint[]) AS u(position, seq)
-         WHERE j.position = u.position",
+         WHERE j.position = u.position AND j.seq IS NULL",
         &[&positions, &seqs],
     )?;
+    if usize::try_from(set).ok() != Some(positions.len()) {
+        // Dropping the transaction rolls it back: nothing of the group is
+        // kept, nothing acknowledged.
+        return Err(Failure::Unjournaled(positions.len(), set));
+    }
     tx.execute(
         "UPDATE chain_head SET seq = $1, hash = $2 WHERE one",
         &[&seq, &hash],

@@ -20,6 +20,10 @@
 //!   pack's retention before listening, a retried id is answered with its
 //!   original decision, and a transaction dated more than
 //!   `max_clock_skew_secs` ahead of the host's clock is refused.
+//! - **Several nodes.** With `--journal postgres://…`, replicas share one
+//!   journal and decision log in PostgreSQL: each batch is journaled in one
+//!   round trip after what the other replicas journaled, so every decision
+//!   sees one global order ([`crate::cluster`], `decider/replica.rs`).
 //! - **Operable.** Health and readiness for an orchestrator, Prometheus
 //!   metrics (`metrics.rs`), an OpenAPI document for integrators
 //!   (`openapi.rs`), configuration from a file, the environment and flags

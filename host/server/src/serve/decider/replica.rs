@@ -22,10 +22,6 @@ use qorgan::transaction::Transaction;
 /// How many entries a start reads at once while catching up.
 const CATCH_UP_CHUNK: i64 = 4096;
 
-/// How long a swept entry waits for its decision to be logged before it
-/// may be swept again.
-const SWEEP_AGAIN_AFTER: Duration = Duration::from_secs(30);
-
 /// Who is deciding an entry not yet known to be decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Owner {
@@ -36,6 +32,8 @@ enum Owner {
     Orphaned,
     /// Another replica.
     Other(String),
+    /// This replica's sweep, whose decision is on its way to the log.
+    Sweeping,
 }
 
 /// An entry applied to history and not yet known to be decided.
@@ -43,7 +41,6 @@ enum Owner {
 struct Pending {
     stamp: Stamp,
     owner: Owner,
-    swept_at: Option<Instant>,
 }
 
 /// A replica's share of the cluster's journal: what it applied to its
@@ -167,7 +164,6 @@ impl Replica {
                 Pending {
                     stamp: *stamp,
                     owner,
-                    swept_at: None,
                 },
             );
         }
@@ -197,7 +193,6 @@ impl Replica {
             for position in positions {
                 if let Some(pending) = self.undecided.get_mut(&position) {
                     pending.owner = Owner::Orphaned;
-                    pending.swept_at = None;
                 }
             }
         }
@@ -260,6 +255,21 @@ impl Sequencer {
             firsts.insert(item.tx.id.clone(), (index, digest));
             outcomes.push(None);
             candidates.push((index, digest, item));
+        }
+        if candidates.len() > qorgan::engine::MAX_BATCH {
+            // Refused before anything is journaled: the engine records no
+            // batch this long, and a journaled entry must be decidable.
+            let refusal = format!(
+                "a batch of {} transactions is longer than the engine decides at once ({})",
+                candidates.len(),
+                qorgan::engine::MAX_BATCH
+            );
+            for (index, _, _) in &candidates {
+                if let Some(slot) = outcomes.get_mut(*index) {
+                    *slot = Some(Outcome::Refused(refusal.clone()));
+                }
+            }
+            candidates.clear();
         }
         let txs: Vec<Transaction> = candidates.iter().map(|(_, _, i)| i.tx.clone()).collect();
         let priced = current.recorder.price(&txs).unwrap_or_default();
@@ -403,7 +413,6 @@ impl Sequencer {
                         Pending {
                             stamp: *stamp,
                             owner: Owner::Deciding,
-                            swept_at: None,
                         },
                     );
                 }
@@ -562,19 +571,16 @@ fn sweep_list(
         }
     }
     let mut list = Vec::new();
-    let now = Instant::now();
     for owner in &owners {
         for entry in replica.journal.undecided_of(owner, replica.applied)? {
             let Some(pending) = replica.undecided.get_mut(&entry.position) else {
                 continue;
             };
-            let due = pending
-                .swept_at
-                .is_none_or(|at| now.duration_since(at) >= SWEEP_AGAIN_AFTER);
-            if pending.owner == Owner::Deciding || !due {
+            // Swept once: again only if its decision comes back unlogged.
+            if matches!(pending.owner, Owner::Deciding | Owner::Sweeping) {
                 continue;
             }
-            pending.swept_at = Some(now);
+            pending.owner = Owner::Sweeping;
             list.push((entry.position, pending.stamp, entry.tx));
         }
     }
