@@ -270,7 +270,7 @@ pub fn document(context: &Context) -> Value {
                     "413": error("The body is above max_body_bytes"),
                     "415": error("The Content-Type is not application/json"),
                     "422": error("The transaction cannot be decided: dated more than max_clock_skew_secs ahead of the host's clock (naming timestamp), or a currency or amount the active pack cannot price"),
-                    "503": error("No active pack, the decision could not be logged (not acknowledged), or it took longer than request_timeout_ms")
+                    "503": error("No active pack, the decision could not be logged (not acknowledged), its id is journaled and its decision not made yet (ask again), or it took longer than request_timeout_ms")
                 }
             }},
             "/v1/evaluate/batch": {"post": {

@@ -367,6 +367,7 @@ async fn evaluate(State(shared): State<AppState>, headers: HeaderMap, body: Body
             .into_response(),
         Some(Outcome::Conflict(problem)) => error(StatusCode::CONFLICT, problem),
         Some(Outcome::Refused(problem)) => error(StatusCode::UNPROCESSABLE_ENTITY, problem),
+        Some(Outcome::Pending(problem)) => error(StatusCode::SERVICE_UNAVAILABLE, problem),
         None => error(StatusCode::INTERNAL_SERVER_ERROR, "no decision was made"),
     }
 }
@@ -511,7 +512,9 @@ async fn evaluate_batch(
                     repeats += 1;
                     marked_repeat(&decision)
                 }
-                Outcome::Conflict(problem) | Outcome::Refused(problem) => {
+                Outcome::Conflict(problem)
+                | Outcome::Refused(problem)
+                | Outcome::Pending(problem) => {
                     serde_json::json!({ key: position, "error": problem }).to_string()
                 }
             }

@@ -76,6 +76,9 @@ pub(crate) enum Outcome {
     Conflict(String),
     /// It could not be decided: why.
     Refused(String),
+    /// It is journaled and its decision is still being made (by another
+    /// thread, or in a cluster by another replica or a sweep): ask again.
+    Pending(String),
 }
 
 /// What a request is told.
@@ -503,7 +506,7 @@ impl Sequencer {
                     repeats = true;
                     outcomes.push(Some(match known.decision {
                         Some(decision) => Outcome::Repeat(decision),
-                        None => Outcome::Refused(format!(
+                        None => Outcome::Pending(format!(
                             "transaction {} is journaled at position {} and its decision is not made yet; ask again",
                             item.tx.id, known.position
                         )),

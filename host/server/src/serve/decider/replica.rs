@@ -370,7 +370,7 @@ impl Sequencer {
                 } => {
                     let outcome = match decision {
                         Some(decision) => Outcome::Repeat(decision),
-                        None => Outcome::Refused(format!(
+                        None => Outcome::Pending(format!(
                             "transaction {} is journaled at position {position} and its decision is not made yet; ask again",
                             item.tx.id
                         )),
