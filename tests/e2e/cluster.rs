@@ -16,7 +16,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use qorgan_e2e::fixtures::{qorgan_bin, sample_transactions, tempdir};
+use qorgan_e2e::fixtures::{finding_codes, qorgan_bin, sample_to_mule_cash_out, tempdir};
 use qorgan_e2e::postgres::Postgres;
 use qorgan_e2e::releases::{built_base, ok};
 use qorgan_e2e::service::{Response, Service, get, post, post_lines, qorgan};
@@ -157,35 +157,6 @@ impl Cluster {
     }
 }
 
-/// The sample stream's lines, tx-0001 to tx-0024 (the mule's cash-out).
-fn sample() -> Vec<String> {
-    let text = ok(
-        std::fs::read_to_string(sample_transactions()),
-        "read the sample",
-    );
-    let lines: Vec<String> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(str::to_owned)
-        .collect();
-    let cash_out = lines
-        .iter()
-        .position(|l| l.contains("\"tx-0024\""))
-        .unwrap_or_else(|| panic!("tx-0024 is not in the sample"));
-    lines.into_iter().take(cash_out + 1).collect()
-}
-
-fn codes(decision: &Value) -> Vec<String> {
-    decision["findings"]
-        .as_array()
-        .map(|f| {
-            f.iter()
-                .filter_map(|x| x["code"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn evaluate(service: &Service, body: &str) -> Response {
     ok(post(service.address, "/v1/evaluate", body), "evaluate")
 }
@@ -220,7 +191,7 @@ fn assert_held_as_a_mule(response: &Response) {
     let decision = response.json();
     assert_eq!(decision["action"], "hold", "{decision}");
     assert!(
-        codes(&decision).contains(&"MULE_SCORE_HIGH".to_owned()),
+        finding_codes(&decision).contains(&"MULE_SCORE_HIGH".to_owned()),
         "{decision}"
     );
 }
@@ -250,7 +221,7 @@ fn generated(dir: &Path, seed: u64, count: usize, days: u32) -> Vec<String> {
 #[test]
 fn the_mule_stream_sent_round_robin_across_three_replicas_still_holds_the_cash_out() {
     let cluster = Cluster::start(3);
-    let lines = sample();
+    let lines = sample_to_mule_cash_out();
     let (before, cash_out) = lines.split_at(lines.len() - 1);
     for (i, line) in before.iter().enumerate() {
         let response = evaluate(cluster.at(i % 3), line);
@@ -316,7 +287,7 @@ fn two_withdrawals_on_two_replicas_at_once_cap_only_the_later_journal_position()
             rb.body
         );
         let capped =
-            |r: &Response| codes(&r.json()).contains(&"CASH_DAILY_CAP_EXCEEDED".to_owned());
+            |r: &Response| finding_codes(&r.json()).contains(&"CASH_DAILY_CAP_EXCEEDED".to_owned());
         let mut position = |id: &str| -> i64 {
             ok(
                 pg.query_one("SELECT position FROM journal WHERE tx_id = $1", &[&id]),
@@ -418,7 +389,7 @@ fn a_replica_killed_under_load_loses_no_acknowledged_decision_and_leaves_no_entr
     assert_eq!(decisions, entries, "exactly one decision per journal entry");
     // The restarted replica decides the mule's cash-out from what the
     // others journaled while it was away.
-    let lines = sample();
+    let lines = sample_to_mule_cash_out();
     let (before, cash_out) = lines.split_at(lines.len() - 1);
     for (i, line) in before.iter().enumerate() {
         let _ = evaluate(cluster.at(if i % 2 == 0 { 0 } else { 2 }), line);
@@ -437,7 +408,7 @@ fn a_replica_killed_under_load_loses_no_acknowledged_decision_and_leaves_no_entr
 #[test]
 fn a_transaction_journaled_by_a_replica_that_died_is_decided_by_another_at_its_position() {
     let cluster = Cluster::start(2);
-    let lines = sample();
+    let lines = sample_to_mule_cash_out();
     let (before, cash_out) = lines.split_at(lines.len() - 1);
     for (i, line) in before.iter().enumerate() {
         let response = evaluate(cluster.at(i % 2), line);
@@ -482,7 +453,7 @@ fn a_transaction_journaled_by_a_replica_that_died_is_decided_by_another_at_its_p
     let decision: Value = ok(serde_json::from_str(&decision), "a decision");
     assert_eq!(decision["action"], "hold", "{decision}");
     assert!(
-        codes(&decision).contains(&"MULE_SCORE_HIGH".to_owned()),
+        finding_codes(&decision).contains(&"MULE_SCORE_HIGH".to_owned()),
         "{decision}"
     );
     assert!(

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use qorgan_e2e::fixtures::{qorgan_bin, sample_transactions, tempdir};
+use qorgan_e2e::fixtures::{finding_codes, qorgan_bin, sample_to_mule_cash_out, tempdir};
 use qorgan_e2e::releases::{built_base, ok};
 use qorgan_e2e::service::{Response, Service, post, post_lines, qorgan};
 use serde_json::Value;
@@ -17,24 +17,6 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 const READY: Duration = Duration::from_secs(300);
-
-/// The sample stream's lines, tx-0001 to tx-0024 (the mule's cash-out).
-fn sample() -> Vec<String> {
-    let text = ok(
-        std::fs::read_to_string(sample_transactions()),
-        "read the sample",
-    );
-    let lines: Vec<String> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(str::to_owned)
-        .collect();
-    let cash_out = lines
-        .iter()
-        .position(|l| l.contains("\"tx-0024\""))
-        .unwrap_or_else(|| panic!("tx-0024 is not in the sample"));
-    lines.into_iter().take(cash_out + 1).collect()
-}
 
 fn parse_time(text: &str) -> OffsetDateTime {
     ok(OffsetDateTime::parse(text, &Rfc3339), "a sample time")
@@ -64,7 +46,7 @@ fn shift_value(value: &mut Value, by: time::Duration) {
 
 /// The sample, moved in time so that the cash-out happens a minute ago.
 fn sample_now() -> Vec<String> {
-    let lines = sample();
+    let lines = sample_to_mule_cash_out();
     let last: Value = ok(
         serde_json::from_str(lines.last().map_or("", String::as_str)),
         "tx-0024",
@@ -90,17 +72,6 @@ fn dated(id: &str, timestamp: &str) -> String {
         "recipient": {"account": format!("KZ-R-{id}"), "kind": "individual"},
     })
     .to_string()
-}
-
-fn codes(decision: &Value) -> Vec<String> {
-    decision["findings"]
-        .as_array()
-        .map(|f| {
-            f.iter()
-                .filter_map(|x| x["code"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn start(state: &Path, stderr: &str) -> Service {
@@ -140,7 +111,7 @@ fn assert_held_as_a_mule(response: &Response) {
     assert_eq!(decision["tx"], "tx-0024", "{decision}");
     assert_eq!(decision["action"], "hold", "{decision}");
     assert!(
-        codes(&decision).contains(&"MULE_SCORE_HIGH".to_owned()),
+        finding_codes(&decision).contains(&"MULE_SCORE_HIGH".to_owned()),
         "{decision}"
     );
 }
@@ -149,7 +120,7 @@ fn assert_held_as_a_mule(response: &Response) {
 /// and asked about the cash-out.
 fn restart_between_the_transfers_and_the_cash_out(stop: impl FnOnce(Service)) {
     let state = tempdir();
-    let lines = sample();
+    let lines = sample_to_mule_cash_out();
     let (before, cash_out) = lines.split_at(lines.len() - 1);
     let service = start(state.path(), "stderr-1");
     let decided = send_batch(&service, before);
@@ -230,7 +201,7 @@ fn a_retried_transaction_is_journaled_once_and_answered_with_its_original_decisi
     }
     let decision: Value = ok(serde_json::from_str(&original), "decision");
     assert!(
-        !codes(&decision).contains(&"STRUCTURING_NEAR_THRESHOLD".to_owned()),
+        !finding_codes(&decision).contains(&"STRUCTURING_NEAR_THRESHOLD".to_owned()),
         "{decision}"
     );
 
@@ -256,7 +227,7 @@ fn a_retried_transaction_is_journaled_once_and_answered_with_its_original_decisi
     assert_eq!(originals, 1, "exactly one answer is not a repeat");
     let decision = concurrent.first().map(Response::json).unwrap_or_default();
     assert!(
-        !codes(&decision).contains(&"STRUCTURING_NEAR_THRESHOLD".to_owned()),
+        !finding_codes(&decision).contains(&"STRUCTURING_NEAR_THRESHOLD".to_owned()),
         "two near-threshold top-ups and 21 repeats are not structuring: {decision}"
     );
     assert_eq!(service.terminate().code(), Some(0));
@@ -280,7 +251,7 @@ fn a_retried_transaction_is_journaled_once_and_answered_with_its_original_decisi
     let third = evaluate(&service, &near_threshold("retry-3", "480000.00"));
     assert_eq!(third.status, 200, "{}", third.body);
     assert!(
-        codes(&third.json()).contains(&"STRUCTURING_NEAR_THRESHOLD".to_owned()),
+        finding_codes(&third.json()).contains(&"STRUCTURING_NEAR_THRESHOLD".to_owned()),
         "{}",
         third.body
     );
@@ -337,7 +308,7 @@ fn outcomes(out: &Output) -> Vec<Value> {
                 return d;
             }
             serde_json::json!({
-                "tx": d["tx"], "action": d["action"], "score": d["score"], "codes": codes(&d),
+                "tx": d["tx"], "action": d["action"], "score": d["score"], "codes": finding_codes(&d),
             })
         })
         .collect()
@@ -346,7 +317,7 @@ fn outcomes(out: &Output) -> Vec<Value> {
 #[test]
 fn eval_rejects_far_future_lines_and_repeated_ids_on_their_lines_and_decides_the_rest_as_without_them()
  {
-    let lines = sample();
+    let lines = sample_to_mule_cash_out();
     let (before, cash_out) = lines.split_at(lines.len() - 1);
     let clean = format!("{}\n{}\n", before.join("\n"), cash_out.join("\n"));
     let baseline = eval(built_base(), &clean);

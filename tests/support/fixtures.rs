@@ -235,3 +235,34 @@ pub fn blocked_platform_purchase(id: &str) -> qorgan::Transaction {
         Err(e) => panic!("bad fixture transaction: {e}"),
     }
 }
+
+/// The sample stream's lines from its first to tx-0024, the money mule's
+/// cash-out, which history-based rules hold after the transfers before it.
+pub fn sample_to_mule_cash_out() -> Vec<String> {
+    let text = match std::fs::read_to_string(sample_transactions()) {
+        Ok(text) => text,
+        Err(e) => panic!("cannot read the sample: {e}"),
+    };
+    let lines: Vec<String> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_owned)
+        .collect();
+    let cash_out = lines
+        .iter()
+        .position(|l| l.contains("\"tx-0024\""))
+        .unwrap_or_else(|| panic!("tx-0024 is not in the sample"));
+    lines.into_iter().take(cash_out + 1).collect()
+}
+
+/// The finding codes of a decision, in order.
+pub fn finding_codes(decision: &serde_json::Value) -> Vec<String> {
+    decision["findings"]
+        .as_array()
+        .map(|f| {
+            f.iter()
+                .filter_map(|x| x["code"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}

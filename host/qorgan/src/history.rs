@@ -439,6 +439,13 @@ impl History {
             .into_iter()
             .map(|fp| self.record_one(&fp))
             .collect();
+        self.held(&mut in_flight, stamps)
+    }
+
+    /// A [`Recorded`] holding memory for `stamps` until it is dropped: a
+    /// ticket at the end of the batches in flight, with the horizon of the
+    /// last stamp.
+    fn held(&self, in_flight: &mut InFlight, stamps: Vec<Stamp>) -> Recorded {
         let ticket = stamps.last().map(|last| {
             let ticket = in_flight.next_ticket;
             in_flight.next_ticket += 1;
@@ -449,7 +456,6 @@ impl History {
             });
             ticket
         });
-        drop(in_flight);
         Recorded {
             stamps,
             ticket,
@@ -475,22 +481,7 @@ impl History {
     /// another one could still decide them at their positions.
     pub fn hold(&self, stamps: Vec<Stamp>) -> Recorded {
         let mut in_flight = self.settling.lock();
-        let ticket = stamps.last().map(|last| {
-            let ticket = in_flight.next_ticket;
-            in_flight.next_ticket += 1;
-            in_flight.open.push_back(Open {
-                ticket,
-                horizon: last.at.horizon,
-                decided: false,
-            });
-            ticket
-        });
-        drop(in_flight);
-        Recorded {
-            stamps,
-            ticket,
-            settling: Arc::clone(&self.settling),
-        }
+        self.held(&mut in_flight, stamps)
     }
 
     /// The horizon of a position whose watermark is `newest`.

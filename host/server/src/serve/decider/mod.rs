@@ -455,43 +455,25 @@ impl Sequencer {
         let horizon = history.watermark().map_or(i64::MIN, |w| {
             w.saturating_sub(history.limits().retention_secs)
         });
-        let now = OffsetDateTime::now_utc().unix_timestamp();
-        let count = request.items.len();
-        let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(count);
-        let mut repeats_in_batch: Vec<(usize, usize)> = Vec::new();
-        let mut firsts: HashMap<String, (usize, BodyDigest)> = HashMap::new();
+        let Screened {
+            mut outcomes,
+            repeats_in_batch,
+            candidates,
+        } = screen(request.items, self.max_skew_secs);
+        let count = candidates.len();
         let mut indices = Vec::with_capacity(count);
         let mut digests = Vec::with_capacity(count);
         let mut raws = Vec::with_capacity(count);
         let mut txs = Vec::with_capacity(count);
         let mut repeats = false;
-        for (index, item) in request.items.into_iter().enumerate() {
-            if let Err(refusal) = admit(
-                item.tx.timestamp,
-                now,
-                self.max_skew_secs,
-                Reference::HostClock,
-            ) {
-                outcomes.push(Some(Outcome::Refused(refusal.to_string())));
-                continue;
-            }
-            let digest = body_digest(&item.raw);
-            if let Some(&(original, known)) = firsts.get(&item.tx.id) {
-                if known == digest {
-                    repeats_in_batch.push((index, original));
-                    outcomes.push(None);
-                } else {
-                    outcomes.push(Some(Outcome::Conflict(conflict(&item.tx.id, None))));
-                }
-                continue;
-            }
+        for (index, digest, item) in candidates {
             let Some(journal) = self.journal.as_mut() else {
                 let _ = request
                     .reply
                     .send(Reply::NotLogged("no journal is open".into()));
                 return;
             };
-            match journal.lookup_decided(&item.tx.id, horizon, REPEAT_PATIENCE) {
+            let outcome = match journal.lookup_decided(&item.tx.id, horizon, REPEAT_PATIENCE) {
                 Err(error) => {
                     let _ = request.reply.send(Reply::NotLogged(format!(
                         "the journal could not be read: {error}"
@@ -499,27 +481,25 @@ impl Sequencer {
                     return;
                 }
                 Ok(Some(known)) if known.digest != digest => {
-                    let message = conflict(&item.tx.id, Some(known.position));
-                    outcomes.push(Some(Outcome::Conflict(message)));
+                    Outcome::Conflict(conflict(&item.tx.id, Some(known.position)))
                 }
                 Ok(Some(known)) => {
                     repeats = true;
-                    outcomes.push(Some(match known.decision {
+                    match known.decision {
                         Some(decision) => Outcome::Repeat(decision),
-                        None => Outcome::Pending(format!(
-                            "transaction {} is journaled at position {} and its decision is not made yet; ask again",
-                            item.tx.id, known.position
-                        )),
-                    }));
+                        None => pending(&item.tx.id, known.position),
+                    }
                 }
                 Ok(None) => {
-                    firsts.insert(item.tx.id.clone(), (index, digest));
-                    outcomes.push(None);
                     indices.push(index);
                     digests.push(digest);
                     raws.push(item.raw);
                     txs.push(item.tx);
+                    continue;
                 }
+            };
+            if let Some(slot) = outcomes.get_mut(index) {
+                *slot = Some(outcome);
             }
         }
         let Some(current) = self.current.as_ref() else {
@@ -775,6 +755,60 @@ impl Submitter {
             (job.done)(Err(crate::audit::AuditError::WriterStopped));
         }
     }
+}
+
+/// A request's items sorted out before the journal is asked.
+struct Screened {
+    /// One slot per item: refused for its time, or a conflict within the
+    /// request; `None` for the rest.
+    outcomes: Vec<Option<Outcome>>,
+    /// Repeats of an earlier item of the same request: (item, original).
+    repeats_in_batch: Vec<(usize, usize)>,
+    /// The items to journal and decide: index, body digest, item.
+    candidates: Vec<(usize, BodyDigest, Item)>,
+}
+
+/// Refuses the items dated more than `max_skew_secs` ahead of the host's
+/// clock, and sets apart repeats of an earlier item of the request.
+fn screen(items: Vec<Item>, max_skew_secs: i64) -> Screened {
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let mut screened = Screened {
+        outcomes: Vec::with_capacity(items.len()),
+        repeats_in_batch: Vec::new(),
+        candidates: Vec::with_capacity(items.len()),
+    };
+    let mut firsts: HashMap<String, (usize, BodyDigest)> = HashMap::new();
+    for (index, item) in items.into_iter().enumerate() {
+        if let Err(refusal) = admit(item.tx.timestamp, now, max_skew_secs, Reference::HostClock) {
+            screened
+                .outcomes
+                .push(Some(Outcome::Refused(refusal.to_string())));
+            continue;
+        }
+        let digest = body_digest(&item.raw);
+        if let Some(&(original, known)) = firsts.get(&item.tx.id) {
+            if known == digest {
+                screened.repeats_in_batch.push((index, original));
+                screened.outcomes.push(None);
+            } else {
+                let problem = conflict(&item.tx.id, None);
+                screened.outcomes.push(Some(Outcome::Conflict(problem)));
+            }
+            continue;
+        }
+        firsts.insert(item.tx.id.clone(), (index, digest));
+        screened.outcomes.push(None);
+        screened.candidates.push((index, digest, item));
+    }
+    screened
+}
+
+/// The answer to a repeat of `id`, journaled at `position`, whose decision
+/// is still being made.
+fn pending(id: &str, position: u64) -> Outcome {
+    Outcome::Pending(format!(
+        "transaction {id} is journaled at position {position} and its decision is not made yet; ask again"
+    ))
 }
 
 /// Why a repeat of `id` with another body is refused.

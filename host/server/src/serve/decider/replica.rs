@@ -4,19 +4,20 @@
 //! the sweep that decides what a dead replica journaled and never decided.
 //! `crate::cluster` explains the model.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
 
-use time::OffsetDateTime;
 use tokio::sync::oneshot;
 
-use super::{Item, Outcome, Reply, Request, Sequenced, Sequencer, Work, conflict};
+use super::{
+    Outcome, Reply, Request, Screened, Sequenced, Sequencer, Work, conflict, pending, screen,
+};
 use crate::cluster::{Caught, Placed, ReplicaJournal};
 use crate::journal::JournalRow;
 use qorgan::history::{Footprint, History, Recorded, Stamp};
-use qorgan::journal::{JournalError, Record, Reference, Restored, admit, body_digest};
+use qorgan::journal::{JournalError, Record, Restored};
 use qorgan::transaction::Transaction;
 
 /// How many entries a start reads at once while catching up.
@@ -72,7 +73,7 @@ impl Replica {
     /// Joins the cluster: catches `history` up with the whole journal
     /// inside retention before anything is decided.
     pub(crate) fn join(
-        mut journal: ReplicaJournal,
+        journal: ReplicaJournal,
         history: &History,
     ) -> Result<(Replica, Restored), crate::serve::ServeError> {
         let started = Instant::now();
@@ -83,11 +84,7 @@ impl Replica {
             undecided: BTreeMap::new(),
             returned,
             returns,
-            journal: {
-                // Checked here so that a bad database stops the start.
-                let _ = journal.head()?;
-                journal
-            },
+            journal,
         };
         let mut restored = Restored {
             entries: 0,
@@ -225,37 +222,11 @@ impl Sequencer {
         };
         let stamp = current.stamp.clone();
         let history = Arc::clone(self.engine.history());
-        let now = OffsetDateTime::now_utc().unix_timestamp();
-        let count = request.items.len();
-        let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(count);
-        let mut repeats_in_batch: Vec<(usize, usize)> = Vec::new();
-        let mut firsts: HashMap<String, (usize, [u8; 32])> = HashMap::new();
-        // The candidates: index in the request, digest, item.
-        let mut candidates: Vec<(usize, [u8; 32], Item)> = Vec::with_capacity(count);
-        for (index, item) in request.items.into_iter().enumerate() {
-            if let Err(refusal) = admit(
-                item.tx.timestamp,
-                now,
-                self.max_skew_secs,
-                Reference::HostClock,
-            ) {
-                outcomes.push(Some(Outcome::Refused(refusal.to_string())));
-                continue;
-            }
-            let digest = body_digest(&item.raw);
-            if let Some(&(original, known)) = firsts.get(&item.tx.id) {
-                if known == digest {
-                    repeats_in_batch.push((index, original));
-                    outcomes.push(None);
-                } else {
-                    outcomes.push(Some(Outcome::Conflict(conflict(&item.tx.id, None))));
-                }
-                continue;
-            }
-            firsts.insert(item.tx.id.clone(), (index, digest));
-            outcomes.push(None);
-            candidates.push((index, digest, item));
-        }
+        let Screened {
+            mut outcomes,
+            repeats_in_batch,
+            mut candidates,
+        } = screen(request.items, self.max_skew_secs);
         if candidates.len() > qorgan::engine::MAX_BATCH {
             // Refused before anything is journaled: the engine records no
             // batch this long, and a journaled entry must be decidable.
@@ -370,10 +341,7 @@ impl Sequencer {
                 } => {
                     let outcome = match decision {
                         Some(decision) => Outcome::Repeat(decision),
-                        None => Outcome::Pending(format!(
-                            "transaction {} is journaled at position {position} and its decision is not made yet; ask again",
-                            item.tx.id
-                        )),
+                        None => pending(&item.tx.id, position),
                     };
                     if let Some(slot) = outcomes.get_mut(index) {
                         *slot = Some(outcome);
