@@ -6,7 +6,8 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 use qorgan_e2e::fixtures::{
-    qorgan_bin, reference_pack_copy, sample_transactions, tempdir, tx_json, workspace, write,
+    finding_codes, qorgan_bin, reference_pack_copy, sample_transactions, tempdir, tx_json,
+    workspace, write,
 };
 use serde_json::Value;
 
@@ -39,17 +40,6 @@ fn lines(out: &Output) -> Vec<Value> {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or(Value::Null))
         .collect()
-}
-
-fn codes(decision: &Value) -> Vec<String> {
-    decision["findings"]
-        .as_array()
-        .map(|f| {
-            f.iter()
-                .filter_map(|x| x["code"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// Builds a copy of the reference pack with the CLI and returns it.
@@ -100,7 +90,7 @@ fn reference_pack_decides_the_sample_transactions() {
     let topup = &decisions["tx-0001"];
     assert_eq!(topup["action"], "verify");
     assert_eq!(topup["requirements"], serde_json::json!(["sender-iin"]));
-    assert_eq!(codes(topup), vec!["TOPUP_SENDER_IIN_REQUIRED"]);
+    assert_eq!(finding_codes(topup), vec!["TOPUP_SENDER_IIN_REQUIRED"]);
     assert_eq!(
         topup["findings"][0]["message"],
         "card top-up of 600000.00 KZT above 500000.00 KZT needs the sender's IIN"
@@ -110,7 +100,7 @@ fn reference_pack_decides_the_sample_transactions() {
 
     let at_threshold = &decisions["tx-0002"];
     assert_eq!(at_threshold["action"], "allow");
-    assert!(codes(at_threshold).is_empty());
+    assert!(finding_codes(at_threshold).is_empty());
 
     let one_tiyn_above = &decisions["tx-0012"];
     assert_eq!(
@@ -119,7 +109,7 @@ fn reference_pack_decides_the_sample_transactions() {
     );
 
     let bad_iin = &decisions["tx-0004"];
-    assert!(codes(bad_iin).contains(&"IIN_INVALID".to_owned()));
+    assert!(finding_codes(bad_iin).contains(&"IIN_INVALID".to_owned()));
     assert_eq!(bad_iin["action"], "review");
 
     let cash = &decisions["tx-0005"];
@@ -134,8 +124,8 @@ fn reference_pack_decides_the_sample_transactions() {
         okx["action"], "block",
         "a purchase at an unlicensed platform"
     );
-    assert!(codes(okx).contains(&"VASP_UNLICENSED".to_owned()));
-    assert!(codes(okx).contains(&"CRYPTO_REMITTANCE_KEYWORDS".to_owned()));
+    assert!(finding_codes(okx).contains(&"VASP_UNLICENSED".to_owned()));
+    assert!(finding_codes(okx).contains(&"CRYPTO_REMITTANCE_KEYWORDS".to_owned()));
     assert_eq!(okx["findings"][0]["rule"], "kz-exchanger@1.0.0");
 
     let dollars = &decisions["tx-0008"];
@@ -154,7 +144,7 @@ fn reference_pack_decides_the_sample_transactions() {
     let cash_out = &decisions["tx-0024"];
     assert_eq!(cash_out["action"], "hold");
     assert_eq!(
-        codes(cash_out),
+        finding_codes(cash_out),
         vec!["CASH_DAILY_CAP_EXCEEDED", "MULE_SCORE_HIGH"]
     );
     let mule = cash_out["findings"]

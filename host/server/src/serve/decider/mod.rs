@@ -437,18 +437,22 @@ impl Sequencer {
         }
     }
 
-    fn sequence(&mut self, request: Request) {
-        // While the log cannot be written, nothing is decided: a decision
-        // enters the history later decisions read, so one that could not
-        // be logged would make them differ from what replay finds.
+    /// Why nothing can be sequenced now, if so. While the log cannot be
+    /// written, nothing is decided: a decision enters the history later
+    /// decisions read, so one that could not be logged would make them
+    /// differ from what replay finds.
+    fn unable(&mut self) -> Option<Reply> {
         if let Some(problem) = self.log_stats.failing() {
-            let _ = request.reply.send(Reply::NotLogged(format!(
+            return Some(Reply::NotLogged(format!(
                 "the decision log could not commit: {problem}"
             )));
-            return;
         }
-        if !self.follow_active() {
-            let _ = request.reply.send(Reply::NoPack);
+        (!self.follow_active()).then_some(Reply::NoPack)
+    }
+
+    fn sequence(&mut self, request: Request) {
+        if let Some(reply) = self.unable() {
+            let _ = request.reply.send(reply);
             return;
         }
         let history = self.engine.history();

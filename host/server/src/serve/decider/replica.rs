@@ -206,14 +206,8 @@ impl Sequencer {
     /// A request in a cluster: journaled in one round trip, after the
     /// entries other replicas journaled since this one last asked.
     pub(super) fn sequence_replica(&mut self, request: Request) {
-        if let Some(problem) = self.log_stats.failing() {
-            let _ = request.reply.send(Reply::NotLogged(format!(
-                "the decision log could not commit: {problem}"
-            )));
-            return;
-        }
-        if !self.follow_active() {
-            let _ = request.reply.send(Reply::NoPack);
+        if let Some(reply) = self.unable() {
+            let _ = request.reply.send(reply);
             return;
         }
         let Some(current) = self.current.as_ref() else {
