@@ -312,46 +312,69 @@ fn a_replica_killed_under_load_loses_no_acknowledged_decision_and_leaves_no_entr
     let mut cluster = Cluster::start(3);
     let dir = tempdir();
     let lines = generated(dir.path(), 11, 15_000, 10);
-    let acknowledged: Vec<String> = std::thread::scope(|scope| {
+    let batches = lines.chunks(25).count();
+    // Batches acknowledged by replica 1 so far; it is killed after 40 of its
+    // 200, while all three clients are sending.
+    let acked_by_1 = std::sync::atomic::AtomicUsize::new(0);
+    let (acknowledged, interrupted): (Vec<String>, bool) = std::thread::scope(|scope| {
         let clients: Vec<_> = (0..3)
             .map(|replica| {
                 let cluster = &cluster;
                 let lines = &lines;
+                let acked_by_1 = &acked_by_1;
                 scope.spawn(move || {
                     let mut acked = Vec::new();
+                    let mut interrupted = false;
                     for batch in lines.chunks(25).skip(replica).step_by(3) {
                         let Some(service) = cluster.replicas.get(replica).and_then(Option::as_ref)
                         else {
                             break;
                         };
                         match send_batch(service, batch) {
-                            Ok(ids) => acked.extend(ids),
+                            Ok(ids) => {
+                                acked.extend(ids);
+                                if replica == 1 {
+                                    acked_by_1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                                }
+                            }
                             // The killed replica's client stops at its
                             // first failure.
-                            Err(_) if replica == 1 => break,
+                            Err(_) if replica == 1 => {
+                                interrupted = true;
+                                break;
+                            }
                             Err(response) => {
                                 panic!("replica {replica}: {} {}", response.status, response.body)
                             }
                         }
                     }
-                    acked
+                    (acked, interrupted)
                 })
             })
             .collect();
         // Mid-stream, under load: SIGKILL replica 1.
-        std::thread::sleep(Duration::from_secs(3));
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while acked_by_1.load(std::sync::atomic::Ordering::SeqCst) < 40 && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(5));
+        }
         let pid = cluster.at(1).pid();
         let _ = Command::new("kill")
             .args(["-KILL", &pid.to_string()])
             .status();
-        clients
-            .into_iter()
-            .flat_map(|c| c.join().unwrap_or_default())
-            .collect()
+        let mut all = Vec::new();
+        let mut interrupted = false;
+        for client in clients {
+            let (acked, stopped) = client.join().unwrap_or_default();
+            all.extend(acked);
+            interrupted |= stopped;
+        }
+        (all, interrupted)
     });
-    if let Some(killed) = cluster.replicas.get_mut(1).and_then(Option::take) {
-        killed.kill();
-    }
+    assert!(
+        interrupted,
+        "replica 1 was killed after its client had sent all its batches (of {batches})"
+    );
     assert!(
         acknowledged.len() > 1000,
         "{} acknowledged",
