@@ -1,6 +1,6 @@
 //! Hostile rule plugins, built from hand-written WAT inside the test process.
 //!
-//! Every fixture here is a real component of the `qorgan:rule@0.1.0`
+//! Every fixture here is a real component of the `qorgan:rule@0.2.0`
 //! `rule-plugin` world: a core module written in WAT that implements the
 //! canonical ABI by hand (lowered exports named as `wit-component` expects,
 //! `cabi_realloc` as a bump allocator, and `memory`), with the world's
@@ -50,15 +50,15 @@ pub const FILESYSTEM_RULE_ID: &str = "hostile-filesystem";
 pub const FORBIDDEN_IMPORT: &str = "wasi:filesystem/preopens@0.2.0";
 
 /// The WIT interface the rule plugins export.
-pub const RULE_INTERFACE: &str = "qorgan:rule/rule@0.1.0";
+pub const RULE_INTERFACE: &str = "qorgan:rule/rule@0.2.0";
 
 /// The one import of every fixture built by [`component`]: the `types`
 /// interface, which `wit-component` imports because the exported `rule`
 /// interface uses its types. The instance holds types only, no functions.
-pub const TYPES_INTERFACE: &str = "qorgan:rule/types@0.1.0";
+pub const TYPES_INTERFACE: &str = "qorgan:rule/types@0.2.0";
 
 /// The log interface, which [`Behaviour::LogFlood`] imports.
-pub const LOG_INTERFACE: &str = "qorgan:rule/log@0.1.0";
+pub const LOG_INTERFACE: &str = "qorgan:rule/log@0.2.0";
 
 /// How a hostile plugin's `evaluate` behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -413,7 +413,7 @@ pub fn importing_component(smuggled: Smuggled) -> Result<Vec<u8>, FixtureError> 
         .push_str("smuggled.wit", smuggled.package_wit())
         .map_err(|e| FixtureError::from_anyhow("parsing the smuggled interface", &e))?;
     let world_wit = format!(
-        "package qorgan-e2e:hostile;\n\nworld rule-plugin-smuggling {{\n    include qorgan:rule/rule-plugin@0.1.0;\n    import {};\n}}\n",
+        "package qorgan-e2e:hostile;\n\nworld rule-plugin-smuggling {{\n    include qorgan:rule/rule-plugin@0.2.0;\n    import {};\n}}\n",
         smuggled.interface()
     );
     let pkg = resolve
@@ -611,7 +611,7 @@ impl CoreModule {
         };
         if behaviour == Behaviour::LogFlood {
             smuggled_import.push_str(
-                r#"(import "qorgan:rule/log@0.1.0" "log" (func $log (param i32 i32 i32)))"#,
+                r#"(import "qorgan:rule/log@0.2.0" "log" (func $log (param i32 i32 i32)))"#,
             );
         }
         let (flood_ptr, flood_len) = self.flood_message;

@@ -36,10 +36,12 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 mod events;
 mod footprint;
 mod keys;
+mod network;
 
 use self::events::Event;
 pub use self::footprint::{Footprint, FootprintError};
 use self::keys::{Keys, party};
+pub use self::network::{EVENT_BUDGET, FLOW_LIMIT, Flow, Flows, Hop, MAX_HOPS, Path, Trail};
 use crate::transaction::{Transaction, TxKind};
 
 const SHARD_BITS: u32 = 6;

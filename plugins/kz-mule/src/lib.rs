@@ -764,7 +764,7 @@ impl KzMule {
         if self.on(Indicator::SharedDevice)
             && let Some(device) = tx.device()
         {
-            let accounts = host.linked_accounts(at, device, self.link_window_secs);
+            let accounts = host.accounts_on_device(at, device, self.link_window_secs);
             if accounts >= self.shared_device_accounts {
                 signs.hold(Indicator::SharedDevice, "device-accounts", accounts);
             }
@@ -773,7 +773,7 @@ impl KzMule {
         if self.on(Indicator::ManyCards)
             && let Some(holder) = sender.holder()
         {
-            let accounts = host.linked_accounts(at, holder, self.link_window_secs);
+            let accounts = host.accounts_of_holder(at, holder, self.link_window_secs);
             if accounts >= self.cards_per_holder {
                 signs.hold(Indicator::ManyCards, "holder-accounts", accounts);
             }

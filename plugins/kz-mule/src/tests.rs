@@ -153,7 +153,7 @@ enum Asked {
 }
 
 /// A host that answers from a [`MemoryHost`] and records every question,
-/// including `first_seen` and `linked_accounts` (which `MemoryHost` does not
+/// including `first_seen` and the linked-account counts (which `MemoryHost` does not
 /// record).
 struct Spy {
     inner: MemoryHost,
@@ -212,11 +212,47 @@ impl Host for Spy {
         self.inner.first_seen(at, account)
     }
 
-    fn linked_accounts(&self, at: Cursor, key: u64, window_secs: u32) -> u32 {
+    fn accounts_on_device(&self, at: Cursor, device: u64, window_secs: u32) -> u32 {
         self.asked
             .borrow_mut()
-            .push((at, Asked::Linked(key, window_secs)));
-        self.inner.linked_accounts(at, key, window_secs)
+            .push((at, Asked::Linked(device, window_secs)));
+        self.inner.accounts_on_device(at, device, window_secs)
+    }
+
+    fn accounts_of_holder(&self, at: Cursor, holder: u64, window_secs: u32) -> u32 {
+        self.asked
+            .borrow_mut()
+            .push((at, Asked::Linked(holder, window_secs)));
+        self.inner.accounts_of_holder(at, holder, window_secs)
+    }
+
+    fn reference(&self, account: Account) -> Option<String> {
+        self.inner.reference(account)
+    }
+
+    fn counterparties(&self, at: Cursor, query: &Query, limit: u32) -> qorgan_sdk::Flows {
+        self.inner.counterparties(at, query, limit)
+    }
+
+    fn trace_back(
+        &self,
+        at: Cursor,
+        account: Account,
+        amount: qorgan_sdk::Money,
+        trail: &qorgan_sdk::Trail,
+    ) -> qorgan_sdk::Path {
+        self.inner.trace_back(at, account, amount, trail)
+    }
+
+    fn find_path(
+        &self,
+        at: Cursor,
+        source: Account,
+        target: Account,
+        window_secs: u32,
+        trail: &qorgan_sdk::Trail,
+    ) -> qorgan_sdk::Path {
+        self.inner.find_path(at, source, target, window_secs, trail)
     }
 
     fn list_contains(&self, name: &str, _key: &str) -> bool {

@@ -19,9 +19,9 @@
  * PLUGIN_FAILED comes with the cause.
  */
 
-import { aggregate, firstSeen, linkedAccounts } from 'qorgan:rule/history@0.1.0';
-import { contains, containsAccount } from 'qorgan:rule/lists@0.1.0';
-import { log } from 'qorgan:rule/log@0.1.0';
+import { aggregate, firstSeen, linkedAccounts } from 'qorgan:rule/history@0.2.0';
+import { contains, containsAccount } from 'qorgan:rule/lists@0.2.0';
+import { log } from 'qorgan:rule/log@0.2.0';
 
 import { Host, LEVELS, Totals } from './host.js';
 import { Money } from './money.js';

@@ -1,6 +1,6 @@
 //! Sets of checks and of transaction kinds.
 //!
-//! These mirror the WIT `flags` types `checks` and `kinds`. The SDK keeps its
+//! These mirror the WIT `flags` types `checks` and `tx-kinds`. The SDK keeps its
 //! own copies (converted flag by flag at the boundary, which costs a handful
 //! of instructions) so that rule authors get a complete set API — `contains`,
 //! `|`, iteration, readable `Debug` and `Display` — whatever features
@@ -214,7 +214,7 @@ flag_set! {
     /// let cash = Kinds::CASH_WITHDRAWAL | Kinds::CASH_DEPOSIT;
     /// assert!(cash.contains(Kinds::of(TxKind::CashDeposit)));
     /// ```
-    Kinds mirrors wit::Kinds {
+    Kinds mirrors wit::TxKinds {
         /// Card top-ups.
         CARD_TOPUP = 0, "card-topup";
         /// Transfers.
@@ -276,13 +276,13 @@ mod tests {
 
     #[test]
     fn kinds_convert_to_and_from_wit_flag_by_flag() {
-        let all = wit::Kinds::from(Kinds::ALL);
+        let all = wit::TxKinds::from(Kinds::ALL);
         assert_eq!(Kinds::from(all), Kinds::ALL);
         assert_eq!(
-            wit::Kinds::from(Kinds::CASH_DEPOSIT),
-            wit::Kinds::CASH_DEPOSIT
+            wit::TxKinds::from(Kinds::CASH_DEPOSIT),
+            wit::TxKinds::CASH_DEPOSIT
         );
-        assert_eq!(Kinds::from(wit::Kinds::OTHER), Kinds::OTHER);
+        assert_eq!(Kinds::from(wit::TxKinds::OTHER), Kinds::OTHER);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! What a rule may ask the host.
 
-use crate::{Account, Cursor, Direction, Kinds, Level, Money, Timestamp, wit};
+use crate::{Account, Cursor, Direction, Flows, Kinds, Level, Money, Path, Timestamp, Trail, wit};
 
 /// The questions a rule may ask while it evaluates a transaction: windowed
 /// history aggregates, reference-list membership, and logging.
@@ -20,14 +20,44 @@ pub trait Host {
     /// (within its retention), or `None` if it has not seen it.
     fn first_seen(&self, at: Cursor, account: Account) -> Option<Timestamp>;
 
-    /// How many distinct accounts the host saw linked to `key` in the
-    /// `window_secs` before `at`: for a device handle ([`Tx::device`]), the
-    /// accounts that sent money from it; for a holder handle
-    /// ([`Party::holder`]), the accounts held under that IIN/BIN.
+    /// How many distinct accounts sent money from `device` ([`Tx::device`])
+    /// in the `window_secs` before `at`.
     ///
     /// [`Tx::device`]: crate::Tx::device
+    fn accounts_on_device(&self, at: Cursor, device: u64, window_secs: u32) -> u32;
+
+    /// How many distinct accounts appeared under `holder` (an IIN/BIN,
+    /// [`Party::holder`]) in the `window_secs` before `at`.
+    ///
     /// [`Party::holder`]: crate::Party::holder
-    fn linked_accounts(&self, at: Cursor, key: u64, window_secs: u32) -> u32;
+    fn accounts_of_holder(&self, at: Cursor, holder: u64, window_secs: u32) -> u32;
+
+    /// The account's reference as the bank sent it (IBAN or card
+    /// reference), to name it in evidence; `None` once forgotten.
+    fn reference(&self, account: Account) -> Option<String>;
+
+    /// The accounts `query.account` dealt with in the query's window, the
+    /// largest total first, at most `limit` (the host caps it at 64).
+    fn counterparties(&self, at: Cursor, query: &Query, limit: u32) -> Flows;
+
+    /// Follows `amount`, leaving `account` at `at`'s time, back through the
+    /// accounts it passed through quickly: empty when it did not pass
+    /// through `account`, two hops or more for a chain. See the WIT
+    /// `history.trace-back`.
+    fn trace_back(&self, at: Cursor, account: Account, amount: Money, trail: &Trail) -> Path;
+
+    /// A path of payments from `source` to `target` in the `window_secs`
+    /// before `at` along `trail`: with the recipient as `source` and the
+    /// sender as `target`, whether the transaction closes a cycle. See the
+    /// WIT `history.find-path`.
+    fn find_path(
+        &self,
+        at: Cursor,
+        source: Account,
+        target: Account,
+        window_secs: u32,
+        trail: &Trail,
+    ) -> Path;
 
     /// Whether `key` is an entry of the pack's reference list `name`, compared
     /// without regard to case and surrounding spaces. The list must be
@@ -217,8 +247,48 @@ impl Host for WasmHost {
         crate::bindings::qorgan::rule::history::first_seen(at, account)
     }
 
-    fn linked_accounts(&self, at: Cursor, key: u64, window_secs: u32) -> u32 {
-        crate::bindings::qorgan::rule::history::linked_accounts(at, key, window_secs)
+    fn accounts_on_device(&self, at: Cursor, device: u64, window_secs: u32) -> u32 {
+        crate::bindings::qorgan::rule::history::accounts_on_device(at, device, window_secs)
+    }
+
+    fn accounts_of_holder(&self, at: Cursor, holder: u64, window_secs: u32) -> u32 {
+        crate::bindings::qorgan::rule::history::accounts_of_holder(at, holder, window_secs)
+    }
+
+    fn reference(&self, account: Account) -> Option<String> {
+        crate::bindings::qorgan::rule::history::reference(account)
+    }
+
+    fn counterparties(&self, at: Cursor, query: &Query, limit: u32) -> Flows {
+        crate::bindings::qorgan::rule::history::counterparties(at, query.to_wit(), limit).into()
+    }
+
+    fn trace_back(&self, at: Cursor, account: Account, amount: Money, trail: &Trail) -> Path {
+        crate::bindings::qorgan::rule::history::trace_back(
+            at,
+            account,
+            amount.tiyn(),
+            trail.to_wit(),
+        )
+        .into()
+    }
+
+    fn find_path(
+        &self,
+        at: Cursor,
+        source: Account,
+        target: Account,
+        window_secs: u32,
+        trail: &Trail,
+    ) -> Path {
+        crate::bindings::qorgan::rule::history::find_path(
+            at,
+            source,
+            target,
+            window_secs,
+            trail.to_wit(),
+        )
+        .into()
     }
 
     fn list_contains(&self, name: &str, key: &str) -> bool {

@@ -163,6 +163,7 @@ mod host;
 pub mod iin;
 mod metadata;
 mod money;
+mod network;
 mod params;
 mod ratio;
 mod rule;
@@ -175,7 +176,9 @@ pub mod wit {
     //! enums, flags of the `qorgan:rule` package). Rules normally use the
     //! SDK's wrappers instead; these are for test tooling and for code that
     //! builds batches, such as [`testing::batch`](crate::testing::batch).
-    pub use crate::bindings::qorgan::rule::history::{Direction, Kinds, Query, Totals};
+    pub use crate::bindings::qorgan::rule::history::{
+        Direction, Flow, Flows, Hop, Path, Query, Totals, Trail,
+    };
     pub use crate::bindings::qorgan::rule::log::Level;
     pub use crate::bindings::qorgan::rule::types::*;
 }
@@ -187,6 +190,7 @@ pub use host::WasmHost;
 pub use host::{Host, Query, Totals};
 pub use metadata::{CodeSpec, Metadata, MetadataError, ParamSpec};
 pub use money::{Money, MoneyError, MoneyErrorKind};
+pub use network::{Flow, Flows, Hop, Path, Trail};
 pub use params::{ConfigError, Params};
 pub use ratio::Ratio;
 pub use rule::Rule;

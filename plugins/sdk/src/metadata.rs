@@ -204,6 +204,8 @@ impl Metadata {
                     type_: param.kind,
                     default: param.default.clone(),
                     description: param.description.clone(),
+                    minimum: param.minimum.clone(),
+                    maximum: param.maximum.clone(),
                 })
                 .collect(),
             codes: self
@@ -228,6 +230,8 @@ pub struct ParamSpec {
     kind: ParamType,
     default: String,
     description: String,
+    minimum: Option<String>,
+    maximum: Option<String>,
 }
 
 impl ParamSpec {
@@ -245,7 +249,37 @@ impl ParamSpec {
             kind,
             default: default.to_string(),
             description: description.into(),
+            minimum: None,
+            maximum: None,
         }
+    }
+
+    /// The smallest value the rule accepts (for a money, integer or decimal
+    /// parameter), written like a value, e.g. `"0.50"`. The host refuses a
+    /// pack that sets a smaller value, naming the parameter.
+    #[must_use]
+    pub fn at_least(mut self, minimum: impl fmt::Display) -> ParamSpec {
+        self.minimum = Some(minimum.to_string());
+        self
+    }
+
+    /// The largest value the rule accepts; see [`ParamSpec::at_least`].
+    #[must_use]
+    pub fn at_most(mut self, maximum: impl fmt::Display) -> ParamSpec {
+        self.maximum = Some(maximum.to_string());
+        self
+    }
+
+    /// The smallest value accepted, if the rule declared one.
+    #[must_use]
+    pub fn minimum(&self) -> Option<&str> {
+        self.minimum.as_deref()
+    }
+
+    /// The largest value accepted, if the rule declared one.
+    #[must_use]
+    pub fn maximum(&self) -> Option<&str> {
+        self.maximum.as_deref()
     }
 
     /// An amount of tenge, e.g. `ParamSpec::money("topup-threshold", "500000.00", "…")`

@@ -40,9 +40,9 @@ use core::fmt;
 
 use crate::params::check_value;
 use crate::{
-    Account, Channel, Checks, ConfigError, Cursor, Direction, Finding, Findings, Host, Level,
-    Metadata, MetadataError, Money, ParamType, Params, PartyKind, Query, Rule, Timestamp, Totals,
-    Tx, TxKind, wit,
+    Account, Channel, Checks, ConfigError, Cursor, Direction, Finding, Findings, Flows, Host,
+    Level, Metadata, MetadataError, Money, ParamType, Params, PartyKind, Path, Query, Rule,
+    Timestamp, Totals, Trail, Tx, TxKind, wit,
 };
 
 /// 2025-03-01T10:00:00Z, the default time of a [`TxBuilder`] transaction.
@@ -492,6 +492,10 @@ pub struct MemoryHost {
     aggregate: Option<AggregateFn>,
     first_seen: Vec<(Account, Timestamp)>,
     linked: Vec<(u64, u32)>,
+    references: Vec<(Account, String)>,
+    flows: Vec<(Account, Flows)>,
+    traces: Vec<(Account, Path)>,
+    paths: Vec<((Account, Account), Path)>,
     entries: Vec<(String, String)>,
     accounts: Vec<(String, Account)>,
     declared_lists: Option<Vec<String>>,
@@ -506,6 +510,10 @@ impl fmt::Debug for MemoryHost {
             .field("aggregate", &self.aggregate.as_ref().map(|_| "Fn"))
             .field("first_seen", &self.first_seen)
             .field("linked", &self.linked)
+            .field("references", &self.references)
+            .field("flows", &self.flows)
+            .field("traces", &self.traces)
+            .field("paths", &self.paths)
             .field("entries", &self.entries)
             .field("accounts", &self.accounts)
             .field("declared_lists", &self.declared_lists)
@@ -566,6 +574,37 @@ impl MemoryHost {
         self
     }
 
+    /// Names `account` by `reference` (its IBAN or card reference).
+    #[must_use]
+    pub fn with_reference(mut self, account: Account, reference: &str) -> MemoryHost {
+        self.references.push((account, reference.to_owned()));
+        self
+    }
+
+    /// Answers `counterparties` about `account` (in any window) with
+    /// `flows`; other accounts have none.
+    #[must_use]
+    pub fn with_flows(mut self, account: Account, flows: Flows) -> MemoryHost {
+        self.flows.push((account, flows));
+        self
+    }
+
+    /// Answers `trace_back` from `account` (for any amount) with `path`;
+    /// other accounts' money passed through nobody.
+    #[must_use]
+    pub fn with_trace(mut self, account: Account, path: Path) -> MemoryHost {
+        self.traces.push((account, path));
+        self
+    }
+
+    /// Answers `find_path` from `source` to `target` with `path`; other
+    /// pairs have none.
+    #[must_use]
+    pub fn with_path(mut self, source: Account, target: Account, path: Path) -> MemoryHost {
+        self.paths.push(((source, target), path));
+        self
+    }
+
     /// Adds `key` to the reference list `list`.
     #[must_use]
     pub fn with_list_entry(mut self, list: &str, key: &str) -> MemoryHost {
@@ -614,6 +653,15 @@ impl MemoryHost {
     }
 }
 
+impl MemoryHost {
+    fn linked_to(&self, key: u64) -> u32 {
+        self.linked
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or(0, |(_, count)| *count)
+    }
+}
+
 fn normalize(key: &str) -> String {
     key.trim().to_lowercase()
 }
@@ -647,11 +695,64 @@ impl Host for MemoryHost {
             .map(|(_, time)| *time)
     }
 
-    fn linked_accounts(&self, _at: Cursor, key: u64, _window_secs: u32) -> u32 {
-        self.linked
+    fn accounts_on_device(&self, _at: Cursor, device: u64, _window_secs: u32) -> u32 {
+        self.linked_to(device)
+    }
+
+    fn accounts_of_holder(&self, _at: Cursor, holder: u64, _window_secs: u32) -> u32 {
+        self.linked_to(holder)
+    }
+
+    fn reference(&self, account: Account) -> Option<String> {
+        self.references
             .iter()
-            .find(|(k, _)| *k == key)
-            .map_or(0, |(_, count)| *count)
+            .find(|(a, _)| *a == account)
+            .map(|(_, r)| r.clone())
+    }
+
+    fn counterparties(&self, _at: Cursor, query: &Query, limit: u32) -> Flows {
+        let mut found = self
+            .flows
+            .iter()
+            .find(|(a, _)| *a == query.account())
+            .map(|(_, f)| f.clone())
+            .unwrap_or(Flows {
+                complete: true,
+                ..Flows::default()
+            });
+        found
+            .flows
+            .truncate(usize::try_from(limit.min(64)).unwrap_or(64));
+        found
+    }
+
+    fn trace_back(&self, _at: Cursor, account: Account, _amount: Money, _trail: &Trail) -> Path {
+        self.traces
+            .iter()
+            .find(|(a, _)| *a == account)
+            .map(|(_, p)| p.clone())
+            .unwrap_or(Path {
+                hops: Vec::new(),
+                complete: true,
+            })
+    }
+
+    fn find_path(
+        &self,
+        _at: Cursor,
+        source: Account,
+        target: Account,
+        _window_secs: u32,
+        _trail: &Trail,
+    ) -> Path {
+        self.paths
+            .iter()
+            .find(|(pair, _)| *pair == (source, target))
+            .map(|(_, p)| p.clone())
+            .unwrap_or(Path {
+                hops: Vec::new(),
+                complete: true,
+            })
     }
 
     fn list_contains(&self, name: &str, key: &str) -> bool {

@@ -156,7 +156,7 @@ impl<'a> Party<'a> {
     }
 
     /// The holder (the IIN/BIN) as a host handle, when one is given; pass
-    /// it to [`Host::linked_accounts`](crate::Host::linked_accounts).
+    /// it to [`Host::accounts_of_holder`](crate::Host::accounts_of_holder).
     #[must_use]
     pub fn holder(&self) -> Option<u64> {
         self.raw.holder

@@ -70,25 +70,59 @@ const KINDS: [qorgan_sdk::Kinds; 8] = [
     qorgan_sdk::Kinds::OTHER,
 ];
 
+/// The bits of `TxKind::ALL` a kind set holds.
+fn kind_bits(kinds: qorgan_sdk::Kinds) -> u8 {
+    KINDS
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| kinds.contains(**k))
+        .fold(0u8, |acc, (i, _)| acc | (1 << i))
+}
+
+fn history_query(query: &qorgan_sdk::Query) -> history::Query {
+    history::Query {
+        account: query.account(),
+        window: query.window_secs(),
+        direction: match query.direction() {
+            sdk::Direction::Inbound => history::Direction::Inbound,
+            sdk::Direction::Outbound => history::Direction::Outbound,
+            sdk::Direction::Both => history::Direction::Both,
+        },
+        kinds: kind_bits(query.kinds()),
+        min_amount: query.min_amount().tiyn(),
+        max_amount: query.max_amount().tiyn(),
+    }
+}
+
+fn history_trail(trail: &qorgan_sdk::Trail) -> history::Trail {
+    history::Trail {
+        max_dwell: trail.max_dwell_secs(),
+        min_share: trail.min_share_permille(),
+        max_hops: trail.max_hops(),
+        kinds: kind_bits(trail.kinds()),
+        min_amount: trail.min_amount().tiyn(),
+    }
+}
+
+fn sdk_path(path: &history::Path) -> qorgan_sdk::Path {
+    qorgan_sdk::Path {
+        hops: path
+            .hops
+            .iter()
+            .map(|h| qorgan_sdk::Hop {
+                from: h.from,
+                to: h.to,
+                amount: qorgan_sdk::Money::from_tiyn(h.amount),
+                time: h.time,
+            })
+            .collect(),
+        complete: path.complete,
+    }
+}
+
 impl Host for NativeHost<'_> {
     fn aggregate(&self, at: sdk::Cursor, query: &qorgan_sdk::Query) -> qorgan_sdk::Totals {
-        let kinds = KINDS
-            .iter()
-            .enumerate()
-            .filter(|(_, k)| query.kinds().contains(**k))
-            .fold(0u8, |acc, (i, _)| acc | (1 << i));
-        let q = history::Query {
-            account: query.account(),
-            window: query.window_secs(),
-            direction: match query.direction() {
-                sdk::Direction::Inbound => history::Direction::Inbound,
-                sdk::Direction::Outbound => history::Direction::Outbound,
-                sdk::Direction::Both => history::Direction::Both,
-            },
-            kinds,
-            min_amount: query.min_amount().tiyn(),
-            max_amount: query.max_amount().tiyn(),
-        };
+        let q = history_query(query);
         let a = self.history.aggregate(self.cursor(at), &q);
         qorgan_sdk::Totals::from(sdk::Totals {
             count: a.count,
@@ -104,9 +138,76 @@ impl Host for NativeHost<'_> {
         self.history.first_seen(self.cursor(at), account)
     }
 
-    fn linked_accounts(&self, at: sdk::Cursor, key: u64, window_secs: u32) -> u32 {
+    fn accounts_on_device(&self, at: sdk::Cursor, device: u64, window_secs: u32) -> u32 {
         self.history
-            .linked_accounts(self.cursor(at), key, window_secs)
+            .linked_accounts(self.cursor(at), device, window_secs)
+    }
+
+    fn accounts_of_holder(&self, at: sdk::Cursor, holder: u64, window_secs: u32) -> u32 {
+        self.history
+            .linked_accounts(self.cursor(at), holder, window_secs)
+    }
+
+    fn reference(&self, account: u64) -> Option<String> {
+        self.history.reference(account)
+    }
+
+    fn counterparties(
+        &self,
+        at: sdk::Cursor,
+        query: &qorgan_sdk::Query,
+        limit: u32,
+    ) -> qorgan_sdk::Flows {
+        let f = self
+            .history
+            .counterparties(self.cursor(at), &history_query(query), limit);
+        qorgan_sdk::Flows {
+            flows: f
+                .flows
+                .iter()
+                .map(|f| qorgan_sdk::Flow {
+                    counterparty: f.counterparty,
+                    count: f.count,
+                    sum: qorgan_sdk::Money::from_tiyn(f.sum),
+                    first: f.first,
+                    last: f.last,
+                })
+                .collect(),
+            total: f.total,
+            complete: f.complete,
+        }
+    }
+
+    fn trace_back(
+        &self,
+        at: sdk::Cursor,
+        account: u64,
+        amount: qorgan_sdk::Money,
+        trail: &qorgan_sdk::Trail,
+    ) -> qorgan_sdk::Path {
+        sdk_path(&self.history.trace_back(
+            self.cursor(at),
+            account,
+            amount.tiyn(),
+            &history_trail(trail),
+        ))
+    }
+
+    fn find_path(
+        &self,
+        at: sdk::Cursor,
+        source: u64,
+        target: u64,
+        window_secs: u32,
+        trail: &qorgan_sdk::Trail,
+    ) -> qorgan_sdk::Path {
+        sdk_path(&self.history.find_path(
+            self.cursor(at),
+            source,
+            target,
+            window_secs,
+            &history_trail(trail),
+        ))
     }
 
     fn list_contains(&self, name: &str, key: &str) -> bool {

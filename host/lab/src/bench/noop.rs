@@ -59,7 +59,7 @@ pub const BUMP_ALLOCATOR: &str = r#"  (func $alloc (param $align i32) (param $si
 /// The no-op plugin's rule id.
 pub const NOOP_ID: &str = "noop";
 
-const RULE_INTERFACE: &str = "qorgan:rule/rule@0.1.0";
+const RULE_INTERFACE: &str = "qorgan:rule/rule@0.2.0";
 
 /// The WIT package, embedded so the component matches the host's contract.
 const WIT: [(&str, &str); 5] = [

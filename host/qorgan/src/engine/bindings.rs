@@ -133,38 +133,9 @@ impl qorgan::rule::history::Host for HostState {
         at: wit::Cursor,
         q: qorgan::rule::history::Query,
     ) -> wasmtime::Result<qorgan::rule::history::Totals> {
-        use qorgan::rule::history::{Direction, Kinds};
-        let direction = match q.direction {
-            Direction::Inbound => history::Direction::Inbound,
-            Direction::Outbound => history::Direction::Outbound,
-            Direction::Both => history::Direction::Both,
-        };
-        // The WIT flags and TxKind::ALL share one order.
-        let all = [
-            Kinds::CARD_TOPUP,
-            Kinds::TRANSFER,
-            Kinds::CASH_WITHDRAWAL,
-            Kinds::CASH_DEPOSIT,
-            Kinds::CARD_PAYMENT,
-            Kinds::CRYPTO_PURCHASE,
-            Kinds::CRYPTO_SALE,
-            Kinds::OTHER,
-        ];
-        let kinds = all
-            .iter()
-            .enumerate()
-            .filter(|(_, k)| q.kinds.contains(**k))
-            .fold(0u8, |acc, (i, _)| acc | (1 << i));
         self.log.last_seq = Some(at.seq);
         let at = self.cursor(at)?;
-        let query = history::Query {
-            account: q.account,
-            window: q.window,
-            direction,
-            kinds,
-            min_amount: q.min_amount,
-            max_amount: q.max_amount,
-        };
+        let query = history_query(&q);
         let answer = self.ask(
             || Question::Aggregate {
                 account: self.account_name(q.account),
@@ -208,7 +179,95 @@ impl qorgan::rule::history::Host for HostState {
         }
     }
 
-    fn linked_accounts(&mut self, at: wit::Cursor, key: u64, window: u32) -> wasmtime::Result<u32> {
+    fn accounts_on_device(
+        &mut self,
+        at: wit::Cursor,
+        device: wit::Device,
+        window: u32,
+    ) -> wasmtime::Result<u32> {
+        self.linked(at, device, window)
+    }
+
+    fn accounts_of_holder(
+        &mut self,
+        at: wit::Cursor,
+        holder: wit::Holder,
+        window: u32,
+    ) -> wasmtime::Result<u32> {
+        self.linked(at, holder, window)
+    }
+
+    fn reference(&mut self, account: wit::Account) -> wasmtime::Result<Option<String>> {
+        self.live_only("reference", || self.history.reference(account))
+    }
+
+    fn counterparties(
+        &mut self,
+        at: wit::Cursor,
+        q: qorgan::rule::history::Query,
+        limit: u32,
+    ) -> wasmtime::Result<qorgan::rule::history::Flows> {
+        self.log.last_seq = Some(at.seq);
+        let at = self.cursor(at)?;
+        let query = history_query(&q);
+        let answer = self.live_only("counterparties", || {
+            self.history.counterparties(at, &query, limit)
+        })?;
+        Ok(qorgan::rule::history::Flows {
+            flows: answer
+                .flows
+                .iter()
+                .map(|f| qorgan::rule::history::Flow {
+                    counterparty: f.counterparty,
+                    count: f.count,
+                    sum: f.sum,
+                    first: f.first,
+                    last: f.last,
+                })
+                .collect(),
+            total: answer.total,
+            complete: answer.complete,
+        })
+    }
+
+    fn trace_back(
+        &mut self,
+        at: wit::Cursor,
+        account: wit::Account,
+        amount: wit::Tiyn,
+        trail: qorgan::rule::history::Trail,
+    ) -> wasmtime::Result<qorgan::rule::history::Path> {
+        self.log.last_seq = Some(at.seq);
+        let at = self.cursor(at)?;
+        let trail = history_trail(&trail);
+        let path = self.live_only("trace-back", || {
+            self.history.trace_back(at, account, amount, &trail)
+        })?;
+        Ok(wit_path(&path))
+    }
+
+    fn find_path(
+        &mut self,
+        at: wit::Cursor,
+        source: wit::Account,
+        target: wit::Account,
+        window: u32,
+        trail: qorgan::rule::history::Trail,
+    ) -> wasmtime::Result<qorgan::rule::history::Path> {
+        self.log.last_seq = Some(at.seq);
+        let at = self.cursor(at)?;
+        let trail = history_trail(&trail);
+        let path = self.live_only("find-path", || {
+            self.history.find_path(at, source, target, window, &trail)
+        })?;
+        Ok(wit_path(&path))
+    }
+}
+
+impl HostState {
+    /// `accounts-on-device` and `accounts-of-holder`: the accounts linked
+    /// to a device's or a holder's handle.
+    fn linked(&mut self, at: wit::Cursor, key: u64, window: u32) -> wasmtime::Result<u32> {
         self.log.last_seq = Some(at.seq);
         let at = self.cursor(at)?;
         let answer = self.ask(
@@ -221,9 +280,86 @@ impl qorgan::rule::history::Host for HostState {
         match answer {
             Answer::Count(n) => Ok(n),
             _ => Err(wasmtime::format_err!(
-                "recorded answer to linked-accounts is not a count"
+                "recorded answer to a linked-accounts question is not a count"
             )),
         }
+    }
+
+    /// Answers a network question live. A recording keeps account names,
+    /// and a network answer is a set of accounts to ask further questions
+    /// about, so these questions are not recorded, and a replayed case
+    /// that asks one fails naming it: such a case gives its history as
+    /// transactions instead.
+    fn live_only<T>(&self, call: &str, live: impl FnOnce() -> T) -> wasmtime::Result<T> {
+        match self.tap.as_deref() {
+            Some(Tap::Replay(_)) => Err(wasmtime::format_err!(
+                "plugin `{}` asked `{call}`, a network question a recording cannot answer; give the case's history as transactions instead of recorded calls",
+                self.plugin
+            )),
+            _ => Ok(live()),
+        }
+    }
+}
+
+/// The bits of `TxKind::ALL` a WIT kind set holds (the flags and
+/// `TxKind::ALL` share one order).
+fn kind_bits(kinds: wit::TxKinds) -> u8 {
+    use wit::TxKinds;
+    [
+        TxKinds::CARD_TOPUP,
+        TxKinds::TRANSFER,
+        TxKinds::CASH_WITHDRAWAL,
+        TxKinds::CASH_DEPOSIT,
+        TxKinds::CARD_PAYMENT,
+        TxKinds::CRYPTO_PURCHASE,
+        TxKinds::CRYPTO_SALE,
+        TxKinds::OTHER,
+    ]
+    .iter()
+    .enumerate()
+    .filter(|(_, k)| kinds.contains(**k))
+    .fold(0u8, |acc, (i, _)| acc | (1 << i))
+}
+
+fn history_query(q: &qorgan::rule::history::Query) -> history::Query {
+    use qorgan::rule::history::Direction;
+    history::Query {
+        account: q.account,
+        window: q.window,
+        direction: match q.direction {
+            Direction::Inbound => history::Direction::Inbound,
+            Direction::Outbound => history::Direction::Outbound,
+            Direction::Both => history::Direction::Both,
+        },
+        kinds: kind_bits(q.kinds),
+        min_amount: q.min_amount,
+        max_amount: q.max_amount,
+    }
+}
+
+fn history_trail(t: &qorgan::rule::history::Trail) -> history::Trail {
+    history::Trail {
+        max_dwell: t.max_dwell,
+        min_share: t.min_share,
+        max_hops: t.max_hops,
+        kinds: kind_bits(t.kinds),
+        min_amount: t.min_amount,
+    }
+}
+
+fn wit_path(path: &history::Path) -> qorgan::rule::history::Path {
+    qorgan::rule::history::Path {
+        hops: path
+            .hops
+            .iter()
+            .map(|h| qorgan::rule::history::Hop {
+                from: h.from,
+                to: h.to,
+                amount: h.amount,
+                time: h.time,
+            })
+            .collect(),
+        complete: path.complete,
     }
 }
 

@@ -43,6 +43,16 @@ pub enum LoadError {
         /// Every offending import's name, in the component's order.
         imports: Vec<String>,
     },
+    /// The component was built against another version of the contract.
+    #[error(
+        "plugin `{plugin}` was built against qorgan:rule@{found}; this host speaks qorgan:rule@0.2.0: rebuild it with the 0.2 SDK (docs/writing-rules.md, \"Moving a rule from 0.1 to 0.2\")"
+    )]
+    ContractVersion {
+        /// The plugin's id (or file).
+        plugin: String,
+        /// The version it imports.
+        found: String,
+    },
     /// The component does not fit the `rule-plugin` world.
     #[error("plugin `{plugin}` does not implement the qorgan:rule world: {message}")]
     Link {

@@ -22,6 +22,27 @@ use crate::transaction::Amount;
 /// The interface prefix every import of a plugin must have.
 const CONTRACT: &str = "qorgan:rule/";
 
+/// The version of the `qorgan:rule` package this host speaks.
+pub const CONTRACT_VERSION: &str = "0.2.0";
+
+/// Refuses imports of another version of the contract, naming it: a
+/// plugin built against `qorgan:rule@0.1.0` would otherwise fail to link
+/// with a message about missing functions.
+fn check_contract_version(label: &str, imports: &[String]) -> Result<(), LoadError> {
+    let other = imports
+        .iter()
+        .filter_map(|name| name.strip_prefix(CONTRACT))
+        .filter_map(|rest| rest.split_once('@').map(|(_, version)| version))
+        .find(|version| *version != CONTRACT_VERSION);
+    match other {
+        Some(version) => Err(LoadError::ContractVersion {
+            plugin: label.to_owned(),
+            found: version.to_owned(),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// The type of a rule parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -64,6 +85,51 @@ impl ParamType {
             ParamType::Text => Ok(value.to_owned()),
         }
     }
+
+    /// Whether the type is a number, the only kind of value with bounds.
+    fn is_number(self) -> bool {
+        matches!(
+            self,
+            ParamType::Money | ParamType::Integer | ParamType::Decimal
+        )
+    }
+
+    /// Checks a checked `value` against the declared bounds.
+    fn check_bounds(
+        self,
+        value: &str,
+        minimum: Option<&str>,
+        maximum: Option<&str>,
+    ) -> Result<(), String> {
+        if !self.is_number() {
+            return Ok(());
+        }
+        if let Some(min) = minimum
+            && compare_decimal(value, min)? == std::cmp::Ordering::Less
+        {
+            return Err(format!("`{value}` is below the minimum {min}"));
+        }
+        if let Some(max) = maximum
+            && compare_decimal(value, max)? == std::cmp::Ordering::Greater
+        {
+            return Err(format!("`{value}` is above the maximum {max}"));
+        }
+        Ok(())
+    }
+}
+
+/// Compares two decimal texts exactly.
+fn compare_decimal(a: &str, b: &str) -> Result<std::cmp::Ordering, String> {
+    let (a_units, a_scale) = Amount::parse_decimal(a)?;
+    let (b_units, b_scale) = Amount::parse_decimal(b)?;
+    let widen = |units: i128, by: u32| {
+        10i128
+            .checked_pow(by)
+            .and_then(|f| units.checked_mul(f))
+            .ok_or_else(|| format!("`{a}` and `{b}` cannot be compared exactly"))
+    };
+    let scale = a_scale.max(b_scale);
+    Ok(widen(a_units, scale - a_scale)?.cmp(&widen(b_units, scale - b_scale)?))
 }
 
 /// A parameter a plugin declares.
@@ -78,6 +144,12 @@ pub struct ParamInfo {
     pub default: String,
     /// What it means.
     pub description: String,
+    /// The smallest value accepted, for a number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<String>,
+    /// The largest value accepted, for a number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maximum: Option<String>,
 }
 
 /// A finding code a plugin declares.
@@ -173,6 +245,7 @@ pub(crate) fn check_imports(label: &str, bytes: &[u8]) -> Result<(), LoadError> 
     let Some(imports) = top_level_imports(bytes) else {
         return Ok(());
     };
+    check_contract_version(label, &imports)?;
     let foreign: Vec<String> = imports
         .into_iter()
         .filter(|name| !name.starts_with(CONTRACT))
@@ -397,11 +470,33 @@ pub(crate) fn check_metadata(
         };
         ty.check(&p.default)
             .map_err(|e| bad(format!("default of parameter `{}`: {e}", p.name)))?;
+        for bound in [&p.minimum, &p.maximum].into_iter().flatten() {
+            if !ty.is_number() {
+                return Err(bad(format!(
+                    "parameter `{}` has a bound, but only money, integer and decimal parameters can",
+                    p.name
+                )));
+            }
+            ty.check(bound)
+                .map_err(|e| bad(format!("bound of parameter `{}`: {e}", p.name)))?;
+        }
+        if let (Some(min), Some(max)) = (&p.minimum, &p.maximum)
+            && compare_decimal(min, max).map_err(&bad)? == std::cmp::Ordering::Greater
+        {
+            return Err(bad(format!(
+                "parameter `{}` has a minimum {min} above its maximum {max}",
+                p.name
+            )));
+        }
+        ty.check_bounds(&p.default, p.minimum.as_deref(), p.maximum.as_deref())
+            .map_err(|e| bad(format!("default of parameter `{}`: {e}", p.name)))?;
         parameters.push(ParamInfo {
             name: p.name,
             ty,
             default: p.default,
             description: p.description,
+            minimum: p.minimum,
+            maximum: p.maximum,
         });
     }
     let mut codes_seen = HashSet::new();
@@ -539,7 +634,10 @@ pub(crate) fn resolve_params(
                     )));
                 }
             };
-            let value = spec.ty.check(&text).map_err(bad)?;
+            let value = spec.ty.check(&text).map_err(&bad)?;
+            spec.ty
+                .check_bounds(&value, spec.minimum.as_deref(), spec.maximum.as_deref())
+                .map_err(&bad)?;
             Ok(wit::Param {
                 name: spec.name.clone(),
                 value,
@@ -577,7 +675,7 @@ mod tests {
     fn foreign_imports_are_all_named_before_compiling() {
         let bytes = wat::parse_str(
             r#"(component
-                (import "qorgan:rule/types@0.1.0" (instance))
+                (import "qorgan:rule/types@0.2.0" (instance))
                 (import "wasi:filesystem/preopens@0.2.0" (instance))
                 (import "wasi:http/outgoing-handler@0.2.0" (instance))
                 (import "env" (instance))
@@ -605,12 +703,44 @@ mod tests {
 
     #[test]
     fn contract_imports_and_unparsable_bytes_pass_the_import_check() {
-        let bytes = wat::parse_str(r#"(component (import "qorgan:rule/log@0.1.0" (instance)))"#);
+        let bytes = wat::parse_str(r#"(component (import "qorgan:rule/log@0.2.0" (instance)))"#);
         let Ok(bytes) = bytes else {
             panic!("fixture: {bytes:?}");
         };
         assert!(check_imports("log", &bytes).is_ok());
         assert!(check_imports("junk", b"not wasm").is_ok());
+    }
+
+    #[test]
+    fn a_plugin_built_against_contract_0_1_is_refused_naming_the_version_and_the_way_on() {
+        let bytes = wat::parse_str(
+            r#"(component
+                (import "qorgan:rule/types@0.1.0" (instance))
+                (import "qorgan:rule/history@0.1.0" (instance))
+            )"#,
+        );
+        let Ok(bytes) = bytes else {
+            panic!("fixture: {bytes:?}");
+        };
+        let err = check_imports("old-rule", &bytes);
+        let Err(err @ LoadError::ContractVersion { .. }) = err else {
+            panic!("not refused for its contract version: {err:?}");
+        };
+        let message = err.to_string();
+        assert!(message.contains("qorgan:rule@0.1.0"), "{message}");
+        assert!(message.contains("rebuild it with the 0.2 SDK"), "{message}");
+    }
+
+    #[test]
+    fn declared_bounds_refuse_values_outside_them_exactly() {
+        let bounds = (Some("0.50"), Some("1"));
+        let check = |v: &str| ParamType::Decimal.check_bounds(v, bounds.0, bounds.1);
+        assert!(check("0.5").is_ok());
+        assert!(check("1.000").is_ok());
+        assert!(check("0.499").is_err_and(|e| e.contains("below the minimum 0.50")));
+        assert!(check("1.01").is_err_and(|e| e.contains("above the maximum 1")));
+        // Text and booleans have no bounds.
+        assert!(ParamType::Text.check_bounds("zzz", Some("1"), None).is_ok());
     }
 
     #[test]

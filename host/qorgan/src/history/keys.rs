@@ -117,6 +117,11 @@ fn split(handle: u64) -> (usize, u32) {
     )
 }
 
+/// The shard of the key whose party id is `party`.
+pub(super) fn shard_of_party(party: u64) -> usize {
+    (party & ((1 << SHARD_BITS) - 1)) as usize
+}
+
 /// The party id of a handle: what events keep of a counterparty.
 pub(super) fn party(handle: u64) -> u64 {
     handle & u64::from(u32::MAX)
@@ -202,6 +207,16 @@ impl Keys {
         self.slots
             .get(index)
             .filter(|s| s.live && s.generation == generation)
+    }
+
+    /// The handle of the kept key whose party id is `party` (the shard's
+    /// own party ids only). A slot is used again only once every event
+    /// naming its old key is past every horizon, so a party id an event
+    /// still visible names is its key's.
+    pub(super) fn handle_of_party(&self, party: u64) -> Option<u64> {
+        let index = u32::try_from((party >> SHARD_BITS) & ((1 << SLOT_BITS) - 1)).ok()?;
+        let slot = self.slots.get(index as usize).filter(|s| s.live)?;
+        Some(handle(shard_of_party(party), index, slot.generation))
     }
 
     /// The key `handle` names, to change, while it is kept.
