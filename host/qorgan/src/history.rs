@@ -727,12 +727,14 @@ impl History {
     }
 }
 
+/// Fixtures shared by the history module's tests.
 #[cfg(test)]
-mod tests {
-    use super::*;
+mod tests_support {
+    use super::{History, Stamp};
     use crate::transaction::Transaction;
 
-    fn tx(id: &str, from: &str, to: &str, amount: &str, time: &str) -> Transaction {
+    /// A transfer of `amount` tenge from `from` to `to` at `time`.
+    pub(super) fn tx(id: &str, from: &str, to: &str, amount: &str, time: &str) -> Transaction {
         let text = format!(
             r#"{{"id":"{id}","timestamp":"{time}","kind":"transfer","amount":"{amount}",
                 "currency":"KZT","sender":{{"account":"{from}"}},"recipient":{{"account":"{to}"}}}}"#
@@ -743,12 +745,20 @@ mod tests {
         }
     }
 
-    fn record(h: &History, txs: &[Transaction]) -> Vec<Stamp> {
+    /// Records `txs` in order, tenge at par.
+    pub(super) fn record(h: &History, txs: &[Transaction]) -> Vec<Stamp> {
         h.record(
             txs.iter()
                 .map(|t| (t, t.amount.to_tiyn((1, 0)).unwrap_or(0))),
         )
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tests_support::{record, tx};
+    use super::*;
+    use crate::transaction::Transaction;
 
     fn inbound(account: u64) -> Query {
         Query {

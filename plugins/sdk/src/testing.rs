@@ -493,7 +493,7 @@ pub struct MemoryHost {
     first_seen: Vec<(Account, Timestamp)>,
     linked: Vec<(u64, u32)>,
     references: Vec<(Account, String)>,
-    flows: Vec<(Account, Flows)>,
+    flows: Vec<(Account, Direction, Flows)>,
     traces: Vec<(Account, Path)>,
     paths: Vec<((Account, Account), Path)>,
     entries: Vec<(String, String)>,
@@ -581,11 +581,17 @@ impl MemoryHost {
         self
     }
 
-    /// Answers `counterparties` about `account` (in any window) with
-    /// `flows`; other accounts have none.
+    /// Answers `counterparties` about `account` in `direction` (in any
+    /// window; [`Direction::Both`] answers every direction) with `flows`;
+    /// other accounts and directions have none.
     #[must_use]
-    pub fn with_flows(mut self, account: Account, flows: Flows) -> MemoryHost {
-        self.flows.push((account, flows));
+    pub fn with_flows(
+        mut self,
+        account: Account,
+        direction: Direction,
+        flows: Flows,
+    ) -> MemoryHost {
+        self.flows.push((account, direction, flows));
         self
     }
 
@@ -714,8 +720,10 @@ impl Host for MemoryHost {
         let mut found = self
             .flows
             .iter()
-            .find(|(a, _)| *a == query.account())
-            .map(|(_, f)| f.clone())
+            .find(|(a, d, _)| {
+                *a == query.account() && (*d == Direction::Both || *d == query.direction())
+            })
+            .map(|(_, _, f)| f.clone())
             .unwrap_or(Flows {
                 complete: true,
                 ..Flows::default()

@@ -407,3 +407,158 @@ impl Query {
         direction_ok && kind_ok && e.amount >= self.min_amount && e.amount <= self.max_amount
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests_support::{record, tx};
+    use super::*;
+
+    fn trail() -> Trail {
+        Trail {
+            max_dwell: 3600,
+            min_share: 800,
+            max_hops: 4,
+            kinds: 0,
+            min_amount: 0,
+        }
+    }
+
+    fn names(h: &History, path: &Path) -> Vec<String> {
+        let mut out: Vec<String> = path
+            .hops
+            .first()
+            .and_then(|hop| h.reference(hop.from))
+            .into_iter()
+            .collect();
+        out.extend(path.hops.iter().filter_map(|hop| h.reference(hop.to)));
+        out
+    }
+
+    #[test]
+    fn trace_back_follows_a_chain_of_quick_pass_throughs_and_stops_at_a_slow_one() {
+        let h = History::default();
+        let stamps = record(
+            &h,
+            &[
+                tx("1", "O", "M1", "1000.00", "2025-03-01T09:00:00Z"),
+                tx("2", "V", "M2", "960.00", "2025-03-01T10:00:00Z"),
+                tx("3", "M1", "M2", "980.00", "2025-03-01T11:10:00Z"),
+                tx("4", "M2", "M3", "950.00", "2025-03-01T11:40:00Z"),
+                tx("5", "M3", "OUT", "940.00", "2025-03-01T12:00:00Z"),
+            ],
+        );
+        let (at, m3) = (stamps[4].at, stamps[4].sender);
+        let path = h.trace_back(at, m3, 94_000, &trail());
+        // M1 got O's money more than an hour before passing it on; M2 got
+        // V's 960 too, so 950 is well within what M2 received in the hour.
+        assert_eq!(names(&h, &path), ["M1", "M2", "M3"]);
+        assert!(path.complete);
+        assert_eq!(
+            path.hops.iter().map(|h| h.amount).collect::<Vec<_>>(),
+            [98_000, 95_000]
+        );
+        // Sending more than came in is not passing money through.
+        assert!(h.trace_back(at, m3, 96_000, &trail()).hops.is_empty());
+        // Nor is sending a small part of it.
+        assert!(h.trace_back(at, m3, 10_000, &trail()).hops.is_empty());
+    }
+
+    #[test]
+    fn find_path_sees_money_return_to_its_start_only_along_time_and_share() {
+        let h = History::default();
+        let stamps = record(
+            &h,
+            &[
+                tx("1", "A", "B", "1000.00", "2025-03-01T09:00:00Z"),
+                tx("2", "B", "C", "990.00", "2025-03-01T09:30:00Z"),
+                tx("3", "C", "D", "100.00", "2025-03-01T09:40:00Z"),
+                tx("4", "C", "A", "980.00", "2025-03-01T10:00:00Z"),
+            ],
+        );
+        let last = stamps[3];
+        // At the closing payment C→A: did money go from A to C before?
+        let path = h.find_path(last.at, last.recipient, last.sender, 86_400, &trail());
+        assert_eq!(names(&h, &path), ["A", "B", "C"]);
+        // A payment before the money arrived is not on its path.
+        let early = h.find_path(
+            stamps[1].at,
+            stamps[1].recipient,
+            stamps[0].sender,
+            86_400,
+            &trail(),
+        );
+        assert!(early.hops.is_empty() && early.complete);
+        // The window ends the search.
+        let short = h.find_path(last.at, last.recipient, last.sender, 1800, &trail());
+        assert!(short.hops.is_empty());
+    }
+
+    #[test]
+    fn counterparties_lists_the_largest_flows_first_with_their_times() {
+        let h = History::default();
+        let stamps = record(
+            &h,
+            &[
+                tx("1", "F1", "HUB", "100.00", "2025-03-01T09:00:00Z"),
+                tx("2", "F2", "HUB", "300.00", "2025-03-02T09:00:00Z"),
+                tx("3", "F1", "HUB", "250.00", "2025-03-03T09:00:00Z"),
+                tx("4", "HUB", "OUT", "600.00", "2025-03-04T09:00:00Z"),
+            ],
+        );
+        let hub = stamps[0].recipient;
+        let q = Query {
+            account: hub,
+            window: 7 * 86_400,
+            direction: Direction::Inbound,
+            kinds: 0,
+            min_amount: 0,
+            max_amount: i64::MAX,
+        };
+        let flows = h.counterparties(stamps[3].at, &q, 10);
+        assert_eq!(flows.total, 2);
+        assert!(flows.complete);
+        let listed: Vec<(Option<String>, u32, i64)> = flows
+            .flows
+            .iter()
+            .map(|f| (h.reference(f.counterparty), f.count, f.sum))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                (Some("F1".into()), 2, 35_000),
+                (Some("F2".into()), 1, 30_000)
+            ]
+        );
+        assert_eq!(h.counterparties(stamps[3].at, &q, 1).flows.len(), 1);
+    }
+
+    #[test]
+    fn a_question_that_runs_out_of_budget_says_so() {
+        let h = History::default();
+        let txs: Vec<_> = (0..EVENT_BUDGET + 10)
+            .map(|i| {
+                tx(
+                    &i.to_string(),
+                    &format!("P{i}"),
+                    "BUSY",
+                    "1.00",
+                    "2025-03-01T09:00:00Z",
+                )
+            })
+            .collect();
+        let stamps = record(&h, &txs);
+        let last = stamps[stamps.len() - 1];
+        let q = Query {
+            account: last.recipient,
+            window: 86_400,
+            direction: Direction::Inbound,
+            kinds: 0,
+            min_amount: 0,
+            max_amount: i64::MAX,
+        };
+        let flows = h.counterparties(last.at, &q, 64);
+        assert!(!flows.complete);
+        assert_eq!(flows.total as usize, EVENT_BUDGET);
+        assert_eq!(flows.flows.len(), FLOW_LIMIT);
+    }
+}

@@ -1,0 +1,278 @@
+//! Unit tests of the layering rules against canned history answers.
+
+use qorgan_sdk::testing::{MemoryHost, TxBuilder, configure};
+use qorgan_sdk::{Direction, Flow, Flows, Hop, Money, Path, Rule, TxKind};
+
+use super::*;
+
+const SENDER: Account = 10;
+const RECIPIENT: Account = 20;
+const T0: Timestamp = 1_740_823_200;
+
+fn rule() -> KzLayering {
+    match configure::<KzLayering>(&[]) {
+        Ok(rule) => rule,
+        Err(e) => panic!("defaults do not configure: {e:?}"),
+    }
+}
+
+fn tenge(amount: i64) -> Money {
+    Money::from_tiyn(amount * 100)
+}
+
+fn hop(from: Account, to: Account, amount: i64, minutes_before: i64) -> Hop {
+    Hop {
+        from,
+        to,
+        amount: tenge(amount),
+        time: T0 - minutes_before * 60,
+    }
+}
+
+fn path(hops: Vec<Hop>) -> Path {
+    Path {
+        hops,
+        complete: true,
+    }
+}
+
+fn flow(counterparty: Account, amount: i64, days_before: i64) -> Flow {
+    Flow {
+        counterparty,
+        count: 1,
+        sum: tenge(amount),
+        first: T0 - days_before * 86_400,
+        last: T0 - days_before * 86_400,
+    }
+}
+
+fn flows(flows: Vec<Flow>) -> Flows {
+    Flows {
+        total: u32::try_from(flows.len()).unwrap_or(u32::MAX),
+        flows,
+        complete: true,
+    }
+}
+
+fn transfer(amount: i64) -> qorgan_sdk::testing::TestTx {
+    TxBuilder::with_amount(TxKind::Transfer, tenge(amount))
+        .time(T0)
+        .sender_account(SENDER)
+        .recipient_account(RECIPIENT)
+        .build()
+}
+
+fn codes(host: &MemoryHost, tx: &qorgan_sdk::testing::TestTx) -> Vec<String> {
+    let mut out = Findings::new();
+    rule().evaluate(&tx.tx(), host, &mut out);
+    out.iter().map(|f| f.code().to_owned()).collect()
+}
+
+fn finding(host: &MemoryHost, tx: &qorgan_sdk::testing::TestTx, code: &str) -> Finding {
+    let mut out = Findings::new();
+    rule().evaluate(&tx.tx(), host, &mut out);
+    match out.into_vec().into_iter().find(|f| f.code() == code) {
+        Some(f) => f,
+        None => panic!("no {code}"),
+    }
+}
+
+#[test]
+fn a_payment_passed_on_through_two_quick_accounts_is_a_chain_naming_every_account() {
+    let host = MemoryHost::new()
+        .with_trace(
+            SENDER,
+            path(vec![hop(1, 2, 1_000_000, 50), hop(2, SENDER, 980_000, 20)]),
+        )
+        .with_reference(1, "KZ-A")
+        .with_reference(2, "KZ-B")
+        .with_reference(SENDER, "KZ-C")
+        .with_reference(RECIPIENT, "KZ-D");
+    let tx = transfer(950_000);
+    let f = finding(&host, &tx, codes::LAYERING_CHAIN);
+    assert_eq!(f.action(), Action::Hold);
+    assert_eq!(f.evidence_value("path"), Some("KZ-A → KZ-B → KZ-C → KZ-D"));
+    assert_eq!(
+        f.evidence_value("amounts"),
+        Some("1000000.00, 980000.00, 950000.00")
+    );
+    assert_eq!(f.evidence_value("dwell-minutes"), Some("30, 20"));
+    assert_eq!(f.evidence_value("accounts"), Some("KZ-C, KZ-B"));
+    assert_eq!(f.evidence_value("side"), Some("sender"));
+}
+
+#[test]
+fn one_quick_pass_through_alone_is_not_a_chain() {
+    let host = MemoryHost::new().with_trace(SENDER, path(vec![hop(1, SENDER, 500_000, 30)]));
+    assert!(codes(&host, &transfer(490_000)).is_empty());
+}
+
+#[test]
+fn a_chain_to_a_payee_the_sender_paid_before_is_an_established_relation() {
+    let host = MemoryHost::new()
+        .with_trace(
+            SENDER,
+            path(vec![hop(1, 2, 1_000_000, 50), hop(2, SENDER, 980_000, 20)]),
+        )
+        .with_flows(
+            SENDER,
+            Direction::Outbound,
+            flows(vec![flow(RECIPIENT, 40_000, 20)]),
+        );
+    assert!(codes(&host, &transfer(950_000)).is_empty());
+}
+
+#[test]
+fn payments_between_one_holders_accounts_are_never_layering() {
+    let host = MemoryHost::new().with_trace(
+        SENDER,
+        path(vec![hop(1, 2, 1_000_000, 50), hop(2, SENDER, 980_000, 20)]),
+    );
+    let tx = TxBuilder::with_amount(TxKind::Transfer, tenge(950_000))
+        .time(T0)
+        .sender_account(SENDER)
+        .recipient_account(RECIPIENT)
+        .sender_holder(7)
+        .recipient_holder(7)
+        .build();
+    assert!(codes(&host, &tx).is_empty());
+}
+
+#[test]
+fn a_payment_closing_a_cycle_of_three_accounts_is_flagged_with_the_cycle() {
+    let host = MemoryHost::new().with_path(
+        RECIPIENT,
+        SENDER,
+        path(vec![
+            hop(RECIPIENT, 3, 2_000_000, 3 * 1440),
+            hop(3, SENDER, 1_950_000, 1440),
+        ]),
+    );
+    let f = finding(&host, &transfer(1_900_000), codes::CYCLE_RETURN);
+    assert_eq!(f.evidence_value("days"), Some("3.0"));
+    assert_eq!(f.evidence_value("accounts"), Some("#10, #20, #3"));
+    // A small part of the money coming back is not the cycle closing.
+    assert!(codes(&host, &transfer(100_000)).is_empty());
+}
+
+#[test]
+fn money_simply_returned_is_not_a_cycle() {
+    let host = MemoryHost::new().with_path(
+        RECIPIENT,
+        SENDER,
+        path(vec![hop(RECIPIENT, SENDER, 2_000_000, 1440)]),
+    );
+    assert!(codes(&host, &transfer(1_900_000)).is_empty());
+}
+
+/// A hub (the sender) whose payers and payees are given.
+fn hub(inbound: Vec<Flow>, outbound: Vec<Flow>) -> MemoryHost {
+    MemoryHost::new()
+        .with_flows(SENDER, Direction::Inbound, flows(inbound))
+        .with_flows(SENDER, Direction::Outbound, flows(outbound))
+}
+
+#[test]
+fn many_new_payers_over_days_paid_on_to_one_account_make_a_fan_in_hub() {
+    let payers: Vec<Flow> = (0..6i64)
+        .map(|i| flow(100 + i as u64, 150_000, i + 1))
+        .collect();
+    let host = hub(payers, Vec::new());
+    let f = finding(&host, &transfer(800_000), codes::FAN_IN_HUB);
+    assert_eq!(f.evidence_value("payers"), Some("6"));
+    assert_eq!(f.evidence_value("payees"), Some("1"));
+    assert_eq!(f.evidence_value("money-in"), Some("900000.00"));
+    // The accounts: the hub and its six payers.
+    assert_eq!(
+        f.evidence_value("accounts").map(|a| a.split(", ").count()),
+        Some(7)
+    );
+    // Sending on less than the share is not a hub passing money on.
+    assert!(codes(&host, &transfer(300_000)).is_empty());
+}
+
+#[test]
+fn payers_the_hub_knew_before_the_window_are_not_new() {
+    let payers: Vec<Flow> = (0..6)
+        .map(|i| Flow {
+            first: T0 - 80 * 86_400,
+            ..flow(100 + i as u64, 150_000, i + 1)
+        })
+        .collect();
+    assert!(codes(&hub(payers, Vec::new()), &transfer(800_000)).is_empty());
+}
+
+#[test]
+fn a_hub_with_many_new_payers_a_day_is_a_business() {
+    let payers: Vec<Flow> = (0..8i64)
+        .map(|i| flow(100 + i as u64, 150_000, 1))
+        .collect();
+    assert!(codes(&hub(payers, Vec::new()), &transfer(1_100_000)).is_empty());
+}
+
+#[test]
+fn one_payer_spread_over_many_new_payees_over_days_is_a_fan_out_hub() {
+    let payees: Vec<Flow> = (0..4i64)
+        .map(|i| flow(200 + i as u64, 240_000, i + 1))
+        .collect();
+    let host = hub(vec![flow(1, 1_200_000, 6)], payees);
+    let f = finding(&host, &transfer(240_000), codes::FAN_OUT_HUB);
+    assert_eq!(f.evidence_value("payees"), Some("5"));
+    assert_eq!(f.evidence_value("money-out"), Some("1200000.00"));
+}
+
+#[test]
+fn many_new_payers_and_payees_make_gather_scatter() {
+    let payers: Vec<Flow> = (0..4i64)
+        .map(|i| flow(100 + i as u64, 250_000, i + 2))
+        .collect();
+    let payees: Vec<Flow> = (0..3i64)
+        .map(|i| flow(200 + i as u64, 250_000, i))
+        .collect();
+    let host = hub(payers, payees);
+    assert_eq!(codes(&host, &transfer(200_000)), [codes::GATHER_SCATTER]);
+}
+
+#[test]
+fn money_spread_by_one_source_and_gathered_at_the_recipient_is_scatter_gather() {
+    const SOURCE: Account = 1;
+    let host = MemoryHost::new()
+        .with_trace(SENDER, path(vec![hop(SOURCE, SENDER, 300_000, 600)]))
+        .with_flows(
+            SOURCE,
+            Direction::Outbound,
+            flows(vec![
+                flow(SENDER, 300_000, 1),
+                flow(31, 300_000, 1),
+                flow(32, 300_000, 1),
+            ]),
+        )
+        .with_flows(
+            RECIPIENT,
+            Direction::Inbound,
+            flows(vec![
+                flow(31, 290_000, 0),
+                flow(32, 280_000, 0),
+                flow(99, 5_000, 0),
+            ]),
+        );
+    let f = finding(&host, &transfer(295_000), codes::SCATTER_GATHER);
+    assert_eq!(f.evidence_value("intermediates"), Some("3"));
+    assert_eq!(f.evidence_value("path"), Some("#1 → [#10, #31, #32] → #20"));
+}
+
+#[test]
+fn per_day_counts_find_the_busiest_day() {
+    let flows = vec![flow(1, 1, 0), flow(2, 1, 0), flow(3, 1, 2), flow(4, 1, 5)];
+    assert_eq!(per_day_max(&flows, T0), 2);
+    assert_eq!(days_spanned(&flows, T0), 3);
+}
+
+#[test]
+fn defaults_configure_and_bad_values_are_refused_naming_the_parameter() {
+    let _ = rule();
+    let bad = configure::<KzLayering>(&[(params::CHAIN_HOPS, "9")]);
+    assert!(bad.is_err());
+    let bad = configure::<KzLayering>(&[(params::CHAIN_MIN_SHARE, "1.5")]);
+    assert!(bad.is_err());
+}
