@@ -76,8 +76,12 @@
 //!   compared exactly (no floating point); an account with no inbound money
 //!   never fires.
 //!
-//! The transaction being decided is not counted: the host answers from the
-//! history strictly before it. Each side that matches gets its own finding,
+//! The transaction being decided counts: the host answers from the history
+//! strictly before it, and this transfer is part of the flow it judges. On
+//! the sender's side it adds its amount to the money out (and its recipient
+//! to the payees, when new in the window); on the recipient's side, to the
+//! money in (and its sender to the payers). So the payout that completes an
+//! exchanger's turnover is judged with it. Each side that matches gets its own finding,
 //! with evidence `side` (`sender` | `recipient`), `payers`, `payees`,
 //! `turnover-in`, `turnover-out`, `residual-ratio` (four decimals) and
 //! `window-hours`.
@@ -417,7 +421,7 @@ impl KzExchanger {
             if role == "recipient" && party.account() == sender_account {
                 continue; // the sender's own account: one history, looked at once
             }
-            if let Some(flow) = self.two_sided_flow(tx, host, party) {
+            if let Some(flow) = self.two_sided_flow(tx, host, role, party) {
                 out.add(flow.finding(role, self));
             }
         }
@@ -425,38 +429,67 @@ impl KzExchanger {
 
     /// The account's flow in the window, if it matches the pattern. Asks for
     /// the outbound side only when the inbound side already matches.
-    fn two_sided_flow<H: Host>(&self, tx: &Tx<'_>, host: &H, party: Party<'_>) -> Option<Flow> {
+    fn two_sided_flow<H: Host>(
+        &self,
+        tx: &Tx<'_>,
+        host: &H,
+        role: &str,
+        party: Party<'_>,
+    ) -> Option<Flow> {
         let window = self.window_hours.saturating_mul(3600);
-        let inbound = host.aggregate(
-            tx.at(),
-            &Query::new(party.account(), Direction::Inbound, window),
-        );
-        if inbound.counterparties < self.min_payers
-            || inbound.sum < self.min_turnover
-            || inbound.sum <= Money::ZERO
-        {
+        let account = party.account();
+        // This transfer: money in for its recipient, out for its sender.
+        let (this_in, this_out, other) = if role == "recipient" {
+            (tx.amount(), Money::ZERO, tx.sender().account())
+        } else {
+            (Money::ZERO, tx.amount(), tx.recipient().account())
+        };
+        let side = |direction, this: Money| {
+            let totals = host.aggregate(tx.at(), &Query::new(account, direction, window));
+            let mut parties = totals.counterparties;
+            if this > Money::ZERO && !knows(host, tx, account, direction, window, other) {
+                parties = parties.saturating_add(1);
+            }
+            (totals.sum.saturating_add(this), parties)
+        };
+        let (money_in, payers) = side(Direction::Inbound, this_in);
+        if payers < self.min_payers || money_in < self.min_turnover || money_in <= Money::ZERO {
             return None;
         }
-        let outbound = host.aggregate(
-            tx.at(),
-            &Query::new(party.account(), Direction::Outbound, window),
-        );
-        if outbound.counterparties < self.min_payees {
+        let (money_out, payees) = side(Direction::Outbound, this_out);
+        if payees < self.min_payees {
             return None;
         }
-        let money_in = i128::from(inbound.sum.tiyn());
-        let residual = (money_in - i128::from(outbound.sum.tiyn())).abs();
-        if !self.max_residual.admits(residual, money_in) {
+        let whole = i128::from(money_in.tiyn());
+        let residual = (whole - i128::from(money_out.tiyn())).abs();
+        if !self.max_residual.admits(residual, whole) {
             return None;
         }
         Some(Flow {
-            payers: inbound.counterparties,
-            payees: outbound.counterparties,
-            money_in: inbound.sum,
-            money_out: outbound.sum,
-            residual_ratio: Ratio::text(residual, money_in),
+            payers,
+            payees,
+            money_in,
+            money_out,
+            residual_ratio: Ratio::text(residual, whole),
         })
     }
+}
+
+/// Whether `account` dealt with `other` in `direction` in the window: then
+/// this transfer adds no new counterparty. An account with more
+/// counterparties than one answer lists is taken to know it (its count is
+/// far above any threshold anyway).
+fn knows<H: Host>(
+    host: &H,
+    tx: &Tx<'_>,
+    account: qorgan_sdk::Account,
+    direction: Direction,
+    window: u32,
+    other: qorgan_sdk::Account,
+) -> bool {
+    let flows = host.counterparties(tx.at(), &Query::new(account, direction, window), 64);
+    let listed = u32::try_from(flows.flows.len()).unwrap_or(u32::MAX);
+    !flows.complete || flows.total > listed || flows.flows.iter().any(|f| f.counterparty == other)
 }
 
 /// A two-sided flow that matched `P2P_EXCHANGER_PATTERN`.
@@ -1219,8 +1252,10 @@ mod tests {
     }
 
     #[test]
-    fn a_two_sided_flow_on_the_senders_account_is_held() -> TestResult {
-        let host = flow(DEFAULT_SENDER_ACCOUNT, 12, "2400000.00", 11, "2340000.00");
+    fn a_two_sided_flow_on_the_senders_account_is_held_counting_this_payout() -> TestResult {
+        // 10 payees and 2190000.00 out before; this 150000.00 to a new payee
+        // makes 11 and 2340000.00.
+        let host = flow(DEFAULT_SENDER_ACCOUNT, 12, "2400000.00", 10, "2190000.00");
         let findings = p2p(host, &transfer())?;
         let finding = only(&findings, "P2P_EXCHANGER_PATTERN");
         assert_eq!(finding.action(), Action::Hold);
@@ -1247,14 +1282,10 @@ mod tests {
     }
 
     #[test]
-    fn a_two_sided_flow_on_the_recipients_account_is_held() -> TestResult {
-        let host = flow(
-            DEFAULT_RECIPIENT_ACCOUNT,
-            10,
-            "2000000.00",
-            10,
-            "2000000.00",
-        );
+    fn a_two_sided_flow_on_the_recipients_account_is_held_counting_this_payment() -> TestResult {
+        // 9 payers and 1850000.00 in before; this 150000.00 from a new payer
+        // makes 10 and 2000000.00.
+        let host = flow(DEFAULT_RECIPIENT_ACCOUNT, 9, "1850000.00", 10, "2000000.00");
         let finding = only(&p2p(host, &transfer())?, "P2P_EXCHANGER_PATTERN");
         assert_eq!(finding.evidence_value("side"), Some("recipient"));
         assert_eq!(finding.evidence_value("residual-ratio"), Some("0.0000"));
@@ -1290,9 +1321,10 @@ mod tests {
 
     #[test]
     fn exactly_at_every_default_threshold_the_pattern_holds() -> TestResult {
-        // 10 payers, 10 payees, 2000000.00 in, residual exactly 0.1 either way.
-        for out in ["1800000.00", "2200000.00"] {
-            let host = flow(DEFAULT_SENDER_ACCOUNT, 10, "2000000.00", 10, out);
+        // 10 payers, 10 payees, 2000000.00 in, residual exactly 0.1 either
+        // way once this 150000.00 payout to a tenth payee is counted.
+        for out in ["1650000.00", "2050000.00"] {
+            let host = flow(DEFAULT_SENDER_ACCOUNT, 10, "2000000.00", 9, out);
             let finding = only(&p2p(host, &transfer())?, "P2P_EXCHANGER_PATTERN");
             assert_eq!(finding.evidence_value("residual-ratio"), Some("0.1000"));
         }
@@ -1302,19 +1334,20 @@ mod tests {
     #[test]
     fn just_short_of_any_threshold_the_pattern_does_not_hold() -> TestResult {
         let cases = [
-            ("9 payers", flow(1, 9, "2000000.00", 10, "2000000.00")),
-            ("9 payees", flow(1, 10, "2000000.00", 9, "2000000.00")),
+            // This 150000.00 payout to a new payee counts on the out side.
+            ("9 payers", flow(1, 9, "2000000.00", 9, "1850000.00")),
+            ("9 payees", flow(1, 10, "2000000.00", 8, "1850000.00")),
             (
                 "one tiyn too little in",
-                flow(1, 10, "1999999.99", 10, "1999999.99"),
+                flow(1, 10, "1999999.99", 9, "1849999.99"),
             ),
             (
                 "residual one tiyn above 0.1, out low",
-                flow(1, 10, "2000000.00", 10, "1799999.99"),
+                flow(1, 10, "2000000.00", 9, "1649999.99"),
             ),
             (
                 "residual one tiyn above 0.1, out high",
-                flow(1, 10, "2000000.00", 10, "2200000.01"),
+                flow(1, 10, "2000000.00", 9, "2050000.01"),
             ),
         ];
         for (label, host) in cases {
@@ -1405,7 +1438,7 @@ mod tests {
             ("p2p-score", "75"),
         ])?;
         let small = harness
-            .with_host(flow(1, 3, "300000.00", 3, "285000.00"))
+            .with_host(flow(1, 3, "300000.00", 2, "135000.00"))
             .evaluate(&transfer().build());
         let finding = only(&small, "P2P_EXCHANGER_PATTERN");
         assert_eq!(finding.risk_score(), 75);
@@ -1417,7 +1450,7 @@ mod tests {
             ("max-residual", "0.05"),
         ])?;
         let over = harness
-            .with_host(flow(1, 3, "300000.00", 3, "284999.99"))
+            .with_host(flow(1, 3, "300000.00", 2, "134999.99"))
             .evaluate(&transfer().build());
         assert!(over.is_empty());
         Ok(())

@@ -15,8 +15,11 @@
 //! # What is counted
 //!
 //! Scores are per **account**, since an analyst investigates accounts, not
-//! payments. A finding is about its *subject*: the transaction's recipient
-//! when the finding's evidence says `side` = `recipient`, else the sender.
+//! payments. A finding is about its *subjects*: the transaction's recipient
+//! when the finding's evidence says `side` = `recipient`, else the sender;
+//! and, for a finding about a network of accounts (a chain, a cycle, a
+//! hub), every account its evidence `accounts` names (comma separated), as
+//! an analyst opens the case on all of them.
 //! For each typology of [`TYPOLOGIES`]:
 //!
 //! - *flagged* accounts were the subject of at least one finding with one
@@ -207,27 +210,37 @@ impl Scorer {
                 .rules
                 .entry((finding.code.clone(), finding.rule.clone()))
                 .or_insert(0) += 1;
-            let subject = if finding.evidence.get("side") == Some("recipient") {
+            let party = if finding.evidence.get("side") == Some("recipient") {
                 &tx.recipient.account
             } else {
                 &tx.sender.account
             };
-            for (i, typology) in TYPOLOGIES.iter().enumerate() {
-                if typology.codes.contains(&finding.code.as_str())
-                    && let Some(set) = self.flagged.get_mut(i)
-                    && !set.contains(subject)
-                {
-                    set.insert(subject.clone());
+            // A finding about a network of accounts names them all in
+            // `accounts`; an analyst opens the case on every one.
+            let named = finding
+                .evidence
+                .get("accounts")
+                .into_iter()
+                .flat_map(|list| list.split(", "))
+                .filter(|a| !a.is_empty() && *a != party.as_str());
+            for subject in std::iter::once(party.as_str()).chain(named) {
+                for (i, typology) in TYPOLOGIES.iter().enumerate() {
+                    if typology.codes.contains(&finding.code.as_str())
+                        && let Some(set) = self.flagged.get_mut(i)
+                        && !set.contains(subject)
+                    {
+                        set.insert(subject.to_owned());
+                    }
                 }
-            }
-            if finding.action >= Action::Review {
-                let alerted = if typology_involved {
-                    &mut self.alerted_with_typology
-                } else {
-                    &mut self.alerted
-                };
-                if !alerted.contains(subject) {
-                    alerted.insert(subject.clone());
+                if finding.action >= Action::Review {
+                    let alerted = if typology_involved {
+                        &mut self.alerted_with_typology
+                    } else {
+                        &mut self.alerted
+                    };
+                    if !alerted.contains(subject) {
+                        alerted.insert(subject.to_owned());
+                    }
                 }
             }
         }

@@ -301,3 +301,31 @@ fn json_report_has_stable_keys_and_numbers() {
     assert!(json["alerts_per_1000"].is_number());
     assert!(json["elapsed_s"].is_number());
 }
+
+#[test]
+fn a_finding_about_a_network_flags_every_account_its_evidence_names() {
+    let mut s = Scorer::new();
+    let mut about_three = finding(P2P, Action::Review, Some("sender"));
+    about_three
+        .evidence
+        .0
+        .push(("accounts".to_owned(), "E1, E2, C9".to_owned()));
+    s.observe(
+        &tx("E1", "X1"),
+        truth(Role::Exchanger, Role::External),
+        &decision(vec![about_three]),
+    );
+    for (account, role) in [("E2", Role::Exchanger), ("C9", Role::Customer)] {
+        s.observe(
+            &tx(account, "X2"),
+            truth(role, Role::External),
+            &decision(vec![]),
+        );
+    }
+    let report = score(&s);
+    let Some(e) = report.typology("exchanger") else {
+        panic!("no exchanger row");
+    };
+    // E1 (the sender) and E2 are exchangers; C9 was named but is not one.
+    assert_eq!((e.flagged, e.tp, e.fp), (3, 2, 1));
+}
