@@ -110,6 +110,10 @@ pub mod params {
     pub const HUB_DAYS: &str = "hub-days";
     /// Least money a hub moved in its window.
     pub const HUB_MIN_AMOUNT: &str = "hub-min-amount";
+    /// Smallest payment a hub's flows count.
+    pub const HUB_MIN_PAYMENT: &str = "hub-min-payment";
+    /// Least share of a hub's transfers in the window that its counted flows make up.
+    pub const HUB_MIN_FOCUS: &str = "hub-min-focus";
     /// Least share of what came in that a hub sends on.
     pub const HUB_MIN_SHARE: &str = "hub-min-share";
     /// Most new counterparties of a hub in its window, per side.
@@ -180,6 +184,8 @@ struct CycleRule {
 struct HubRule {
     window_secs: u32,
     min_amount: Money,
+    min_payment: Money,
+    min_focus: Ratio,
     min_share: Ratio,
     max_parties: usize,
     max_per_day: usize,
@@ -328,18 +334,40 @@ impl Rule for KzLayering {
         .param(
             ParamSpec::money(
                 params::HUB_MIN_AMOUNT,
-                "300000.00",
+                "1000000.00",
                 "Hubs: the least money (KZT) that came in from new payers (fan-out: from all \
                  payers) in the window.",
             )
             .at_least("1.00"),
         )
         .param(
+            ParamSpec::money(
+                params::HUB_MIN_PAYMENT,
+                "50000.00",
+                "Hubs: payments smaller than this (KZT) are not counted, nor is this one when \
+                 smaller: everyday transfers are not a hub's.",
+            )
+            .at_least("0.01"),
+        )
+        .param(
+            ParamSpec::decimal(
+                params::HUB_MIN_FOCUS,
+                "0.5",
+                "Hubs: the payments counted (new payers and payees, at least \
+                 `hub-min-payment`) are at least this share of all the account's transfers in \
+                 the window. A trader or a shop also takes and makes many everyday transfers; \
+                 a hub's transfers are the pattern.",
+            )
+            .at_least("0")
+            .at_most("1"),
+        )
+        .param(
             ParamSpec::decimal(
                 params::HUB_MIN_SHARE,
                 "0.8",
                 "Hubs: the money sent to new payees in the window, this payment included, is \
-                 at least this share of what came in.",
+                 at least this share of what came in, and exceeds it by at most the rest \
+                 (0.8: between 80% and 120%): the money out is the money that came in.",
             )
             .at_least("0.1")
             .at_most("1"),
@@ -526,6 +554,8 @@ impl Rule for KzLayering {
             hub: HubRule {
                 window_secs: secs(params, params::HUB_DAYS, DAY)?,
                 min_amount: params.money(params::HUB_MIN_AMOUNT)?,
+                min_payment: params.money(params::HUB_MIN_PAYMENT)?,
+                min_focus: params.ratio(params::HUB_MIN_FOCUS)?,
                 min_share: params.ratio(params::HUB_MIN_SHARE)?,
                 max_parties: usize_of(params, params::HUB_MAX_PARTIES)?,
                 max_per_day: usize_of(params, params::HUB_MAX_PER_DAY)?,
@@ -760,7 +790,10 @@ impl KzLayering {
     /// `FAN_IN_HUB`, `FAN_OUT_HUB` and `GATHER_SCATTER`: the sender as a hub.
     fn check_hubs<H: Host>(&self, tx: &Tx<'_>, host: &H, out: &mut Findings) {
         let rule = &self.hub;
-        let Some(hub) = Hub::of(tx, host, rule.window_secs, self.relation_secs) else {
+        if tx.amount() < rule.min_payment {
+            return;
+        }
+        let Some(hub) = Hub::of(tx, host, rule, self.relation_secs) else {
             return;
         };
         let busy = |side: &[Flow]| {
@@ -771,11 +804,13 @@ impl KzLayering {
         }
         let in_new = total(&hub.new_in);
         let out_new = total(&hub.new_out);
+        // What left is what came in: at least the share of it, and more
+        // than it by no more than the rest.
         let passes_on = |came_in: Money| {
+            let (out, came) = (i128::from(out_new.tiyn()), i128::from(came_in.tiyn()));
             came_in >= rule.min_amount
-                && rule
-                    .min_share
-                    .reached_by(i128::from(out_new.tiyn()), i128::from(came_in.tiyn()))
+                && rule.min_share.reached_by(out, came)
+                && rule.min_share.reached_by(came, out)
         };
         let (payers, payees) = (hub.new_in.len(), hub.new_out.len());
         let found = if payers >= rule.gather_scatter_min
@@ -802,6 +837,18 @@ impl KzLayering {
             return;
         };
         let sender = tx.sender().account();
+        let all = host.aggregate(
+            tx.at(),
+            &Query::new(sender, Direction::Both, rule.window_secs).only(Kinds::TRANSFER),
+        );
+        let counted: u32 = hub.new_in.iter().chain(&hub.new_out).map(|f| f.count).sum();
+        // `all` leaves out this payment; `counted` has it.
+        if !rule
+            .min_focus
+            .reached_by(i128::from(counted), i128::from(all.count.saturating_add(1)))
+        {
+            return;
+        }
         let first = hub
             .new_in
             .iter()
@@ -937,14 +984,18 @@ struct Hub {
 
 impl Hub {
     /// The sender's flows, or `None` when it deals with more accounts than
-    /// one answer lists.
-    fn of<H: Host>(tx: &Tx<'_>, host: &H, window_secs: u32, relation_secs: u32) -> Option<Hub> {
+    /// one answer lists. An account on both sides (paid and paying back)
+    /// is a relation, not a hub's feeder or payee: it counts on neither.
+    fn of<H: Host>(tx: &Tx<'_>, host: &H, rule: &HubRule, relation_secs: u32) -> Option<Hub> {
+        let window_secs = rule.window_secs;
         let sender = tx.sender().account();
         let span = relation_secs.saturating_add(window_secs);
         let ask = |direction| {
             host.counterparties(
                 tx.at(),
-                &Query::new(sender, direction, span).only(Kinds::TRANSFER),
+                &Query::new(sender, direction, span)
+                    .only(Kinds::TRANSFER)
+                    .at_least(rule.min_payment),
                 FLOW_LIMIT,
             )
         };
@@ -960,9 +1011,27 @@ impl Hub {
         let start = tx.time().saturating_sub(i64::from(window_secs));
         let new = |f: &&Flow| f.first > start;
         let in_window = |f: &&Flow| f.last > start;
-        let new_in: Vec<Flow> = inbound.flows.iter().filter(new).copied().collect();
-        let mut new_out: Vec<Flow> = outbound.flows.iter().filter(new).copied().collect();
         let recipient = tx.recipient().account();
+        let pays =
+            |a: Account| a == recipient || outbound.flows.iter().any(|f| f.counterparty == a);
+        let paid_by = |a: Account| inbound.flows.iter().any(|f| f.counterparty == a);
+        let new_in: Vec<Flow> = inbound
+            .flows
+            .iter()
+            .filter(new)
+            .filter(|f| !pays(f.counterparty))
+            .copied()
+            .collect();
+        if paid_by(recipient) {
+            return None;
+        }
+        let mut new_out: Vec<Flow> = outbound
+            .flows
+            .iter()
+            .filter(new)
+            .filter(|f| !paid_by(f.counterparty))
+            .copied()
+            .collect();
         match new_out.iter_mut().find(|f| f.counterparty == recipient) {
             Some(flow) => {
                 flow.count += 1;

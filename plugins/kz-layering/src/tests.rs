@@ -174,14 +174,16 @@ fn hub(inbound: Vec<Flow>, outbound: Vec<Flow>) -> MemoryHost {
 
 #[test]
 fn many_new_payers_over_days_paid_on_to_one_account_make_a_fan_in_hub() {
-    let payers: Vec<Flow> = (0..6i64)
-        .map(|i| flow(100 + i as u64, 150_000, i + 1))
-        .collect();
-    let host = hub(payers, Vec::new());
-    let f = finding(&host, &transfer(800_000), codes::FAN_IN_HUB);
+    let payers = || -> Vec<Flow> {
+        (0..6i64)
+            .map(|i| flow(100 + i as u64, 200_000, i + 1))
+            .collect()
+    };
+    let host = hub(payers(), Vec::new());
+    let f = finding(&host, &transfer(1_100_000), codes::FAN_IN_HUB);
     assert_eq!(f.evidence_value("payers"), Some("6"));
     assert_eq!(f.evidence_value("payees"), Some("1"));
-    assert_eq!(f.evidence_value("money-in"), Some("900000.00"));
+    assert_eq!(f.evidence_value("money-in"), Some("1200000.00"));
     // The accounts: the hub and its six payers.
     assert_eq!(
         f.evidence_value("accounts").map(|a| a.split(", ").count()),
@@ -189,6 +191,15 @@ fn many_new_payers_over_days_paid_on_to_one_account_make_a_fan_in_hub() {
     );
     // Sending on less than the share is not a hub passing money on.
     assert!(codes(&host, &transfer(300_000)).is_empty());
+    // Nor is a hub one whose pattern is lost among everyday transfers.
+    let busy = hub(payers(), Vec::new()).with_totals(
+        SENDER,
+        qorgan_sdk::Totals {
+            count: 40,
+            ..qorgan_sdk::Totals::default()
+        },
+    );
+    assert!(codes(&busy, &transfer(1_100_000)).is_empty());
 }
 
 #[test]
@@ -196,7 +207,7 @@ fn payers_the_hub_knew_before_the_window_are_not_new() {
     let payers: Vec<Flow> = (0..6)
         .map(|i| Flow {
             first: T0 - 80 * 86_400,
-            ..flow(100 + i as u64, 150_000, i + 1)
+            ..flow(100 + i as u64, 200_000, i + 1)
         })
         .collect();
     assert!(codes(&hub(payers, Vec::new()), &transfer(800_000)).is_empty());
@@ -205,9 +216,9 @@ fn payers_the_hub_knew_before_the_window_are_not_new() {
 #[test]
 fn a_hub_with_many_new_payers_a_day_is_a_business() {
     let payers: Vec<Flow> = (0..8i64)
-        .map(|i| flow(100 + i as u64, 150_000, 1))
+        .map(|i| flow(100 + i as u64, 200_000, 1))
         .collect();
-    assert!(codes(&hub(payers, Vec::new()), &transfer(1_100_000)).is_empty());
+    assert!(codes(&hub(payers, Vec::new()), &transfer(1_500_000)).is_empty());
 }
 
 #[test]
