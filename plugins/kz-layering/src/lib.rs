@@ -12,7 +12,7 @@
 //! | `FAN_IN_HUB` | the sender collected from many new payers over days and now sends it on to one or a few | `review` | 50 |
 //! | `FAN_OUT_HUB` | the sender received from one or a few payers and spreads it over many new payees over days | `review` | 50 |
 //! | `GATHER_SCATTER` | the sender collected from many new payers and pays many new payees | `review` | 50 |
-//! | `SCATTER_GATHER` | money one account spread over several accounts comes together again at the recipient | `review` | 60 |
+//! | `SCATTER_GATHER` | money one account spread over several accounts comes together again at the recipient, each passing on what it got | `review` | 60 |
 //!
 //! Every threshold and score is a pack parameter, with bounds the host
 //! enforces (see [`KzLayering::metadata`]).
@@ -203,6 +203,7 @@ struct HubRule {
 struct ScatterRule {
     window_secs: u32,
     trail: Trail,
+    min_share: Ratio,
     min_intermediates: usize,
     score: u8,
 }
@@ -575,6 +576,7 @@ impl Rule for KzLayering {
                     .hops(1)
                     .only(Kinds::TRANSFER)
                     .at_least(params.money(params::SCATTER_MIN_AMOUNT)?),
+                min_share: params.ratio(params::SCATTER_MIN_SHARE)?,
                 min_intermediates: usize_of(params, params::SCATTER_MIN_INTERMEDIATES)?,
                 score: params.score(params::SCATTER_SCORE)?,
             },
@@ -930,12 +932,22 @@ impl KzLayering {
             &Query::new(recipient, Direction::Inbound, rule.window_secs).only(Kinds::TRANSFER),
             FLOW_LIMIT,
         );
+        // An intermediate passed on to the recipient what the source gave
+        // it: at least the share of it, and not more.
+        let share = rule.min_share;
         let mut intermediates: Vec<Account> = vec![sender];
         for flow in &gathered.flows {
             let account = flow.counterparty;
-            if account != source
+            let given = scattered
+                .flows
+                .iter()
+                .find(|s| s.counterparty == account)
+                .map(|s| s.sum);
+            if let Some(given) = given
+                && account != source
                 && !intermediates.contains(&account)
-                && scattered.flows.iter().any(|s| s.counterparty == account)
+                && flow.sum <= given
+                && share.reached_by(i128::from(flow.sum.tiyn()), i128::from(given.tiyn()))
             {
                 intermediates.push(account);
             }
