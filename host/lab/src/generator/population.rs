@@ -4,7 +4,9 @@
 //! the size of the stream: the planted typologies (mules, exchangers,
 //! structurers), the legitimate look-alikes that resemble them (payroll
 //! accounts, merchants, families, students, traders) and, filling the rest
-//! of the volume, ordinary customers. Sizes scale with the number of
+//! of the volume, ordinary customers; then, after all of them so that none
+//! of them moves, the patterns across accounts and their look-alikes
+//! (`schemes.rs`, `lookalikes.rs`). Sizes scale with the number of
 //! transactions asked for; the typologies have floors so that a
 //! 100,000-transaction stream has enough of each to measure a rule's
 //! precision and recall.

@@ -1,10 +1,11 @@
 //! Planning the legitimate look-alikes of the patterns across accounts:
 //! marketplaces (many buyers in, the same sellers paid every week: fan-in,
 //! fan-out, gather-scatter), landlords (a few tenants' rent moved on to
-//! savings or a mortgage: fan-in) and savers (salary moved to one's own
-//! savings account within hours and sometimes back: a chain, a cycle).
-//! Payroll accounts funded shortly before each run and families passing a
-//! sum round are planned with the payrolls and the patterns.
+//! savings or a mortgage: fan-in), savers (salary moved to one's own
+//! savings account within hours and sometimes back: a chain, a cycle) and
+//! payroll agents (funded by a client company up to a day before each run,
+//! paying the same people every month: fan-out, gather-scatter). Families
+//! passing a sum round are planned with the patterns.
 //!
 //! A marketplace's home sellers, a landlord's and a saver's savings account
 //! carry the look-alike's role too: a rule that flags them is flagging an
@@ -52,6 +53,9 @@ impl Builder<'_> {
         // Landlords pay no rent; savers' salaries come with their plan.
         total += sizes.landlords as f64 * (ORDINARY_RATE * 0.9 * days + months * 6.5);
         total += sizes.savers as f64 * (ORDINARY_RATE * 0.9 * days + months * 2.2);
+        // Runs a month (1.4), each funded, paying 22 people and the pension
+        // fund.
+        total += sizes.payroll_agents as f64 * months * 1.4 * 24.0;
         total
     }
 
@@ -91,6 +95,63 @@ impl Builder<'_> {
         }
         for k in 0..sizes.savers {
             self.saver(k);
+        }
+        // Staff of agents' clients who bank here: customers paid by a
+        // company elsewhere, now paid through the agent.
+        let mut staff: Vec<u32> = self
+            .accounts
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| {
+                a.role == Role::Customer
+                    && a.life
+                        .as_ref()
+                        .is_some_and(|l| matches!(l.employer, Employer::External(_)))
+            })
+            .map(|(i, _)| i as u32)
+            .collect();
+        let mut srng = self.rng(tags::LOOKALIKE, &[8]);
+        srng.shuffle(&mut staff);
+        for k in 0..sizes.payroll_agents {
+            self.payroll_agent(k, &mut staff);
+        }
+    }
+
+    /// A payroll agent's account: each month a client company funds it up
+    /// to a day before the run, and it pays the client's 5–40 people (a
+    /// few of them at this bank, most elsewhere), the same people every
+    /// month.
+    fn payroll_agent(&mut self, k: u64, staff: &mut Vec<u32>) {
+        let mut rng = self.rng(tags::LOOKALIKE, &[9, k]);
+        let opened = self.opened_within(&mut rng, 2 * 365, 12 * 365);
+        let mut account = self.business(&mut rng, Role::Payroll, opened);
+        let people = rng.range(5, 40) as usize;
+        let home = rng.range(0, 6).min(people as i64) as usize;
+        let employees: Vec<u32> = (0..home).filter_map(|_| staff.pop()).collect();
+        let outside: Vec<u32> = (employees.len()..people)
+            .map(|_| rng.below(u64::from(self.people)) as u32)
+            .collect();
+        let semi = rng.chance(0.4);
+        account.plan = Plan::Payroll {
+            employees: employees.clone(),
+            outside,
+            pay_day: rng.range_u32(5, 10),
+            advance_day: if semi { rng.range_u32(20, 25) } else { 0 },
+            hour: rng.range_u32(10, 15),
+            style: rng.below(3) as u8,
+            funder: PartyRef::Business(
+                rng.below(u64::from(self.firms.saturating_sub(2)).max(1)) as u32 + 2,
+            ),
+        };
+        let agent = self.push(account);
+        for e in employees {
+            if let Some(life) = self
+                .accounts
+                .get_mut(e as usize)
+                .and_then(|a| a.life.as_mut())
+            {
+                life.employer = Employer::Payroll(agent);
+            }
         }
     }
 

@@ -32,6 +32,7 @@ pub(in crate::generator) struct Sizes {
     pub(in crate::generator) marketplaces: u64,
     pub(in crate::generator) landlords: u64,
     pub(in crate::generator) savers: u64,
+    pub(in crate::generator) payroll_agents: u64,
 }
 
 impl Sizes {
@@ -47,6 +48,7 @@ impl Sizes {
             marketplaces: scaled(n, 1.0 / 70_000.0, 1),
             landlords: scaled(n, 1.0 / 8_000.0, 4),
             savers: scaled(n, 1.0 / 10_000.0, 4),
+            payroll_agents: scaled(n, 1.0 / 8_000.0, 3),
         }
     }
 }
