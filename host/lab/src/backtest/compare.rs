@@ -101,7 +101,7 @@ impl std::fmt::Display for Comparison {
             {
                 writeln!(
                     f,
-                    "  {:<12} flagged {} -> {}, precision {} -> {}, recall {} -> {}",
+                    "  {:<14} flagged {} -> {}, precision {} -> {}, recall {} -> {}",
                     b.name,
                     b.flagged,
                     a.flagged,

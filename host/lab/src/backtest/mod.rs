@@ -30,7 +30,7 @@
 //!   no actual accounts).
 //!
 //! A legitimate account (customer, payroll, merchant, family, student,
-//! trader) is *flagged* when it was the subject of any finding whose action
+//! trader, marketplace, landlord, saver) is *flagged* when it was the subject of any finding whose action
 //! is `review`, `hold` or `block` (the findings that cost an analyst's time)
 //! on a transaction between legitimate parties. A finding on a transaction
 //! whose other party is a planted typology (a customer buying USDT from a
@@ -87,7 +87,13 @@ pub struct Typology {
 /// | mule | `mule` | `MULE_SCORE_ELEVATED`, `MULE_SCORE_HIGH` (plugin `kz-mule`) |
 /// | exchanger | `exchanger` | `P2P_EXCHANGER_PATTERN` (plugin `kz-exchanger`) |
 /// | structuring | `structurer` | `STRUCTURING_NEAR_THRESHOLD` (plugin `kz-threshold`) |
-pub const TYPOLOGIES: [Typology; 3] = [
+/// | chain | `chain-mule` | `LAYERING_CHAIN` |
+/// | fan-in | `fan-in` | `FAN_IN_HUB` |
+/// | fan-out | `fan-out` | `FAN_OUT_HUB` |
+/// | cycle | `cycle` | `CYCLE_RETURN` |
+/// | scatter-gather | `scatter-gather` | `SCATTER_GATHER` |
+/// | gather-scatter | `gather-scatter` | `GATHER_SCATTER` |
+pub const TYPOLOGIES: [Typology; 9] = [
     Typology {
         name: "mule",
         role: Role::Mule,
@@ -102,6 +108,36 @@ pub const TYPOLOGIES: [Typology; 3] = [
         name: "structuring",
         role: Role::Structurer,
         codes: &["STRUCTURING_NEAR_THRESHOLD"],
+    },
+    Typology {
+        name: "chain",
+        role: Role::ChainMule,
+        codes: &["LAYERING_CHAIN"],
+    },
+    Typology {
+        name: "fan-in",
+        role: Role::FanIn,
+        codes: &["FAN_IN_HUB"],
+    },
+    Typology {
+        name: "fan-out",
+        role: Role::FanOut,
+        codes: &["FAN_OUT_HUB"],
+    },
+    Typology {
+        name: "cycle",
+        role: Role::Cycle,
+        codes: &["CYCLE_RETURN"],
+    },
+    Typology {
+        name: "scatter-gather",
+        role: Role::ScatterGather,
+        codes: &["SCATTER_GATHER"],
+    },
+    Typology {
+        name: "gather-scatter",
+        role: Role::GatherScatter,
+        codes: &["GATHER_SCATTER"],
     },
 ];
 

@@ -217,13 +217,13 @@ impl fmt::Display for Report {
         );
         let _ = writeln!(
             out,
-            "  {:<12} {:>8} {:>8} {:>6} {:>6} {:>6} {:>10} {:>8}  codes",
+            "  {:<14} {:>8} {:>8} {:>6} {:>6} {:>6} {:>10} {:>8}  codes",
             "typology", "flagged", "actual", "TP", "FP", "FN", "precision", "recall"
         );
         for t in &self.typologies {
             let _ = writeln!(
                 out,
-                "  {:<12} {:>8} {:>8} {:>6} {:>6} {:>6} {:>10} {:>8}  {}",
+                "  {:<14} {:>8} {:>8} {:>6} {:>6} {:>6} {:>10} {:>8}  {}",
                 t.name,
                 t.flagged,
                 t.actual,

@@ -10,7 +10,7 @@
 use qorgan::transaction::{Channel, Check, Checks, TxKind};
 
 /// A party to a transaction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum PartyRef {
     /// An account of the home bank (index into the population's accounts).
     Home(u32),

@@ -1,12 +1,17 @@
 //! Legitimate behaviour: ordinary customers' days, and the look-alikes
 //! that a careless rule mistakes for crime.
 //!
-//! - a payroll account is funded once and pays 20–200 people within the
-//!   hour: fan-out and pass-through, like a mule's cash-out;
+//! - a payroll account is funded from another bank up to a day before each
+//!   run (by the company itself, or by the client company when it is a
+//!   payroll agent's) and pays the same 20–200 people within the hour,
+//!   every month: fan-out, gather-scatter and pass-through, like a mule's
+//!   cash-out or a distributor;
 //! - a merchant takes 20–150 payments a day from strangers: fan-in, like a
 //!   mule's victims, but it settles weekly, not within minutes;
 //! - a family moves money back and forth among 3–5 accounts, some from a
-//!   shared tablet: shared devices, like a device farm;
+//!   shared tablet: shared devices, like a device farm; some families now
+//!   and then pass a larger sum along (see `scheme.rs`): a chain or a
+//!   cycle;
 //! - a student gets 10–30 small gifts from different people on a birthday:
 //!   many distinct senders in a day, often on a recently opened account;
 //! - a trader reselling goods through a personal card is paid by 10–40
@@ -14,13 +19,14 @@
 //!   the takings: the two-sided flow and low residual of a shadow exchanger,
 //!   but in business hours, at shop prices rather than USDT lots.
 
+use super::calendar::{self, DAY};
 use super::day::{
     self, DayInfo, PEOPLE_HOURS, counterparty, device_of, device_of_party, human_amount, price,
     tenge, tenge_step, time_from,
 };
 use super::event::{Event, OWN_BASE, PartyRef, Remit, Sink};
 use super::population::{
-    Account, Employer, Life, PENSION_CONTRIBUTIONS, PENSION_FUND, Plan, Population,
+    Account, Employer, Life, PENSION_CONTRIBUTIONS, PENSION_FUND, Plan, Population, tags,
 };
 use super::rng::Rng;
 use super::texts;
@@ -356,7 +362,7 @@ fn salary(a: &Actor<'_>, life: &Life, rng: &mut Rng, out: &mut Sink<'_>) {
 
 /// The advance out of a monthly salary: 40%, to the thousand tenge; 0
 /// when there is no advance day.
-fn pay_split(salary: i64, advance_day: u32) -> i64 {
+pub(crate) fn pay_split(salary: i64, advance_day: u32) -> i64 {
     if advance_day == 0 {
         return 0;
     }
@@ -364,29 +370,146 @@ fn pay_split(salary: i64, advance_day: u32) -> i64 {
     advance.clamp(0, salary - 100)
 }
 
-/// A payroll account's day: on pay days, funded from the company's main
-/// account, then every employee paid within the hour.
+/// A payroll account's day: every run is funded from another bank up to a
+/// day before it (by the company itself, or by the client company when a
+/// payroll agent pays), then the same employees are paid within the hour.
 pub(crate) fn payroll_day(a: &Actor<'_>, plan: &Plan, rng: &mut Rng, out: &mut Sink<'_>) {
-    let Plan::Payroll {
-        employees,
-        outside,
-        pay_day,
-        advance_day,
-        hour,
-        style,
-    } = plan
-    else {
+    let Plan::Payroll { style, funder, .. } = plan else {
         return;
     };
     let day = a.day;
-    let advance_run = *advance_day > 0 && day.is_due(*advance_day);
-    if !(day.is_due(*pay_day) || advance_run) {
-        return;
+    // Funding for today's run and tomorrow's, whichever falls today.
+    let tomorrow = DayInfo::new(day.start, 1, day.usdt);
+    for (target, when) in [(day, 0u32), (&tomorrow, 1)] {
+        if when == 1 && day.index + 1 >= a.pop.days {
+            continue;
+        }
+        let Some(advance_run) = run_today(plan, target) else {
+            continue;
+        };
+        let (start, funded, factor) = run_timing(a, plan, day.index + when);
+        let today = funded >= day.start && funded < day.start + DAY;
+        // The first day's funding before the stream began is made at once.
+        let first = when == 0 && day.index == 0 && funded < day.start;
+        if !(today || first) || funded >= start {
+            continue;
+        }
+        let total: i64 = payouts(a, plan, advance_run).iter().map(|(_, x)| x).sum();
+        if total <= 0 {
+            continue;
+        }
+        let funding = (total as f64 * factor) as i64 / 100_000 * 100_000 + 100_000;
+        out.push(
+            Event::new(
+                funded.max(day.start),
+                TxKind::Transfer,
+                Channel::Api,
+                funding,
+                *funder,
+                a.me(),
+            )
+            .text(day::text(
+                rng,
+                &[
+                    "перевод собственных средств",
+                    "на выплату заработной платы",
+                    "пополнение счета",
+                    "финансирование зарплатного проекта",
+                ],
+            )),
+        );
     }
+    let Some(advance_run) = run_today(plan, day) else {
+        return;
+    };
     let (month, year) = if advance_run {
         day.this_month()
     } else {
         day.previous_month()
+    };
+    let payouts = payouts(a, plan, advance_run);
+    if payouts.is_empty() {
+        return;
+    }
+    let total: i64 = payouts.iter().map(|(_, x)| x).sum();
+    let (start, _, _) = run_timing(a, plan, day.index);
+    let mut time = start;
+    for (to, amount) in payouts {
+        out.push(
+            Event::new(time, TxKind::Transfer, Channel::Api, amount, a.me(), to).remit(
+                Remit::Salary {
+                    style: *style,
+                    advance: advance_run,
+                    month,
+                    year,
+                },
+            ),
+        );
+        time += rng.range(2, 16);
+    }
+    if !advance_run {
+        out.push(
+            Event::new(
+                time + rng.range(60, 900),
+                TxKind::Transfer,
+                Channel::Api,
+                tenge_step(total as f64 / 100.0 * 0.125, 1),
+                a.me(),
+                PartyRef::Business(PENSION_CONTRIBUTIONS),
+            )
+            .text("обязательные пенсионные взносы"),
+        );
+    }
+}
+
+/// Whether a payroll runs on `day`: `Some(true)` for the advance,
+/// `Some(false)` for the final pay.
+fn run_today(plan: &Plan, day: &DayInfo) -> Option<bool> {
+    let Plan::Payroll {
+        pay_day,
+        advance_day,
+        ..
+    } = plan
+    else {
+        return None;
+    };
+    let advance_run = *advance_day > 0 && day.is_due(*advance_day);
+    (day.is_due(*pay_day) || advance_run).then_some(advance_run)
+}
+
+/// When a payroll run on day `index` starts, when it is funded (5 minutes
+/// to 24 hours before), and by how much more than the run (0–4%): from a
+/// stream of the account and the day, so that the day before can fund it.
+fn run_timing(a: &Actor<'_>, plan: &Plan, index: u32) -> (i64, i64, f64) {
+    let hour = match plan {
+        Plan::Payroll { hour, .. } => *hour,
+        _ => 10,
+    };
+    let mut rng = Rng::derive(
+        a.pop.seed,
+        &[tags::PAYROLL, u64::from(a.index), u64::from(index)],
+    );
+    let day_start = a.day.start + (i64::from(index) - i64::from(a.day.index)) * DAY;
+    let local = i64::from(hour) * 60 + rng.range(0, 20);
+    let start = day_start + (local * 60 - (day_start + calendar::LOCAL_OFFSET)).rem_euclid(DAY);
+    let lead = if rng.chance(0.5) {
+        rng.range(5 * 60, 3 * 3600)
+    } else {
+        rng.range(3 * 3600, 24 * 3600)
+    };
+    (start, start - lead, rng.uniform(1.0, 1.04))
+}
+
+/// Who a payroll run pays and how much: the same employees every month.
+fn payouts(a: &Actor<'_>, plan: &Plan, advance_run: bool) -> Vec<(PartyRef, i64)> {
+    let Plan::Payroll {
+        employees,
+        outside,
+        advance_day,
+        ..
+    } = plan
+    else {
+        return Vec::new();
     };
     let mut payouts: Vec<(PartyRef, i64)> = Vec::with_capacity(employees.len() + outside.len());
     for e in employees {
@@ -418,58 +541,7 @@ pub(crate) fn payroll_day(a: &Actor<'_>, plan: &Plan, rng: &mut Rng, out: &mut S
             payouts.push((PartyRef::Person(*p), amount));
         }
     }
-    if payouts.is_empty() {
-        return;
-    }
-    let total: i64 = payouts.iter().map(|(_, x)| x).sum();
-    let start = day.at_local(i64::from(*hour) * 60 + rng.range(0, 20));
-    let funded = start - rng.range(30 * 60, 180 * 60);
-    let funding = (total as f64 * rng.uniform(1.0, 1.04)) as i64 / 100_000 * 100_000 + 100_000;
-    out.push(
-        Event::new(
-            funded.max(day.start),
-            TxKind::Transfer,
-            Channel::Api,
-            funding,
-            a.own_elsewhere(),
-            a.me(),
-        )
-        .text(day::text(
-            rng,
-            &[
-                "перевод собственных средств",
-                "на выплату заработной платы",
-                "пополнение счета",
-            ],
-        )),
-    );
-    let mut time = start;
-    for (to, amount) in payouts {
-        out.push(
-            Event::new(time, TxKind::Transfer, Channel::Api, amount, a.me(), to).remit(
-                Remit::Salary {
-                    style: *style,
-                    advance: advance_run,
-                    month,
-                    year,
-                },
-            ),
-        );
-        time += rng.range(2, 16);
-    }
-    if !advance_run {
-        out.push(
-            Event::new(
-                time + rng.range(60, 900),
-                TxKind::Transfer,
-                Channel::Api,
-                tenge_step(total as f64 / 100.0 * 0.125, 1),
-                a.me(),
-                PartyRef::Business(PENSION_CONTRIBUTIONS),
-            )
-            .text("обязательные пенсионные взносы"),
-        );
-    }
+    payouts
 }
 
 /// A merchant's day: payments from many people in opening hours, and on

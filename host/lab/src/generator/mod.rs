@@ -6,12 +6,16 @@
 //! looks like a bank's, and real traffic cannot leave a bank. So this
 //! module makes it: a population of a bank's customers, most of them
 //! ordinary, some of them legitimate *look-alikes* that trip careless rules
-//! (payroll accounts, busy merchants, families, students on their
-//! birthday, traders reselling goods through a personal card), and a few
-//! planted *typologies* from docs/domain.md (money mules, shadow crypto
-//! exchangers, structurers). Every transaction carries a
-//! `truth` field naming the role of its sender and its recipient, which
-//! the engine ignores and `qorgan backtest` scores against.
+//! (payroll accounts funded the day before each run, busy merchants,
+//! families, students on their birthday, traders reselling goods through a
+//! personal card, marketplaces, landlords, people saving their salary on a
+//! second account), and planted *typologies* from docs/domain.md: money
+//! mules, shadow crypto exchangers and structurers on one account, and six
+//! patterns across accounts and days (layering chains, fan-in and fan-out
+//! hubs, cycles, scatter-gather and gather-scatter; see `scheme.rs`). Every
+//! transaction carries a `truth` field naming the role of its sender and
+//! its recipient, which the engine ignores and `qorgan backtest` scores
+//! against. Every home account of a pattern carries the pattern's role.
 //!
 //! # How
 //!
@@ -23,7 +27,10 @@
 //!   by day every account schedules its own events, the day is sorted by
 //!   time (ties broken by the scheduling day, account and order, so the sort
 //!   is total), and written. Events that spill past midnight wait for their
-//!   day. Memory is O(customers + one day), so streams of 10^7 work.
+//!   day. A pattern across accounts is made whole on the day it starts
+//!   (a chain's hops, a hub's three weeks of payments), its later events
+//!   waiting with the rest. Memory is O(customers + pending events), so
+//!   streams of 10^7 work.
 //! - **Exactly `count`.** The population is sized so the volume fits the
 //!   period; the stream stops after exactly `count` transactions, which is
 //!   usually on the last day. Should the population fall short, days go on
@@ -44,9 +51,11 @@ mod errors;
 mod event;
 mod ids;
 mod legit;
+mod lookalike;
 mod output;
 mod population;
 mod rng;
+mod scheme;
 mod texts;
 mod typology;
 
@@ -147,9 +156,12 @@ pub struct Generator {
     today: std::vec::IntoIter<Event>,
     /// Events scheduled for a later day.
     pending: Vec<Event>,
-    /// Per-account running state (a merchant's takings since it settled,
-    /// a trader's savings on the card).
+    /// Per-account running state (a merchant's or a marketplace's takings
+    /// since it settled, a trader's savings on the card).
     state: Vec<i64>,
+    /// The next pattern across accounts to start (index into the
+    /// population's schemes, which are in order of their day).
+    next_scheme: usize,
     emitted: u64,
     empty_days: u32,
 }
@@ -182,6 +194,7 @@ impl Generator {
             today: Vec::new().into_iter(),
             pending: Vec::new(),
             state: vec![0; accounts],
+            next_scheme: 0,
             emitted: 0,
             empty_days: 0,
         })
@@ -259,6 +272,21 @@ impl Generator {
             let state = self.state.get_mut(i);
             schedule(&actor, in_period, state, &mut rng, &mut sink);
         }
+        // Patterns across accounts starting today: all their transactions,
+        // today's and later ones, each under an actor number of its own.
+        while let Some(s) = pop.schemes.get(self.next_scheme)
+            && s.day <= self.day
+        {
+            let k = self.next_scheme;
+            self.next_scheme += 1;
+            if self.day >= pop.days {
+                continue;
+            }
+            let actor = u32::try_from(pop.accounts.len() + k).unwrap_or(u32::MAX);
+            let mut rng = Rng::derive(pop.seed, &[tags::SCHEME, k as u64]);
+            let mut sink = Sink::new(&mut events, actor, self.day);
+            scheme::run(pop, s, &info, &mut rng, &mut sink);
+        }
         let (mut today, later): (Vec<Event>, Vec<Event>) = std::mem::take(&mut self.pending)
             .into_iter()
             .chain(events)
@@ -313,6 +341,12 @@ fn schedule(
         plan @ Plan::Mule { .. } => typology::mule_day(a, plan, rng, out),
         plan @ Plan::Exchanger { .. } => typology::exchanger_day(a, plan, rng, out),
         plan @ Plan::Structurer { .. } => typology::structurer_day(a, plan, rng, out),
+        plan @ Plan::Marketplace { .. } => {
+            let mut scratch = 0;
+            lookalike::marketplace_day(a, plan, state.unwrap_or(&mut scratch), rng, out);
+        }
+        plan @ Plan::Landlord { .. } => lookalike::landlord_day(a, plan, rng, out),
+        plan @ Plan::Saver { .. } => lookalike::saver_day(a, plan, rng, out),
     }
 }
 

@@ -4,7 +4,9 @@
 //! the size of the stream: the planted typologies (mules, exchangers,
 //! structurers), the legitimate look-alikes that resemble them (payroll
 //! accounts, merchants, families, students, traders) and, filling the rest
-//! of the volume, ordinary customers. Sizes scale with the number of
+//! of the volume, ordinary customers; then, after all of them so that none
+//! of them moves, the patterns across accounts and their look-alikes
+//! (`schemes.rs`, `lookalikes.rs`). Sizes scale with the number of
 //! transactions asked for; the typologies have floors so that a
 //! 100,000-transaction stream has enough of each to measure a rule's
 //! precision and recall.
@@ -14,17 +16,22 @@
 //! functions of an index (see `output.rs`), so memory grows with the
 //! customers, not with the transactions.
 
+mod lookalikes;
+mod schemes;
+
 use std::collections::HashMap;
 
 use super::GeneratorConfig;
 use super::calendar::{self, DAY, MINUTE};
-use super::event::PartyRef;
+use super::event::{OWN_BASE, PartyRef};
 use super::ids::{self, AccountClass, HOME_BANK};
 use super::rng::{Rng, hash};
+use super::scheme::Scheme;
 
 /// The part an account plays in the generated stream: the label written to
-/// `truth`. Three are planted typologies, six are legitimate, and
-/// `external` is anyone who is not a customer of the bank.
+/// `truth`. Nine are planted typologies (three on one account, six across
+/// accounts and days), nine are legitimate, and `external` is anyone who is
+/// not a customer of the bank.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {
     /// A money mule ("dropper"): receives victims' money and moves it on.
@@ -33,6 +40,25 @@ pub enum Role {
     Exchanger,
     /// Splits amounts just under the 500,000 KZT threshold.
     Structurer,
+    /// A link of a layering chain: passes on nearly all it receives within
+    /// minutes to the next account, the last one to cash, crypto or
+    /// another bank.
+    ChainMule,
+    /// A collector receiving from many payers over weeks, or one of its
+    /// payers at this bank.
+    FanIn,
+    /// A distributor paying many payees over days, or one of its payees
+    /// (or its funder) at this bank.
+    FanOut,
+    /// An account of a ring that passes money round and back to where it
+    /// started.
+    Cycle,
+    /// The source, an intermediary or the sink of money split across
+    /// intermediaries and gathered again.
+    ScatterGather,
+    /// The hub, a payer or a payee of money gathered from many and
+    /// scattered to many.
+    GatherScatter,
     /// An ordinary retail customer.
     Customer,
     /// A company's payroll account.
@@ -47,6 +73,16 @@ pub enum Role {
     /// many customers pay in and many suppliers are paid out every trading
     /// day.
     Trader,
+    /// An online marketplace's settlement account, paid by many buyers a
+    /// day and paying the same sellers every week; or one of its sellers
+    /// at this bank.
+    Marketplace,
+    /// A landlord paid rent by a few tenants early in the month, who moves
+    /// it on to savings or a mortgage; both of the landlord's accounts.
+    Landlord,
+    /// A person moving salary between their own current and savings
+    /// accounts; both accounts.
+    Saver,
     /// Not a customer of the bank: other banks' accounts, ATMs, acquirers,
     /// crypto platforms.
     External,
@@ -54,32 +90,57 @@ pub enum Role {
 
 impl Role {
     /// Every role, planted typologies first.
-    pub const ALL: [Role; 10] = [
+    pub const ALL: [Role; 19] = [
         Role::Mule,
         Role::Exchanger,
         Role::Structurer,
+        Role::ChainMule,
+        Role::FanIn,
+        Role::FanOut,
+        Role::Cycle,
+        Role::ScatterGather,
+        Role::GatherScatter,
         Role::Customer,
         Role::Payroll,
         Role::Merchant,
         Role::Family,
         Role::Student,
         Role::Trader,
+        Role::Marketplace,
+        Role::Landlord,
+        Role::Saver,
         Role::External,
     ];
 
     /// The legitimate roles of customers.
-    pub const LEGITIMATE: [Role; 6] = [
+    pub const LEGITIMATE: [Role; 9] = [
         Role::Customer,
         Role::Payroll,
         Role::Merchant,
         Role::Family,
         Role::Student,
         Role::Trader,
+        Role::Marketplace,
+        Role::Landlord,
+        Role::Saver,
     ];
 
-    /// Whether the role is a planted typology (mule, exchanger, structurer).
+    /// Whether the role is a planted typology: mule, exchanger,
+    /// structurer, or one of the six across accounts (chain, fan-in,
+    /// fan-out, cycle, scatter-gather, gather-scatter).
     pub fn is_typology(self) -> bool {
-        matches!(self, Role::Mule | Role::Exchanger | Role::Structurer)
+        matches!(
+            self,
+            Role::Mule
+                | Role::Exchanger
+                | Role::Structurer
+                | Role::ChainMule
+                | Role::FanIn
+                | Role::FanOut
+                | Role::Cycle
+                | Role::ScatterGather
+                | Role::GatherScatter
+        )
     }
 
     /// The role's name in `truth`.
@@ -88,12 +149,21 @@ impl Role {
             Role::Mule => "mule",
             Role::Exchanger => "exchanger",
             Role::Structurer => "structurer",
+            Role::ChainMule => "chain-mule",
+            Role::FanIn => "fan-in",
+            Role::FanOut => "fan-out",
+            Role::Cycle => "cycle",
+            Role::ScatterGather => "scatter-gather",
+            Role::GatherScatter => "gather-scatter",
             Role::Customer => "customer",
             Role::Payroll => "payroll",
             Role::Merchant => "merchant",
             Role::Family => "family",
             Role::Student => "student",
             Role::Trader => "trader",
+            Role::Marketplace => "marketplace",
+            Role::Landlord => "landlord",
+            Role::Saver => "saver",
             Role::External => "external",
         }
     }
@@ -233,6 +303,10 @@ pub(crate) enum Plan {
         hour: u32,
         /// Wording of the salary text.
         style: u8,
+        /// Who funds each run from another bank, up to a day before it:
+        /// the company's own account there (same BIN), or, when this
+        /// account is a payroll agent's, the client company's.
+        funder: PartyRef,
     },
     /// A shop taking many payments, settling weekly.
     Merchant {
@@ -318,6 +392,53 @@ pub(crate) enum Plan {
         /// 0 round amounts, 1 just under the threshold, 2 arbitrary.
         style: u8,
     },
+    /// An online marketplace's settlement account.
+    Marketplace {
+        /// Expected buyers' payments per day.
+        daily: f64,
+        /// Range of an order, tiyn.
+        ticket: (i64, i64),
+        /// Buyers who come back again and again.
+        regulars: Vec<PartyRef>,
+        /// The sellers paid every week, with each one's usual share of the
+        /// sales.
+        sellers: Vec<(PartyRef, f64)>,
+        /// Local weekday (0 = Monday) the sellers are paid.
+        settle_weekday: u32,
+        /// The marketplace's commission, basis points of the sales.
+        commission_bp: u32,
+    },
+    /// A landlord's main account.
+    Landlord {
+        /// The landlord's savings account at this bank, if any.
+        savings: Option<u32>,
+        /// Each tenant, the monthly rent (tiyn) and the local day of the
+        /// month (1–5) it is paid.
+        tenants: Vec<(PartyRef, i64, u32)>,
+        /// A mortgage: the lending bank's account and the monthly payment.
+        mortgage: Option<(PartyRef, i64)>,
+        /// Days after the last rent the money is moved on (1–3).
+        delay: u32,
+        /// Share of the rent moved to savings.
+        share: f64,
+    },
+    /// A saver's current account, where the salary comes.
+    Saver {
+        /// The saver's savings account (same IIN).
+        savings: u32,
+        /// The employer (external firm index).
+        employer: u32,
+        /// Net monthly pay, tiyn.
+        salary: i64,
+        /// Local day of the month of the final pay.
+        pay_day: u32,
+        /// Local day of the month of the advance; 0 for none.
+        advance_day: u32,
+        /// Share of the pay moved to savings: the lowest and highest.
+        share: (f64, f64),
+        /// Chance some of it is moved back about a week later.
+        back: f64,
+    },
 }
 
 /// An account of the home bank.
@@ -378,6 +499,11 @@ pub struct PopulationSummary {
     pub device_farms: u64,
     /// People holding five or more mule accounts.
     pub multi_card_droppers: u64,
+    /// Patterns across accounts planted (chains, fan-ins, fan-outs, rounds
+    /// of cycles, scatter-gathers, gather-scatters).
+    pub patterns: u64,
+    /// Sums passed round a family (the look-alike of a chain or a cycle).
+    pub family_rings: u64,
     /// The transactions the population is expected to make over the period.
     pub expected_transactions: u64,
 }
@@ -401,13 +527,15 @@ impl std::fmt::Display for PopulationSummary {
             .collect();
         write!(
             f,
-            "{} accounts: {} ({} families; {} mule groups, {} device farms, {} droppers with 5+ cards)",
+            "{} accounts: {} ({} families; {} mule groups, {} device farms, {} droppers with 5+ cards; {} patterns across accounts, {} family rings)",
             self.accounts.iter().map(|(_, n)| n).sum::<u64>(),
             roles.join(", "),
             self.families,
             self.mule_groups,
             self.device_farms,
-            self.multi_card_droppers
+            self.multi_card_droppers,
+            self.patterns,
+            self.family_rings
         )
     }
 }
@@ -421,6 +549,9 @@ pub(crate) struct Population {
     pub(crate) devices: Vec<Device>,
     pub(crate) families: Vec<FamilyGroup>,
     pub(crate) mule_groups: Vec<MuleGroup>,
+    /// Patterns across accounts and days (the six network typologies and
+    /// families passing a sum round), by the day they start.
+    pub(crate) schemes: Vec<Scheme>,
     /// Legitimate individuals who can be counterparties (victims, payers,
     /// friends).
     pub(crate) pool: Vec<u32>,
@@ -444,6 +575,14 @@ pub(crate) mod tags {
     pub(crate) const DAY: u64 = 7;
     pub(crate) const MARKET: u64 = 8;
     pub(crate) const EXTERNAL: u64 = 9;
+    /// Planning the patterns across accounts and their accounts.
+    pub(crate) const NETWORK: u64 = 10;
+    /// Carrying out one pattern across accounts (with its index).
+    pub(crate) const SCHEME: u64 = 11;
+    /// Planning the look-alikes of the patterns across accounts.
+    pub(crate) const LOOKALIKE: u64 = 12;
+    /// When a payroll run is funded (with the account and the day).
+    pub(crate) const PAYROLL: u64 = 13;
 }
 
 /// The external firm index of the state pension centre.
@@ -460,6 +599,7 @@ struct Builder<'c> {
     devices: Vec<Device>,
     families: Vec<FamilyGroup>,
     mule_groups: Vec<MuleGroup>,
+    schemes: Vec<Scheme>,
     iin_serials: HashMap<(i64, bool), u32>,
     bin_serials: HashMap<(i64, u32), u32>,
     people: u32,
@@ -488,6 +628,7 @@ impl Population {
             devices: Vec::new(),
             families: Vec::new(),
             mule_groups: Vec::new(),
+            schemes: Vec::new(),
             iin_serials: HashMap::new(),
             bin_serials: HashMap::new(),
             people,
@@ -511,10 +652,16 @@ impl Population {
         expected += b.families(families);
         expected += b.students(students);
         expected += b.traders(traders);
+        // The patterns across accounts and their look-alikes come after
+        // everyone else (so that nobody else's account or random numbers
+        // move), but their volume is reserved here.
+        let network = schemes::Sizes::new(n);
+        expected += b.network_expected(&network);
         let room = (n as f64 - expected).max(0.0);
         let ordinary = ((room / (f64::from(days) * ORDINARY_RATE)).round() as u64).max(10);
         b.ordinary(ordinary);
         b.payrolls();
+        b.network(&network);
         b.friends_and_parents();
         let expected_total = b.expected_total();
         b.finish(expected_total)
@@ -1233,6 +1380,16 @@ impl Builder<'_> {
                 .map(|_| prng.below(u64::from(self.people)) as u32)
                 .collect();
             let semi = prng.chance(0.4);
+            // A company funds its payroll from its own account elsewhere;
+            // a payroll agent is funded by the client company.
+            let mut frng = self.rng(tags::LOOKALIKE, &[5, index]);
+            let funder = if frng.chance(0.5) {
+                PartyRef::Business(OWN_BASE + index as u32)
+            } else {
+                PartyRef::Business(
+                    frng.below(u64::from(self.firms.saturating_sub(2)).max(1)) as u32 + 2,
+                )
+            };
             account.plan = Plan::Payroll {
                 employees: chunk.to_vec(),
                 outside,
@@ -1240,6 +1397,7 @@ impl Builder<'_> {
                 advance_day: if semi { prng.range_u32(20, 25) } else { 0 },
                 hour: prng.range_u32(10, 15),
                 style: prng.below(3) as u8,
+                funder,
             };
             let payroll = self.push(account);
             for e in chunk {
@@ -1340,10 +1498,28 @@ impl Builder<'_> {
                     let runs = if *advance_day > 0 { 2.0 } else { 1.0 };
                     total += months * runs * (2.0 + outside.len() as f64);
                 }
+                Plan::Marketplace { daily, sellers, .. } => {
+                    total += daily * days + days / 7.0 * (sellers.len() as f64 + 1.0);
+                }
+                Plan::Landlord {
+                    tenants,
+                    mortgage,
+                    savings,
+                    ..
+                } => {
+                    let moves = usize::from(mortgage.is_some()) + usize::from(savings.is_some());
+                    total += months * (tenants.len() + moves) as f64;
+                }
+                Plan::Saver {
+                    advance_day, back, ..
+                } => {
+                    let advance = if *advance_day > 0 { 1.0 } else { 0.0 };
+                    total += months * (2.0 + back + advance);
+                }
                 Plan::None => {}
             }
         }
-        total
+        total + self.schemes.iter().map(Scheme::expected).sum::<f64>()
     }
 
     fn finish(self, expected: f64) -> Population {
@@ -1367,7 +1543,14 @@ impl Builder<'_> {
             }
             droppers += per_iin.values().filter(|n| **n >= 5).count() as u64;
         }
+        let family_rings = self
+            .schemes
+            .iter()
+            .filter(|s| matches!(s.kind, super::scheme::SchemeKind::FamilyRing { .. }))
+            .count() as u64;
         let summary = PopulationSummary {
+            patterns: self.schemes.len() as u64 - family_rings,
+            family_rings,
             accounts,
             families: self.families.len() as u64,
             mule_groups: self.mule_groups.len() as u64,
@@ -1376,13 +1559,18 @@ impl Builder<'_> {
             expected_transactions: expected.round() as u64,
         };
         let pool = self.pool();
+        let days = self.days();
+        let mut schemes = self.schemes;
+        // By the day they start (stable: the order planned breaks ties).
+        schemes.sort_by_key(|s| s.day);
         Population {
             seed: self.seed,
-            days: self.days(),
+            days,
             accounts: self.accounts,
             devices: self.devices,
             families: self.families,
             mule_groups: self.mule_groups,
+            schemes,
             pool,
             people: self.people,
             firms: self.firms,

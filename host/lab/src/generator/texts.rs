@@ -300,3 +300,110 @@ pub(crate) fn salary(style: u8, advance: bool, month: usize, year: i64) -> Strin
         (_, true) => format!("аванс за {ru}"),
     }
 }
+
+/// What a link of a layering chain writes when it passes money on: mostly
+/// nothing, sometimes a word that explains nothing.
+pub(crate) const CHAIN: &[&str] = &[
+    "",
+    "",
+    "",
+    "",
+    "перевод",
+    "долг",
+    "возврат",
+    "аударым",
+    "за товар",
+    "займ",
+    "свои",
+];
+
+/// What hubs and their payers and payees write: trade, services, loans,
+/// nothing.
+pub(crate) const HUB: &[&str] = &[
+    "",
+    "",
+    "",
+    "перевод",
+    "за товар",
+    "оплата по договору",
+    "за услуги",
+    "возврат долга",
+    "займ",
+    "по счету",
+    "предоплата",
+    "аударым",
+];
+
+/// Round-tripping through a ring: loans and contracts that explain the
+/// money coming back.
+pub(crate) const CYCLE: &[&str] = &[
+    "",
+    "по договору займа",
+    "возврат займа",
+    "оплата по договору",
+    "за услуги",
+    "за товар",
+    "возврат",
+    "взаиморасчет",
+    "перевод",
+];
+
+/// A family passing a larger sum along: for a purchase or an occasion.
+pub(crate) const FAMILY_SUM: &[&str] = &[
+    "",
+    "",
+    "на машину",
+    "на ремонт",
+    "передай маме",
+    "на свадьбу",
+    "тойға",
+    "вернула",
+    "на лечение",
+    "на учебу",
+    "для бабушки",
+    "на первый взнос",
+];
+
+/// Buyers paying a marketplace order.
+pub(crate) const MARKETPLACE_BUYERS: &[&str] = &[
+    "",
+    "",
+    "оплата заказа",
+    "заказ",
+    "за заказ",
+    "оплата товара",
+    "тапсырыс",
+    "order",
+];
+
+/// A marketplace paying its sellers for the week.
+pub(crate) const MARKETPLACE_PAYOUTS: &[&str] = &[
+    "выплата продавцу",
+    "расчет за неделю",
+    "выплата по договору оферты",
+    "перечисление выручки",
+    "вознаграждение продавцу",
+];
+
+/// Tenants paying rent.
+pub(crate) const RENT: &[&str] = &[
+    "аренда квартиры",
+    "за квартиру",
+    "пәтер ақысы",
+    "аренда",
+    "оплата аренды",
+    "за аренду",
+    "",
+];
+
+/// Moving money between one's own accounts.
+pub(crate) const OWN_ACCOUNTS: &[&str] = &[
+    "",
+    "",
+    "на депозит",
+    "перевод между своими счетами",
+    "в копилку",
+    "пополнение депозита",
+    "жинақ",
+    "сбережения",
+];
