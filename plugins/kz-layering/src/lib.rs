@@ -130,6 +130,8 @@ pub mod params {
     pub const FAN_OUT_MIN_PAYEES: &str = "fan-out-min-payees";
     /// Most payers of a fan-out hub.
     pub const FAN_OUT_MAX_PAYERS: &str = "fan-out-max-payers";
+    /// Least share of what came in that a fan-out hub has spread.
+    pub const FAN_OUT_MIN_SHARE: &str = "fan-out-min-share";
     /// Score of `FAN_OUT_HUB`.
     pub const FAN_OUT_SCORE: &str = "fan-out-score";
     /// Fewest new payers and new payees of a gather-scatter hub.
@@ -154,6 +156,8 @@ const MINUTE: u32 = 60;
 const DAY: u32 = 86_400;
 /// The most flows one history answer lists.
 const FLOW_LIMIT: u32 = 64;
+/// How a hub's money leaves: by transfer, or in cash.
+const HUB_OUT: Kinds = Kinds::TRANSFER.union(Kinds::CASH_WITHDRAWAL);
 
 /// The layering rules, configured.
 #[derive(Debug, Clone)]
@@ -194,6 +198,7 @@ struct HubRule {
     fan_in_score: u8,
     fan_out_min_payees: usize,
     fan_out_max_payers: usize,
+    fan_out_min_share: Ratio,
     fan_out_score: u8,
     gather_scatter_min: usize,
     gather_scatter_score: u8,
@@ -430,6 +435,17 @@ impl Rule for KzLayering {
             .at_least(1)
             .at_most(64),
         )
+        .param(
+            ParamSpec::decimal(
+                params::FAN_OUT_MIN_SHARE,
+                "0.5",
+                "FAN_OUT_HUB: the hub has spread at least this share of what came in over its \
+                 new payees (this payment included); a fan-out pays many small shares, some \
+                 below `hub-min-payment`, so the share is lower than `hub-min-share`.",
+            )
+            .at_least("0.1")
+            .at_most("1"),
+        )
         .param(score(params::FAN_OUT_SCORE, 50, "FAN_OUT_HUB"))
         .param(
             ParamSpec::integer(
@@ -565,6 +581,7 @@ impl Rule for KzLayering {
                 fan_in_score: params.score(params::FAN_IN_SCORE)?,
                 fan_out_min_payees: usize_of(params, params::FAN_OUT_MIN_PAYEES)?,
                 fan_out_max_payers: usize_of(params, params::FAN_OUT_MAX_PAYERS)?,
+                fan_out_min_share: params.ratio(params::FAN_OUT_MIN_SHARE)?,
                 fan_out_score: params.score(params::FAN_OUT_SCORE)?,
                 gather_scatter_min: usize_of(params, params::GATHER_SCATTER_MIN)?,
                 gather_scatter_score: params.score(params::GATHER_SCATTER_SCORE)?,
@@ -597,8 +614,11 @@ impl Rule for KzLayering {
         }
         if tx.kind() == TxKind::Transfer {
             self.check_cycle(tx, host, out);
-            self.check_hubs(tx, host, out);
             self.check_scatter_gather(tx, host, out);
+        }
+        // A hub's money leaves by transfer or in cash.
+        if matches!(tx.kind(), TxKind::Transfer | TxKind::CashWithdrawal) {
+            self.check_hubs(tx, host, out);
         }
     }
 }
@@ -808,12 +828,13 @@ impl KzLayering {
         let out_new = total(&hub.new_out);
         // What left is what came in: at least the share of it, and more
         // than it by no more than the rest.
-        let passes_on = |came_in: Money| {
+        let passes_on_share = |came_in: Money, share: Ratio| {
             let (out, came) = (i128::from(out_new.tiyn()), i128::from(came_in.tiyn()));
             came_in >= rule.min_amount
-                && rule.min_share.reached_by(out, came)
+                && share.reached_by(out, came)
                 && rule.min_share.reached_by(came, out)
         };
+        let passes_on = |came_in: Money| passes_on_share(came_in, rule.min_share);
         let (payers, payees) = (hub.new_in.len(), hub.new_out.len());
         let found = if payers >= rule.gather_scatter_min
             && payees >= rule.gather_scatter_min
@@ -829,7 +850,7 @@ impl KzLayering {
         } else if payees >= rule.fan_out_min_payees
             && hub.payers_in_window <= rule.fan_out_max_payers
             && days_spanned(&hub.new_out, tx.time()) >= 2
-            && passes_on(hub.in_window)
+            && passes_on_share(hub.in_window, rule.fan_out_min_share)
         {
             Some((codes::FAN_OUT_HUB, rule.fan_out_score, hub.in_window))
         } else {
@@ -841,7 +862,7 @@ impl KzLayering {
         let sender = tx.sender().account();
         let all = host.aggregate(
             tx.at(),
-            &Query::new(sender, Direction::Both, rule.window_secs).only(Kinds::TRANSFER),
+            &Query::new(sender, Direction::Both, rule.window_secs).only(HUB_OUT),
         );
         let counted: u32 = hub.new_in.iter().chain(&hub.new_out).map(|f| f.count).sum();
         // `all` leaves out this payment; `counted` has it.
@@ -1002,16 +1023,19 @@ impl Hub {
         let window_secs = rule.window_secs;
         let sender = tx.sender().account();
         let span = relation_secs.saturating_add(window_secs);
-        let ask = |direction| {
+        let ask = |direction, kinds| {
             host.counterparties(
                 tx.at(),
                 &Query::new(sender, direction, span)
-                    .only(Kinds::TRANSFER)
+                    .only(kinds)
                     .at_least(rule.min_payment),
                 FLOW_LIMIT,
             )
         };
-        let (inbound, outbound) = (ask(Direction::Inbound), ask(Direction::Outbound));
+        let (inbound, outbound) = (
+            ask(Direction::Inbound, Kinds::TRANSFER),
+            ask(Direction::Outbound, HUB_OUT),
+        );
         let listed = |f: &qorgan_sdk::Flows| u32::try_from(f.flows.len()).unwrap_or(u32::MAX);
         if !inbound.complete
             || !outbound.complete

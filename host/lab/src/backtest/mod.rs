@@ -76,6 +76,11 @@ pub struct Typology {
     pub role: Role,
     /// The finding codes that flag an account as this typology.
     pub codes: &'static [&'static str],
+    /// Roles of typologies this one is made of or part of (a chain mule is
+    /// a money mule; a scatter-gather's sink is a fan-in hub): an account
+    /// of such a role flagged by these codes is counted apart, as
+    /// *related*, neither a hit nor a false alarm.
+    pub related: &'static [Role],
 }
 
 /// The typologies and the codes that flag them; the one place that ties
@@ -98,46 +103,55 @@ pub const TYPOLOGIES: [Typology; 9] = [
         name: "mule",
         role: Role::Mule,
         codes: &["MULE_SCORE_ELEVATED", "MULE_SCORE_HIGH"],
+        related: &[Role::ChainMule],
     },
     Typology {
         name: "exchanger",
         role: Role::Exchanger,
         codes: &["P2P_EXCHANGER_PATTERN"],
+        related: &[],
     },
     Typology {
         name: "structuring",
         role: Role::Structurer,
         codes: &["STRUCTURING_NEAR_THRESHOLD"],
+        related: &[],
     },
     Typology {
         name: "chain",
         role: Role::ChainMule,
         codes: &["LAYERING_CHAIN"],
+        related: &[Role::Mule],
     },
     Typology {
         name: "fan-in",
         role: Role::FanIn,
         codes: &["FAN_IN_HUB"],
+        related: &[Role::ScatterGather, Role::GatherScatter],
     },
     Typology {
         name: "fan-out",
         role: Role::FanOut,
         codes: &["FAN_OUT_HUB"],
+        related: &[Role::ScatterGather, Role::GatherScatter],
     },
     Typology {
         name: "cycle",
         role: Role::Cycle,
         codes: &["CYCLE_RETURN"],
+        related: &[],
     },
     Typology {
         name: "scatter-gather",
         role: Role::ScatterGather,
         codes: &["SCATTER_GATHER"],
+        related: &[Role::FanIn, Role::FanOut],
     },
     Typology {
         name: "gather-scatter",
         role: Role::GatherScatter,
         codes: &["GATHER_SCATTER"],
+        related: &[Role::FanIn, Role::FanOut],
     },
 ];
 
@@ -327,6 +341,10 @@ impl Scorer {
             .map(|(typology, flagged)| {
                 let labelled: Vec<Role> = flagged.iter().filter_map(role_of).collect();
                 let tp = labelled.iter().filter(|r| **r == typology.role).count() as u64;
+                let related = labelled
+                    .iter()
+                    .filter(|r| typology.related.contains(r))
+                    .count() as u64;
                 let flagged = labelled.len() as u64;
                 let actual = actual.get(&typology.role).copied().unwrap_or(0);
                 TypologyScore {
@@ -336,9 +354,10 @@ impl Scorer {
                     flagged,
                     actual,
                     tp,
-                    fp: flagged - tp,
+                    related,
+                    fp: flagged - tp - related,
                     fn_: actual - tp,
-                    precision: ratio(tp, flagged),
+                    precision: ratio(tp, flagged - related),
                     recall: ratio(tp, actual),
                 }
             })

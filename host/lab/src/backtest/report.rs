@@ -54,12 +54,15 @@ pub struct TypologyScore {
     pub actual: u64,
     /// Flagged accounts that have the role.
     pub tp: u64,
-    /// Flagged accounts that do not.
+    /// Flagged accounts of a related typology's role (see
+    /// [`Typology::related`](super::Typology::related)): neither.
+    pub related: u64,
+    /// Flagged accounts that have neither the role nor a related one.
     pub fp: u64,
     /// Accounts with the role that were not flagged.
     #[serde(rename = "fn")]
     pub fn_: u64,
-    /// tp / flagged; `None` when nothing was flagged.
+    /// tp / (tp + fp); `None` when nothing was flagged.
     pub precision: Option<f64>,
     /// tp / actual; `None` when no account has the role.
     pub recall: Option<f64>,
@@ -213,21 +216,23 @@ impl fmt::Display for Report {
         let _ = writeln!(out);
         let _ = writeln!(
             out,
-            "typology accounts (flagged = subject of a finding with one of the codes)"
+            "typology accounts (flagged = subject of a finding with one of the codes; \
+             related = of a typology this one is part of, counted neither way)"
         );
         let _ = writeln!(
             out,
-            "  {:<14} {:>8} {:>8} {:>6} {:>6} {:>6} {:>10} {:>8}  codes",
-            "typology", "flagged", "actual", "TP", "FP", "FN", "precision", "recall"
+            "  {:<14} {:>8} {:>8} {:>6} {:>8} {:>6} {:>6} {:>10} {:>8}  codes",
+            "typology", "flagged", "actual", "TP", "related", "FP", "FN", "precision", "recall"
         );
         for t in &self.typologies {
             let _ = writeln!(
                 out,
-                "  {:<14} {:>8} {:>8} {:>6} {:>6} {:>6} {:>10} {:>8}  {}",
+                "  {:<14} {:>8} {:>8} {:>6} {:>8} {:>6} {:>6} {:>10} {:>8}  {}",
                 t.name,
                 t.flagged,
                 t.actual,
                 t.tp,
+                t.related,
                 t.fp,
                 t.fn_,
                 ratio3(t.precision),
