@@ -11,7 +11,7 @@
 //! | `CYCLE_RETURN` | money that left the recipient reached the sender along a path of payments, and this payment closes the cycle | `review` | 60 |
 //! | `FAN_IN_HUB` | the sender collected from many new payers over days and now sends it on to one or a few | `review` | 50 |
 //! | `FAN_OUT_HUB` | the sender received from one or a few payers and spreads it over many new payees over days | `review` | 50 |
-//! | `GATHER_SCATTER` | the sender collected from many new payers and pays many new payees | `review` | 50 |
+//! | `GATHER_SCATTER` | the sender collected from many new payers, then pays many new payees | `review` | 50 |
 //! | `SCATTER_GATHER` | money one account spread over several accounts comes together again at the recipient, each passing on what it got | `review` | 60 |
 //!
 //! Every threshold and score is a pack parameter, with bounds the host
@@ -838,6 +838,7 @@ impl KzLayering {
         let (payers, payees) = (hub.new_in.len(), hub.new_out.len());
         let found = if payers >= rule.gather_scatter_min
             && payees >= rule.gather_scatter_min
+            && gathered_first(&hub.new_in, &hub.new_out)
             && passes_on(in_new)
         {
             Some((codes::GATHER_SCATTER, rule.gather_scatter_score, in_new))
@@ -1096,6 +1097,20 @@ impl Hub {
             new_out,
         })
     }
+}
+
+/// Whether a hub gathered before it scattered: at least three quarters of
+/// its new payees were first paid after half its new payers had paid. A
+/// shop or a trader buys and sells all along; a gather-scatter hub
+/// collects, then pays out (a stray earlier payout aside).
+fn gathered_first(payers: &[Flow], payees: &[Flow]) -> bool {
+    let mut firsts: Vec<Timestamp> = payers.iter().map(|f| f.first).collect();
+    firsts.sort_unstable();
+    let Some(&half) = firsts.get(firsts.len().saturating_sub(1) / 2) else {
+        return false;
+    };
+    let after = payees.iter().filter(|f| f.first > half).count();
+    after * 4 >= payees.len() * 3
 }
 
 /// The money of `flows`.

@@ -287,3 +287,17 @@ fn defaults_configure_and_bad_values_are_refused_naming_the_parameter() {
     let bad = configure::<KzLayering>(&[(params::CHAIN_MIN_SHARE, "1.5")]);
     assert!(bad.is_err());
 }
+
+#[test]
+fn a_hub_that_pays_out_while_it_collects_is_no_gather_scatter() {
+    // Payers and payees interleaved over the same days: a trader.
+    let payers: Vec<Flow> = (0..5i64)
+        .map(|i| flow(100 + i as u64, 250_000, 2 * i + 1))
+        .collect();
+    let payees: Vec<Flow> = (0..4i64)
+        .map(|i| flow(200 + i as u64, 250_000, 2 * i + 2))
+        .collect();
+    assert!(!gathered_first(&payers, &payees));
+    let host = hub(payers, payees);
+    assert!(codes(&host, &transfer(200_000)).is_empty());
+}
