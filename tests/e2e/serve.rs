@@ -269,7 +269,7 @@ fn every_endpoint_answers_over_http_and_sigterm_exits_0_with_a_log_that_verifies
     assert_eq!(pack["active"]["serial"], 1);
     assert_eq!(
         pack["active"]["plugins"].as_array().map(Vec::len),
-        Some(3),
+        Some(4),
         "{pack}"
     );
     assert_eq!(pack["source"]["signed"], false);

@@ -507,9 +507,8 @@ impl Rule for KzLayering {
             codes::LAYERING_CHAIN,
             Action::Hold,
             "The sender passes on money that reached it minutes ago through another account \
-             that did the same (a chain of money mules, 'droppers'), or the sender is a quiet \
-             account that only passes money on. Evidence: the path, amounts, minutes between \
-             hops, and every account on the chain.",
+             that did the same (a chain of money mules, 'droppers'). Evidence: the path, \
+             amounts, minutes between hops, and every account that passed the money on.",
         ))
         .code(CodeSpec::new(
             codes::CYCLE_RETURN,
@@ -535,8 +534,8 @@ impl Rule for KzLayering {
         .code(CodeSpec::new(
             codes::GATHER_SCATTER,
             Action::Review,
-            "The sender collected money from many new payers and pays most of it to many new \
-             payees within the window. Evidence: both sides and every account involved.",
+            "The sender collected money from many new payers, then pays most of it to many \
+             new payees within the window. Evidence: both sides and every account involved.",
         ))
         .code(CodeSpec::new(
             codes::SCATTER_GATHER,

@@ -285,6 +285,7 @@ impl NativePack {
                 "kz-threshold" => configure::<kz_threshold::KzThreshold>(&id, &params)?,
                 "kz-exchanger" => configure::<kz_exchanger::KzExchanger>(&id, &params)?,
                 "kz-mule" => configure::<kz_mule::KzMule>(&id, &params)?,
+                "kz-layering" => configure::<kz_layering::KzLayering>(&id, &params)?,
                 _ => return Err(BenchError::UnknownPlugin(id)),
             };
             plugins.push(NativePlugin {
