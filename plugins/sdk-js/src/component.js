@@ -19,12 +19,15 @@
  * PLUGIN_FAILED comes with the cause.
  */
 
-import { aggregate, firstSeen, linkedAccounts } from 'qorgan:rule/history@0.2.0';
+import {
+  accountsOfHolder, accountsOnDevice, aggregate, counterparties, findPath, firstSeen, reference, traceBack,
+} from 'qorgan:rule/history@0.2.0';
 import { contains, containsAccount } from 'qorgan:rule/lists@0.2.0';
 import { log } from 'qorgan:rule/log@0.2.0';
 
-import { Host, LEVELS, Totals } from './host.js';
+import { Host, LEVELS, Totals, checkWindow } from './host.js';
 import { Money } from './money.js';
+import { Flow, Flows, Hop, MAX_FLOWS, Path, checkMoney, flowLimit } from './network.js';
 import { resolve } from './params.js';
 import { checkFindings, checkMetadata } from './rule.js';
 import { CHECKS, Cursor, KINDS, Party, Tx, camel } from './tx.js';
@@ -92,21 +95,44 @@ function nonNegative(value, what) {
 
 const cursor = (c) => ({ seq: c.seq, time: nonNegative(c.time, 'the cursor time (before 1970)') });
 
+/**
+ * A lower amount bound for the host. Amounts are never negative, so a bound
+ * below zero means the same as zero, and is sent as zero (see nonNegative).
+ */
+const atLeastZero = (m) => (m.tiyn < 0n ? 0n : m.tiyn);
+
+/** The contract's query; its upper bound must not be negative (see `aggregate`). */
+const query = (q) => ({
+  account: q.account,
+  window: q.windowSecs,
+  direction: q.direction,
+  kinds: flags(KIND_FIELDS, q.kinds),
+  minAmount: atLeastZero(q.minAmount),
+  maxAmount: q.maxAmount.tiyn,
+});
+
+/** The contract's trail. */
+const trail = (t) => ({
+  maxDwell: t.maxDwellSecs,
+  minShare: t.minSharePermille,
+  maxHops: t.maxHops,
+  kinds: flags(KIND_FIELDS, t.kinds),
+  minAmount: atLeastZero(t.minAmount),
+});
+
+/** The SDK's Path of one of the contract's. */
+const path = (raw) => new Path({
+  hops: raw.hops.map((h) => new Hop({ from: h.from, to: h.to, amount: new Money(h.amount), time: h.time })),
+  complete: raw.complete,
+});
+
 /** The host, through the contract's imports. */
 class WitHost extends Host {
-  aggregate(at, query) {
-    // Amounts are never negative, so a lower bound below zero means the
-    // same as zero, and an upper bound below zero matches nothing: neither
-    // is passed on (see nonNegative).
-    if (query.maxAmount.tiyn < 0n) return new Totals();
-    const t = aggregate(cursor(at), {
-      account: query.account,
-      window: query.windowSecs,
-      direction: query.direction,
-      kinds: flags(KIND_FIELDS, query.kinds),
-      minAmount: query.minAmount.tiyn < 0n ? 0n : query.minAmount.tiyn,
-      maxAmount: query.maxAmount.tiyn,
-    });
+  aggregate(at, q) {
+    // An upper bound below zero matches nothing (amounts are never
+    // negative): it is answered without asking (see nonNegative).
+    if (q.maxAmount.tiyn < 0n) return new Totals();
+    const t = aggregate(cursor(at), query(q));
     return new Totals({
       count: t.count,
       sum: new Money(t.sum),
@@ -122,8 +148,41 @@ class WitHost extends Host {
     return none(seen) ? null : seen;
   }
 
-  linkedAccounts(at, key, windowSecs) {
-    return linkedAccounts(cursor(at), BigInt(key), windowSecs);
+  accountsOnDevice(at, device, windowSecs) {
+    return accountsOnDevice(cursor(at), BigInt(device), checkWindow(windowSecs));
+  }
+
+  accountsOfHolder(at, holder, windowSecs) {
+    return accountsOfHolder(cursor(at), BigInt(holder), checkWindow(windowSecs));
+  }
+
+  reference(account) {
+    const found = reference(BigInt(account));
+    return none(found) ? null : found;
+  }
+
+  counterparties(at, q, limit = MAX_FLOWS) {
+    // As in `aggregate`: an upper bound below zero matches nothing.
+    if (q.maxAmount.tiyn < 0n) return new Flows();
+    const raw = counterparties(cursor(at), query(q), flowLimit(limit));
+    return new Flows({
+      flows: raw.flows.map((f) => new Flow({
+        counterparty: f.counterparty, count: f.count, sum: new Money(f.sum), first: f.first, last: f.last,
+      })),
+      total: raw.total,
+      complete: raw.complete,
+    });
+  }
+
+  traceBack(at, account, amount, t) {
+    // A negative amount is never a share of what arrived (amounts are
+    // never negative): no pass-through, answered without asking.
+    if (checkMoney(amount, 'the amount traced').tiyn < 0n) return new Path();
+    return path(traceBack(cursor(at), BigInt(account), amount.tiyn, trail(t)));
+  }
+
+  findPath(at, source, target, windowSecs, t) {
+    return path(findPath(cursor(at), BigInt(source), BigInt(target), checkWindow(windowSecs), trail(t)));
   }
 
   contains(listName, key) {
@@ -187,7 +246,12 @@ export function lower(f) {
 class QuietHost extends Host {
   aggregate() { return new Totals(); }
   firstSeen() { return null; }
-  linkedAccounts() { return 0; }
+  accountsOnDevice() { return 0; }
+  accountsOfHolder() { return 0; }
+  reference() { return null; }
+  counterparties() { return new Flows(); }
+  traceBack() { return new Path(); }
+  findPath() { return new Path(); }
   contains() { return false; }
   containsAccount() { return false; }
   log() {}
@@ -244,7 +308,12 @@ export function exportRule(RuleClass) {
         version: RuleClass.version,
         description: RuleClass.description,
         parameters: RuleClass.params.map((p) => ({
-          name: p.name, type: p.type, default: p.default, description: p.description,
+          name: p.name,
+          type: p.type,
+          default: p.default,
+          description: p.description,
+          minimum: p.minimum ?? undefined,
+          maximum: p.maximum ?? undefined,
         })),
         codes: RuleClass.codes.map((c) => ({ code: c.code, action: c.action, description: c.description })),
         lists: [...RuleClass.lists],

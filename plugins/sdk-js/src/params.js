@@ -110,6 +110,23 @@ export class Param {
     return new Param(name, 'text', defaultText, description);
   }
 
+  /**
+   * The least value as text of the parameter's type ("0.00", "1", "0.5"),
+   * as the component declares it to the host, which then refuses a pack
+   * value below it too; null for no bound. A money parameter's least value
+   * is never below "0.00" (the host refuses negative money anyway).
+   */
+  get minimum() {
+    if (this.min === null) return null;
+    if (this.type === 'money' && this.min.tiyn < 0n) return String(Money.parse('0'));
+    return String(this.min);
+  }
+
+  /** The greatest value as text, as `minimum`; null for no bound. */
+  get maximum() {
+    return this.max === null ? null : String(this.max);
+  }
+
   /** The typed value of `value`, or a ConfigError naming the parameter and what is wrong. */
   parse(value) {
     const bad = (problem) => new ConfigError(`parameter \`${this.name}\`: \`${value}\` ${problem}`);

@@ -5,13 +5,16 @@
  * `Harness` does what the host does at load (checks the metadata, resolves
  * the parameters with their defaults, configures the rule) and at
  * evaluation (refuses undeclared codes). `FakeHost` answers history
- * questions from a function or fixed totals, holds pack lists, and records
- * every question and log line so a test can assert on them. `tx()` builds a
+ * questions from a function or fixed totals and the network questions from
+ * canned answers (`withReference`, `withFlows`, `withTrace`, `withPath`, as
+ * the Rust SDK's `MemoryHost`), holds pack lists, and records every
+ * question and log line so a test can assert on them. `tx()` builds a
  * transaction with sensible defaults.
  */
 
-import { Host, LEVELS, Totals } from './host.js';
+import { Host, LEVELS, Totals, checkWindow } from './host.js';
 import { Money } from './money.js';
+import { Flows, MAX_FLOWS, Path, checkMoney, flowLimit } from './network.js';
 import { resolve } from './params.js';
 import { checkFindings, checkMetadata } from './rule.js';
 import { CHANNELS, CHECKS, Cursor, KINDS, PARTY_KINDS, Party, Tx } from './tx.js';
@@ -54,21 +57,77 @@ export function tx(kind = 'card-payment', amount = '1000.00', {
   });
 }
 
+/** A Map of `entries` with their keys as BigInt handles. */
+const byHandle = (entries) => new Map([...entries].map(([k, v]) => [BigInt(k), v]));
+
 /**
  * A host for tests. `totals` is fixed Totals or a function
- * `(cursor, query) => Totals`; `lists` maps a name to keys or accounts.
+ * `(cursor, query) => Totals`; `lists` maps a name to keys or accounts;
+ * `devices` and `holders` (Maps or [handle, count] pairs) say how many
+ * accounts the host saw on a device or holder handle (in any window). The
+ * network questions are answered from what the `with*` methods give;
+ * anything else has no reference, no flows and no path, from a search that
+ * ended.
  */
 export class FakeHost extends Host {
-  constructor({ totals = new Totals(), lists = {}, firstSeen = new Map(), linked = new Map() } = {}) {
+  constructor({
+    totals = new Totals(), lists = {}, firstSeen = new Map(), devices = new Map(), holders = new Map(),
+  } = {}) {
     super();
     this.fixedTotals = totals;
     this.lists = new Map(Object.entries(lists).map(([name, keys]) => [name, new Set(keys)]));
     this.seen = new Map(firstSeen);
-    this.linked = new Map(linked);
-    /** Every history question asked, as [cursor, query]. */
+    this.devices = byHandle(devices);
+    this.holders = byHandle(holders);
+    this.references = new Map();
+    this.cannedFlows = new Map();
+    this.traces = new Map();
+    this.paths = new Map();
+    /** Every aggregate question asked, as [cursor, query]. */
     this.queries = [];
+    /**
+     * Every network question asked, as an array of its name and arguments:
+     * ['counterparties', cursor, query, limit], ['trace-back', cursor,
+     * account, amount, trail], ['find-path', cursor, source, target,
+     * windowSecs, trail].
+     */
+    this.questions = [];
     /** Every log line, as [level, message]. */
     this.logs = [];
+  }
+
+  /** Names `account` by `reference` (its IBAN or card reference); returns this host. */
+  withReference(account, reference) {
+    this.references.set(BigInt(account), reference);
+    return this;
+  }
+
+  /**
+   * Answers `counterparties` about `account` (in any window and direction)
+   * with `flows` (Flows), cut to the limit asked; other accounts have none.
+   * Returns this host.
+   */
+  withFlows(account, flows) {
+    this.cannedFlows.set(BigInt(account), flows);
+    return this;
+  }
+
+  /**
+   * Answers `traceBack` from `account` (for any amount) with `path` (a
+   * Path); other accounts' money passed through nobody. Returns this host.
+   */
+  withTrace(account, path) {
+    this.traces.set(BigInt(account), path);
+    return this;
+  }
+
+  /**
+   * Answers `findPath` from `source` to `target` with `path` (a Path);
+   * other pairs have none. Returns this host.
+   */
+  withPath(source, target, path) {
+    this.paths.set(`${BigInt(source)}>${BigInt(target)}`, path);
+    return this;
   }
 
   aggregate(at, query) {
@@ -80,8 +139,36 @@ export class FakeHost extends Host {
     return this.seen.has(account) ? this.seen.get(account) : null;
   }
 
-  linkedAccounts(at, key) {
-    return this.linked.get(key) ?? 0;
+  accountsOnDevice(at, device, windowSecs) {
+    checkWindow(windowSecs);
+    return this.devices.get(BigInt(device)) ?? 0;
+  }
+
+  accountsOfHolder(at, holder, windowSecs) {
+    checkWindow(windowSecs);
+    return this.holders.get(BigInt(holder)) ?? 0;
+  }
+
+  reference(account) {
+    return this.references.get(BigInt(account)) ?? null;
+  }
+
+  counterparties(at, query, limit = MAX_FLOWS) {
+    this.questions.push(['counterparties', at, query, limit]);
+    const found = this.cannedFlows.get(query.account) ?? new Flows();
+    return new Flows({ flows: found.flows.slice(0, flowLimit(limit)), total: found.total, complete: found.complete });
+  }
+
+  traceBack(at, account, amount, trail) {
+    checkMoney(amount, 'the amount traced');
+    this.questions.push(['trace-back', at, BigInt(account), amount, trail]);
+    return this.traces.get(BigInt(account)) ?? new Path();
+  }
+
+  findPath(at, source, target, windowSecs, trail) {
+    checkWindow(windowSecs);
+    this.questions.push(['find-path', at, BigInt(source), BigInt(target), windowSecs, trail]);
+    return this.paths.get(`${BigInt(source)}>${BigInt(target)}`) ?? new Path();
   }
 
   contains(listName, key) {

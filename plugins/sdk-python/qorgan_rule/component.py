@@ -19,8 +19,9 @@ from __future__ import annotations
 from typing import Any, Dict, List
 
 from .finding import Finding
-from .host import Host, Query, Totals
+from .host import Host, Query, Totals, check_window
 from .money import Money
+from .network import MAX_FLOWS, Flow, Flows, Hop, Path, Trail, check_money, flow_limit
 from .params import ConfigError, resolve
 from .rule import check_findings, check_metadata
 from .tx import CHANNELS, CHECKS, KINDS, PARTY_KINDS, Cursor, Party, Tx
@@ -64,36 +65,83 @@ def export(rule_cls: type, bindings: Any = None) -> type:
     channels = list(types.Channel)
     party_kinds = list(types.PartyKind)
     checks = [(name, getattr(types.Checks, name.upper().replace("-", "_"))) for name in CHECKS]
-    query_kinds = {name: getattr(history.Kinds, name.upper().replace("-", "_")) for name in KINDS}
+    kind_flags = {name: getattr(types.TxKinds, name.upper().replace("-", "_")) for name in KINDS}
     directions = {d: getattr(history.Direction, d.upper()) for d in ("inbound", "outbound", "both")}
     levels = {lv: getattr(log.Level, lv.upper()) for lv in ("trace", "debug", "info", "warn", "error")}
     actions = {a: getattr(types.Action, a.upper()) for a in ("allow", "verify", "review", "hold", "block")}
     param_types = {t: getattr(types.ParamType, t.upper()) for t in ("money", "integer", "decimal", "boolean", "text")}
     state: Dict[str, Any] = {"rule": None}
 
+    def cursor(at: Cursor) -> Any:
+        return types.Cursor(seq=at.seq, time=at.time)
+
+    def tx_kinds(names: Any) -> Any:
+        flags = types.TxKinds(0)
+        for k in names:
+            flags |= kind_flags[k]
+        return flags
+
+    def query(q: Query) -> Any:
+        return history.Query(
+            account=q.account,
+            window=q.window_secs,
+            direction=directions[q.direction],
+            kinds=tx_kinds(q.kinds),
+            min_amount=q.min_amount.tiyn,
+            max_amount=q.max_amount.tiyn,
+        )
+
+    def trail(t: Trail) -> Any:
+        return history.Trail(
+            max_dwell=t.max_dwell_secs,
+            min_share=t.min_share_permille,
+            max_hops=t.max_hops,
+            kinds=tx_kinds(t.kinds),
+            min_amount=t.min_amount.tiyn,
+        )
+
+    def path(raw: Any) -> Path:
+        return Path(
+            tuple(Hop(h.from_, h.to, Money(h.amount), h.time) for h in raw.hops),
+            raw.complete,
+        )
+
     class WitHost(Host):
-        def aggregate(self, at: Cursor, query: Query) -> Totals:
-            flags = history.Kinds(0)
-            for k in query.kinds:
-                flags |= query_kinds[k]
-            t = history.aggregate(
-                types.Cursor(seq=at.seq, time=at.time),
-                history.Query(
-                    account=query.account,
-                    window=query.window_secs,
-                    direction=directions[query.direction],
-                    kinds=flags,
-                    min_amount=query.min_amount.tiyn,
-                    max_amount=query.max_amount.tiyn,
-                ),
-            )
+        def aggregate(self, at: Cursor, query_: Query) -> Totals:
+            t = history.aggregate(cursor(at), query(query_))
             return Totals(t.count, Money(t.sum), Money(t.max), t.counterparties, t.first, t.last)
 
         def first_seen(self, at, account):
-            return history.first_seen(types.Cursor(seq=at.seq, time=at.time), account)
+            return history.first_seen(cursor(at), account)
 
-        def linked_accounts(self, at, key, window_secs):
-            return history.linked_accounts(types.Cursor(seq=at.seq, time=at.time), key, window_secs)
+        def accounts_on_device(self, at, device, window_secs):
+            return history.accounts_on_device(cursor(at), device, check_window(window_secs))
+
+        def accounts_of_holder(self, at, holder, window_secs):
+            return history.accounts_of_holder(cursor(at), holder, check_window(window_secs))
+
+        def reference(self, account):
+            return history.reference(account)
+
+        def counterparties(self, at, query_, limit=MAX_FLOWS):
+            raw = history.counterparties(cursor(at), query(query_), flow_limit(limit))
+            return Flows(
+                tuple(
+                    Flow(f.counterparty, f.count, Money(f.sum), f.first, f.last)
+                    for f in raw.flows
+                ),
+                raw.total,
+                raw.complete,
+            )
+
+        def trace_back(self, at, account, amount, trail_):
+            amount = check_money(amount, "the amount traced")
+            return path(history.trace_back(cursor(at), account, amount.tiyn, trail(trail_)))
+
+        def find_path(self, at, source, target, window_secs, trail_):
+            return path(history.find_path(
+                cursor(at), source, target, check_window(window_secs), trail(trail_)
+            ))
 
         def contains(self, list_name, key):
             return lists.contains(list_name, key)
@@ -161,7 +209,7 @@ def export(rule_cls: type, bindings: Any = None) -> type:
                 parameters=[
                     types.ParamSpec(
                         name=p.name, type=param_types[p.type], default=p.default,
-                        description=p.description,
+                        description=p.description, minimum=p.minimum, maximum=p.maximum,
                     )
                     for p in rule_cls.params
                 ],

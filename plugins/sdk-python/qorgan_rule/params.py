@@ -72,6 +72,23 @@ class Param:
         """Free text."""
         return cls(name, "text", default, description)
 
+    @property
+    def minimum(self) -> Optional[str]:
+        """The least value as text of the parameter's type (``"0.00"``,
+        ``"1"``, ``"0.5"``), as the component declares it to the host, which
+        then refuses a pack value below it too; ``None`` for no bound. A
+        money parameter's least value is never below ``"0.00"`` (the host
+        refuses negative money anyway)."""
+        if self.type == "money" and self.min is not None and self.min < Money(0):
+            return _bound_text(Money(0))
+        return _bound_text(self.min)
+
+    @property
+    def maximum(self) -> Optional[str]:
+        """The greatest value as text, as :attr:`minimum`; ``None`` for no
+        bound."""
+        return _bound_text(self.max)
+
     def parse(self, value: str) -> Any:
         """The typed value of ``value``, or :class:`ConfigError` naming the
         parameter and what is wrong."""
@@ -106,6 +123,16 @@ class Param:
         if self.max is not None and parsed > self.max:
             raise bad(f"is above the greatest allowed value, {self.max}")
         return parsed
+
+
+def _bound_text(bound: Any) -> Optional[str]:
+    """A bound written as a value of its type: ``str`` of money and whole
+    numbers, plain notation (never an exponent) of a decimal."""
+    if bound is None:
+        return None
+    if isinstance(bound, Decimal):
+        return format(bound, "f")
+    return str(bound)
 
 
 class Params:

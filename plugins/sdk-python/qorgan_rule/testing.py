@@ -4,18 +4,21 @@ host, without building a component.
 :class:`Harness` does what the host does at load (checks the metadata,
 resolves the parameters with their defaults, configures the rule) and at
 evaluation (refuses undeclared codes). :class:`FakeHost` answers history
-questions from a function or fixed totals, holds pack lists, records every
-question and log line so a test can assert on them. :func:`tx` builds a
+questions from a function or fixed totals and the network questions from
+canned answers (``with_reference``, ``with_flows``, ``with_trace``,
+``with_path``, as the Rust SDK's ``MemoryHost``), holds pack lists, records
+every question and log line so a test can assert on them. :func:`tx` builds a
 transaction with sensible defaults.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
 from .finding import Finding
-from .host import LEVELS, Host, Query, Totals
+from .host import LEVELS, Host, Query, Totals, check_window
 from .money import Money
+from .network import MAX_FLOWS, Flows, Path, Trail, check_money, flow_limit
 from .params import resolve
 from .rule import check_findings, check_metadata
 from .tx import CHANNELS, CHECKS, KINDS, PARTY_KINDS, Cursor, Party, Tx
@@ -77,23 +80,62 @@ def tx(
 
 class FakeHost(Host):
     """A host for tests. ``totals`` is fixed :class:`Totals` or a function
-    ``(cursor, query) -> Totals``; lists map a name to keys or accounts."""
+    ``(cursor, query) -> Totals``; lists map a name to keys or accounts;
+    ``devices`` and ``holders`` map a device or holder handle to how many
+    accounts the host saw on it (in any window). The network questions are
+    answered from what the ``with_*`` methods give; anything else has no
+    reference, no flows and no path, from a search that ended."""
 
     def __init__(
         self,
         totals: Union[Totals, Callable[[Cursor, Query], Totals], None] = None,
         lists: Optional[Dict[str, Iterable[Union[str, int]]]] = None,
         first_seen: Optional[Dict[int, int]] = None,
-        linked: Optional[Dict[int, int]] = None,
+        devices: Optional[Dict[int, int]] = None,
+        holders: Optional[Dict[int, int]] = None,
     ) -> None:
         self._totals = totals if totals is not None else Totals()
         self._lists = {name: set(keys) for name, keys in (lists or {}).items()}
         self._first_seen = dict(first_seen or {})
-        self._linked = dict(linked or {})
-        #: Every history question asked, as (cursor, query).
+        self._devices = dict(devices or {})
+        self._holders = dict(holders or {})
+        self._references: Dict[int, str] = {}
+        self._flows: Dict[int, Flows] = {}
+        self._traces: Dict[int, Path] = {}
+        self._paths: Dict[Tuple[int, int], Path] = {}
+        #: Every aggregate question asked, as (cursor, query).
         self.queries: List[Tuple[Cursor, Query]] = []
+        #: Every network question asked, as a tuple of its name and
+        #: arguments: ``("counterparties", cursor, query, limit)``,
+        #: ``("trace-back", cursor, account, amount, trail)``,
+        #: ``("find-path", cursor, source, target, window_secs, trail)``.
+        self.questions: List[Tuple[Any, ...]] = []
         #: Every log line, as (level, message).
         self.logs: List[Tuple[str, str]] = []
+
+    def with_reference(self, account: int, reference: str) -> "FakeHost":
+        """Names ``account`` by ``reference`` (its IBAN or card reference)."""
+        self._references[account] = reference
+        return self
+
+    def with_flows(self, account: int, flows: Flows) -> "FakeHost":
+        """Answers ``counterparties`` about ``account`` (in any window and
+        direction) with ``flows``, cut to the limit asked; other accounts
+        have none."""
+        self._flows[account] = flows
+        return self
+
+    def with_trace(self, account: int, path: Path) -> "FakeHost":
+        """Answers ``trace_back`` from ``account`` (for any amount) with
+        ``path``; other accounts' money passed through nobody."""
+        self._traces[account] = path
+        return self
+
+    def with_path(self, source: int, target: int, path: Path) -> "FakeHost":
+        """Answers ``find_path`` from ``source`` to ``target`` with
+        ``path``; other pairs have none."""
+        self._paths[(source, target)] = path
+        return self
 
     def aggregate(self, at: Cursor, query: Query) -> Totals:
         self.queries.append((at, query))
@@ -102,8 +144,32 @@ class FakeHost(Host):
     def first_seen(self, at: Cursor, account: int) -> Optional[int]:
         return self._first_seen.get(account)
 
-    def linked_accounts(self, at: Cursor, key: int, window_secs: int) -> int:
-        return self._linked.get(key, 0)
+    def accounts_on_device(self, at: Cursor, device: int, window_secs: int) -> int:
+        check_window(window_secs)
+        return self._devices.get(device, 0)
+
+    def accounts_of_holder(self, at: Cursor, holder: int, window_secs: int) -> int:
+        check_window(window_secs)
+        return self._holders.get(holder, 0)
+
+    def reference(self, account: int) -> Optional[str]:
+        return self._references.get(account)
+
+    def counterparties(self, at: Cursor, query: Query, limit: int = MAX_FLOWS) -> Flows:
+        self.questions.append(("counterparties", at, query, limit))
+        found = self._flows.get(query.account, Flows())
+        return Flows(found.flows[: flow_limit(limit)], found.total, found.complete)
+
+    def trace_back(self, at: Cursor, account: int, amount: Money, trail: Trail) -> Path:
+        check_money(amount, "the amount traced")
+        self.questions.append(("trace-back", at, account, amount, trail))
+        return self._traces.get(account, Path())
+
+    def find_path(self, at: Cursor, source: int, target: int, window_secs: int,
+                  trail: Trail) -> Path:
+        check_window(window_secs)
+        self.questions.append(("find-path", at, source, target, window_secs, trail))
+        return self._paths.get((source, target), Path())
 
     def contains(self, list_name: str, key: str) -> bool:
         return key in self._lists.get(list_name, ())
