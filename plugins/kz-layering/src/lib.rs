@@ -654,6 +654,28 @@ fn names<H: Host>(host: &H, accounts: impl IntoIterator<Item = Account>) -> Stri
         .join(", ")
 }
 
+/// A path's route, this transaction's two parties at its end
+/// (`A → B → sender → recipient`), and its amounts, this one's last.
+fn route_and_amounts<H: Host>(host: &H, path: &qorgan_sdk::Path, tx: &Tx<'_>) -> (String, String) {
+    let route = path
+        .hops
+        .iter()
+        .map(|h| h.from)
+        .chain([tx.sender().account(), tx.recipient().account()])
+        .map(|a| name(host, a))
+        .collect::<Vec<_>>()
+        .join(" → ");
+    let amounts = path
+        .hops
+        .iter()
+        .map(|h| h.amount)
+        .chain([tx.amount()])
+        .map(|m| m.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    (route, amounts)
+}
+
 /// Whole minutes from `from` to `to`.
 fn minutes(from: Timestamp, to: Timestamp) -> i64 {
     to.saturating_sub(from) / 60
@@ -701,22 +723,7 @@ impl KzLayering {
         // The accounts that passed the money on: where it came from first
         // is not shown to be one, nor is where it goes next (yet).
         let accounts = [sender].into_iter().chain(path.hops.iter().map(|h| h.to));
-        let route = path
-            .hops
-            .iter()
-            .map(|h| h.from)
-            .chain([sender, tx.recipient().account()])
-            .map(|a| name(host, a))
-            .collect::<Vec<_>>()
-            .join(" → ");
-        let amounts = path
-            .hops
-            .iter()
-            .map(|h| h.amount)
-            .chain([amount])
-            .map(|m| m.to_string())
-            .collect::<Vec<_>>()
-            .join(", ");
+        let (route, amounts) = route_and_amounts(host, &path, tx);
         let dwell = path
             .hops
             .iter()
@@ -769,22 +776,7 @@ impl KzLayering {
         if self.paid_before(tx, host, first.time) {
             return;
         }
-        let route = path
-            .hops
-            .iter()
-            .map(|h| h.from)
-            .chain([sender, recipient])
-            .map(|a| name(host, a))
-            .collect::<Vec<_>>()
-            .join(" → ");
-        let amounts = path
-            .hops
-            .iter()
-            .map(|h| h.amount)
-            .chain([amount])
-            .map(|m| m.to_string())
-            .collect::<Vec<_>>()
-            .join(", ");
+        let (route, amounts) = route_and_amounts(host, &path, tx);
         out.add(
             Finding::new(codes::CYCLE_RETURN, Action::Review)
                 .score(rule.score)
