@@ -71,7 +71,10 @@ fn bench_compare_json_reports_every_figure() {
     assert_eq!(report["threads"]["threads"], 2);
     let plugins = report["plugins"].as_array().cloned().unwrap_or_default();
     let ids: Vec<&str> = plugins.iter().filter_map(|p| p["id"].as_str()).collect();
-    assert_eq!(ids, ["kz-threshold", "kz-exchanger", "kz-mule", "kz-layering"]);
+    assert_eq!(
+        ids,
+        ["kz-threshold", "kz-exchanger", "kz-mule", "kz-layering"]
+    );
     for plugin in &plugins {
         assert_eq!(plugin["language"], "rust", "{plugin}");
         positive(plugin, "/ns_per_tx");
