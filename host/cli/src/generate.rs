@@ -27,6 +27,12 @@ pub(super) struct GenArgs {
     /// The first instant of the period (RFC 3339).
     #[arg(long, default_value = "2025-03-01T00:00:00Z")]
     start: String,
+    /// Days of ordinary life written before the period (ids `lb-…`, not
+    /// counted in `--count`, nothing planted): the history a bank holds
+    /// when monitoring starts. Score only the period with `qorgan backtest
+    /// --score-from START`.
+    #[arg(long, default_value_t = 0)]
+    look_back_days: u32,
     /// Where to write the JSON Lines; `-` or absent writes to standard
     /// output.
     #[arg(short, long)]
@@ -39,6 +45,7 @@ pub(super) fn run(args: GenArgs) -> anyhow::Result<ExitCode> {
         count: args.count,
         start: parse_start(&args.start)?,
         days: args.days,
+        look_back_days: args.look_back_days,
     };
     let began = Instant::now();
     let mut generator = Generator::new(config)?;
@@ -59,9 +66,18 @@ pub(super) fn run(args: GenArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let secs = began.elapsed().as_secs_f64();
+    let look_back = generator.look_back_written();
     eprintln!(
-        "wrote {written} transactions over {} days in {secs:.1} s ({:.0} tx/s)",
+        "wrote {written} transactions over {} days{} in {secs:.1} s ({:.0} tx/s)",
         generator.days_generated(),
+        if look_back > 0 {
+            format!(
+                " ({} of them in {} days of look-back before {}, not counted)",
+                look_back, config.look_back_days, args.start
+            )
+        } else {
+            String::new()
+        },
         written as f64 / secs.max(1e-9)
     );
     Ok(ExitCode::SUCCESS)

@@ -21,6 +21,11 @@ pub(crate) struct DayInfo {
     pub(crate) weekday: u32,
     /// The market rate of USDT, tiyn per USDT.
     pub(crate) usdt: i64,
+    /// A day of the look-back before the period (see
+    /// [`super::Generator`]): `index` is 0 and means nothing, so the
+    /// events planned for a day of the period (a trip, a birthday, a big
+    /// top-up) do not happen on it.
+    pub(crate) look_back: bool,
 }
 
 impl DayInfo {
@@ -37,6 +42,7 @@ impl DayInfo {
             year,
             weekday: calendar::local_weekday(midday),
             usdt,
+            look_back: false,
         }
     }
 

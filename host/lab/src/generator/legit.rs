@@ -68,9 +68,10 @@ pub(crate) fn life_day(a: &Actor<'_>, life: &Life, rng: &mut Rng, out: &mut Sink
         6 => 1.1,
         _ => 0.95,
     };
-    let abroad = life
-        .trip
-        .is_some_and(|(first, len, _)| (first..first + len).contains(&day.index));
+    let abroad = !day.look_back
+        && life
+            .trip
+            .is_some_and(|(first, len, _)| (first..first + len).contains(&day.index));
     for _ in 0..rng.poisson(life.cards * weekend) {
         out.push(card_payment(a, life, rng, abroad));
     }
@@ -115,12 +116,13 @@ pub(crate) fn life_day(a: &Actor<'_>, life: &Life, rng: &mut Rng, out: &mut Sink
         let amount = human_amount(rng, 5_000.0, 300_000.0);
         out.push(topup(a, life, rng, amount));
     }
-    if life.big_topup == Some(day.index) {
+    if !day.look_back && life.big_topup == Some(day.index) {
         let amount = tenge_step(rng.log_uniform(510_000.0, 3_000_000.0), 10_000);
         out.push(topup(a, life, rng, amount));
     }
     if let Some((d, n)) = life.near_threshold
         && d == day.index
+        && !day.look_back
     {
         // A car or a renovation paid in one or two large transfers.
         let payee = day::firm(rng, a.pop);
@@ -390,7 +392,7 @@ pub(crate) fn payroll_day(a: &Actor<'_>, plan: &Plan, rng: &mut Rng, out: &mut S
         let (start, funded, factor) = run_timing(a, plan, day.index + when);
         let today = funded >= day.start && funded < day.start + DAY;
         // The first day's funding before the stream began is made at once.
-        let first = when == 0 && day.index == 0 && funded < day.start;
+        let first = when == 0 && day.index == 0 && !day.look_back && funded < day.start;
         if !(today || first) || funded >= start {
             continue;
         }
@@ -746,7 +748,7 @@ pub(crate) fn student_day(a: &Actor<'_>, plan: &Plan, rng: &mut Rng, out: &mut S
                 .device(device),
         );
     }
-    if *birthday == Some(day.index) {
+    if *birthday == Some(day.index) && !day.look_back {
         let n = rng.range(10, 30) as usize;
         let now = day.start;
         let mut senders: Vec<PartyRef> = a

@@ -82,6 +82,10 @@ pub struct GeneratorConfig {
     pub start: i64,
     /// How many days the period has.
     pub days: u32,
+    /// How many days of ordinary life to write before the period: the
+    /// history a bank already holds when monitoring starts (see
+    /// [`Generator`]). Not counted in `count`.
+    pub look_back_days: u32,
 }
 
 impl GeneratorConfig {
@@ -99,6 +103,7 @@ impl GeneratorConfig {
             count,
             start: Self::DEFAULT_START,
             days: Self::DEFAULT_DAYS,
+            look_back_days: 0,
         }
     }
 
@@ -116,6 +121,12 @@ impl GeneratorConfig {
             return Err(GenError::Invalid {
                 setting: "--start",
                 problem: "must be between 1950 and 2990".to_owned(),
+            });
+        }
+        if self.look_back_days > Self::MAX_DAYS {
+            return Err(GenError::Invalid {
+                setting: "--look-back-days",
+                problem: format!("{} is more than {}", self.look_back_days, Self::MAX_DAYS),
             });
         }
         if self.count > 2_000_000_000 {
@@ -145,11 +156,27 @@ const MAX_EMPTY_DAYS: u32 = 366;
 
 /// Transaction lines in stream order: an iterator of JSON texts, one
 /// transaction each, without the newline.
+///
+/// With [`GeneratorConfig::look_back_days`], the stream opens with that
+/// many days before the period in which only ordinary life and the
+/// legitimate look-alikes act (salaries, shops, rents, savings, families):
+/// the history a bank holds on the day it starts monitoring, so that a
+/// tenant paying rent in the first week of the period is a regular, not a
+/// stranger. Nothing is planted in the look-back; its lines have ids
+/// `lb-…`, are labelled like the rest, and are not counted in `count`.
+/// `qorgan backtest --score-from` decides them as history without scoring
+/// them.
 pub struct Generator {
     config: GeneratorConfig,
     population: Population,
-    /// The next day to schedule.
+    /// The next day of the period to schedule.
     day: u32,
+    /// Look-back days still to schedule before the period.
+    look_back_left: u32,
+    /// Whether the events of `today` are look-back events.
+    today_look_back: bool,
+    /// Look-back transactions written.
+    look_back_emitted: u64,
     /// The market rate of USDT today, tiyn.
     usdt: i64,
     market: Rng,
@@ -189,6 +216,9 @@ impl Generator {
             config,
             population,
             day: 0,
+            look_back_left: config.look_back_days,
+            today_look_back: false,
+            look_back_emitted: 0,
             usdt,
             market,
             today: Vec::new().into_iter(),
@@ -210,9 +240,14 @@ impl Generator {
         &self.config
     }
 
-    /// How many days have been scheduled so far.
+    /// How many days of the period have been scheduled so far.
     pub fn days_generated(&self) -> u32 {
         self.day
+    }
+
+    /// How many look-back transactions have been written so far.
+    pub fn look_back_written(&self) -> u64 {
+        self.look_back_emitted
     }
 
     /// Writes the remaining transactions as JSON Lines; returns how many
@@ -236,16 +271,86 @@ impl Generator {
         }
         loop {
             if let Some(event) = self.today.next() {
-                self.emitted += 1;
                 line.clear();
-                output::render(line, &self.population, self.emitted, &event);
+                if self.today_look_back {
+                    self.look_back_emitted += 1;
+                    let id = output::Id::LookBack(self.look_back_emitted);
+                    output::render(line, &self.population, id, &event);
+                } else {
+                    self.emitted += 1;
+                    let id = output::Id::Period(self.emitted);
+                    output::render(line, &self.population, id, &event);
+                }
                 return true;
             }
             if self.empty_days >= MAX_EMPTY_DAYS {
                 return false;
             }
-            self.schedule_day();
+            if self.look_back_left > 0 {
+                self.schedule_look_back_day();
+            } else {
+                self.schedule_day();
+            }
         }
+    }
+
+    /// Schedules the next look-back day: the ordinary lives and the
+    /// legitimate look-alikes of the accounts already open, plus events
+    /// left over from earlier look-back days. The period's random numbers
+    /// are not touched, so the period is the same with or without a
+    /// look-back (but for the state it carries in, such as a shop's
+    /// takings).
+    fn schedule_look_back_day(&mut self) {
+        let back = self.look_back_left;
+        self.look_back_left -= 1;
+        let day_start = self.config.start - i64::from(back) * DAY;
+        let mut info = DayInfo::new(day_start, 0, self.usdt);
+        info.look_back = true;
+        let end = info.start + DAY;
+        let mut events: Vec<Event> = Vec::new();
+        let pop = &self.population;
+        for (i, account) in pop.accounts.iter().enumerate() {
+            if account.opened > info.start || account.role.is_typology() {
+                continue;
+            }
+            let index = i as u32;
+            let mut rng = Rng::derive(
+                pop.seed,
+                &[tags::LOOK_BACK, u64::from(index), u64::from(back)],
+            );
+            let mut sink = Sink::new(&mut events, index, 0);
+            let actor = Actor {
+                pop,
+                day: &info,
+                index,
+                account,
+            };
+            let state = self.state.get_mut(i);
+            schedule(&actor, true, state, &mut rng, &mut sink);
+        }
+        self.finish_day(events, end, info.start, true);
+    }
+
+    /// Sorts the day's events (with those left over from earlier days)
+    /// into stream order and keeps the later ones for their day.
+    fn finish_day(&mut self, events: Vec<Event>, end: i64, start: i64, look_back: bool) {
+        let (mut today, later): (Vec<Event>, Vec<Event>) = std::mem::take(&mut self.pending)
+            .into_iter()
+            .chain(events)
+            .partition(|e| e.time < end);
+        for e in &mut today {
+            // Never before the day already written.
+            e.time = e.time.max(start);
+        }
+        today.sort_unstable_by_key(Event::order);
+        self.pending = later;
+        self.empty_days = if today.is_empty() {
+            self.empty_days + 1
+        } else {
+            0
+        };
+        self.today = today.into_iter();
+        self.today_look_back = look_back;
     }
 
     /// Schedules the next day: every account's events, plus those left
@@ -287,22 +392,7 @@ impl Generator {
             let mut sink = Sink::new(&mut events, actor, self.day);
             scheme::run(pop, s, &info, &mut rng, &mut sink);
         }
-        let (mut today, later): (Vec<Event>, Vec<Event>) = std::mem::take(&mut self.pending)
-            .into_iter()
-            .chain(events)
-            .partition(|e| e.time < end);
-        for e in &mut today {
-            // Never before the day already written.
-            e.time = e.time.max(info.start);
-        }
-        today.sort_unstable_by_key(Event::order);
-        self.pending = later;
-        self.empty_days = if today.is_empty() {
-            self.empty_days + 1
-        } else {
-            0
-        };
-        self.today = today.into_iter();
+        self.finish_day(events, end, info.start, false);
         self.day += 1;
         // The market moves up to 0.6% a day.
         let step = self.market.range(-60, 60);
@@ -311,7 +401,8 @@ impl Generator {
 }
 
 /// One account's day. Planted typologies and look-alikes act only inside
-/// the period; ordinary life goes on as long as the stream does.
+/// the period (and look-alikes in the look-back, whose days say so);
+/// ordinary life goes on as long as the stream does.
 fn schedule(
     a: &Actor<'_>,
     in_period: bool,

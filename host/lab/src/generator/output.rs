@@ -16,11 +16,24 @@ use super::rng::hash;
 use super::texts;
 use qorgan::transaction::Check;
 
+/// A line's id: its number in the period (`tx-0000001`) or in the
+/// look-back before it (`lb-0000001`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Id {
+    Period(u64),
+    LookBack(u64),
+}
+
 /// Appends one transaction line (without the newline) for `event` with id
-/// number `id`.
-pub(crate) fn render(out: &mut String, pop: &Population, id: u64, event: &Event) {
-    out.push_str("{\"id\":\"tx-");
-    let _ = write!(out, "{id:07}");
+/// `id`.
+pub(crate) fn render(out: &mut String, pop: &Population, id: Id, event: &Event) {
+    let (prefix, number) = match id {
+        Id::Period(n) => ("tx", n),
+        Id::LookBack(n) => ("lb", n),
+    };
+    out.push_str("{\"id\":\"");
+    out.push_str(prefix);
+    let _ = write!(out, "-{number:07}");
     out.push_str("\",\"timestamp\":\"");
     calendar::write_rfc3339(out, event.time);
     out.push_str("\",\"kind\":\"");

@@ -23,15 +23,18 @@ use std::collections::HashMap;
 
 use super::GeneratorConfig;
 use super::calendar::{self, DAY, MINUTE};
-use super::event::{OWN_BASE, PartyRef};
+use super::event::{LICENSED_PLATFORMS, OWN_BASE, PartyRef};
 use super::ids::{self, AccountClass, HOME_BANK};
 use super::rng::{Rng, hash};
 use super::scheme::Scheme;
 
 /// The part an account plays in the generated stream: the label written to
 /// `truth`. Nine are planted typologies (three on one account, six across
-/// accounts and days), nine are legitimate, and `external` is anyone who is
-/// not a customer of the bank.
+/// accounts and days), nine are legitimate, `unlicensed-platform` is a
+/// crypto platform off the AFSA register (operating illegally in
+/// Kazakhstan, so paying it is dealing with an illegal operator, not
+/// honest activity), and `external` is anyone else who is not a customer
+/// of the bank.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {
     /// A money mule ("dropper"): receives victims' money and moves it on.
@@ -83,14 +86,18 @@ pub enum Role {
     /// A person moving salary between their own current and savings
     /// accounts; both accounts.
     Saver,
+    /// A crypto platform that is not on the AFSA register of licensed
+    /// providers (OKX, HTX, MEXC, Bitget): not a customer of the bank, and
+    /// illegal in Kazakhstan.
+    UnlicensedPlatform,
     /// Not a customer of the bank: other banks' accounts, ATMs, acquirers,
-    /// crypto platforms.
+    /// licensed crypto platforms.
     External,
 }
 
 impl Role {
     /// Every role, planted typologies first.
-    pub const ALL: [Role; 19] = [
+    pub const ALL: [Role; 20] = [
         Role::Mule,
         Role::Exchanger,
         Role::Structurer,
@@ -109,6 +116,7 @@ impl Role {
         Role::Marketplace,
         Role::Landlord,
         Role::Saver,
+        Role::UnlicensedPlatform,
         Role::External,
     ];
 
@@ -127,11 +135,13 @@ impl Role {
 
     /// Whether the role is a planted typology: mule, exchanger,
     /// structurer, or one of the six across accounts (chain, fan-in,
-    /// fan-out, cycle, scatter-gather, gather-scatter).
+    /// fan-out, cycle, scatter-gather, gather-scatter); or an unlicensed
+    /// crypto platform, an illegal operator.
     pub fn is_typology(self) -> bool {
         matches!(
             self,
             Role::Mule
+                | Role::UnlicensedPlatform
                 | Role::Exchanger
                 | Role::Structurer
                 | Role::ChainMule
@@ -164,6 +174,7 @@ impl Role {
             Role::Marketplace => "marketplace",
             Role::Landlord => "landlord",
             Role::Saver => "saver",
+            Role::UnlicensedPlatform => "unlicensed-platform",
             Role::External => "external",
         }
     }
@@ -583,6 +594,9 @@ pub(crate) mod tags {
     pub(crate) const LOOKALIKE: u64 = 12;
     /// When a payroll run is funded (with the account and the day).
     pub(crate) const PAYROLL: u64 = 13;
+    /// A day of the look-back (with the account and how many days before
+    /// the period).
+    pub(crate) const LOOK_BACK: u64 = 14;
 }
 
 /// The external firm index of the state pension centre.
@@ -676,6 +690,7 @@ impl Population {
     pub(crate) fn role(&self, party: PartyRef) -> Role {
         match party {
             PartyRef::Home(i) => self.account(i).map_or(Role::External, |a| a.role),
+            PartyRef::Vasp(p, _) if p >= LICENSED_PLATFORMS => Role::UnlicensedPlatform,
             _ => Role::External,
         }
     }

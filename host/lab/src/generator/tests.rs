@@ -936,3 +936,108 @@ fn a_marketplace_pays_the_same_sellers_every_week() {
     }
     assert!(checked >= 1);
 }
+
+/// A stream of `count` with `look_back_days` of history before it.
+fn with_look_back(seed: u64, count: u64, look_back_days: u32) -> Vec<u8> {
+    let config = GeneratorConfig {
+        look_back_days,
+        ..GeneratorConfig::new(seed, count)
+    };
+    let mut out = Vec::new();
+    match Generator::new(config) {
+        Ok(mut g) => {
+            if let Err(e) = g.write_to(&mut out) {
+                panic!("cannot generate: {e}");
+            }
+        }
+        Err(e) => panic!("cannot build the generator: {e}"),
+    }
+    out
+}
+
+#[test]
+fn a_look_back_writes_ordinary_life_before_the_period_and_count_lines_in_it() {
+    let stream = lines(&with_look_back(1, 3000, 10));
+    let start = "2025-03-01T00:00:00Z";
+    let (before, period): (Vec<&Value>, Vec<&Value>) = stream
+        .iter()
+        .partition(|l| l["id"].as_str().is_some_and(|id| id.starts_with("lb-")));
+    assert!(before.len() > 300, "{}", before.len());
+    assert_eq!(period.len(), 3000);
+    let mut last = String::new();
+    for (i, line) in before.iter().enumerate() {
+        assert_eq!(line["id"], format!("lb-{:07}", i + 1));
+        let ts = line["timestamp"].as_str().unwrap_or_default();
+        assert!(ts < start && ts >= "2025-02-19", "{ts}");
+        assert!(ts >= last.as_str());
+        last = ts.to_owned();
+        // Nothing is planted in the look-back: no account of a typology
+        // acts (one may still be paid: a salary, a friend's transfer).
+        let sender = line["truth"]["sender"].as_str().and_then(Role::parse);
+        assert!(
+            sender.is_some_and(|r| !r.is_typology() || r == Role::UnlicensedPlatform),
+            "{line}"
+        );
+    }
+    for (i, line) in period.iter().enumerate() {
+        assert_eq!(line["id"], format!("tx-{:07}", i + 1));
+        assert!(line["timestamp"].as_str().unwrap_or_default() >= start);
+    }
+    // The look-back comes first, then the period.
+    assert!(stream.first().is_some_and(|l| l["id"] == "lb-0000001"));
+    // Rents, salaries and shop takings are in it: the history a bank holds.
+    let roles: HashSet<&str> = before
+        .iter()
+        .flat_map(|l| ["sender", "recipient"].map(|s| l["truth"][s].as_str().unwrap_or("")))
+        .collect();
+    for role in ["landlord", "payroll", "merchant", "family"] {
+        assert!(roles.contains(role), "{role} missing from {roles:?}");
+    }
+}
+
+#[test]
+fn a_look_back_is_reproducible_and_leaves_the_period_planted_the_same() {
+    let a = with_look_back(2, 2000, 5);
+    assert_eq!(a, with_look_back(2, 2000, 5));
+    let planted = |bytes: &[u8]| -> HashSet<String> {
+        lines(bytes)
+            .iter()
+            .filter(|l| l["id"].as_str().is_some_and(|id| id.starts_with("tx-")))
+            .flat_map(|l| {
+                ["sender", "recipient"].map(|s| {
+                    let typology = l["truth"][s]
+                        .as_str()
+                        .and_then(Role::parse)
+                        .is_some_and(|r| r.is_typology() && r != Role::UnlicensedPlatform);
+                    typology.then(|| l[s]["account"].as_str().unwrap_or("").to_owned())
+                })
+            })
+            .flatten()
+            .collect()
+    };
+    assert_eq!(planted(&a), planted(&generate(2, 2000)));
+    assert!(
+        !lines(&generate(2, 2000))
+            .iter()
+            .any(|l| l["id"].as_str().is_some_and(|id| id.starts_with("lb-")))
+    );
+}
+
+#[test]
+fn unlicensed_platforms_are_labelled_as_such_and_licensed_ones_as_external() {
+    for line in lines(small()) {
+        for side in ["sender", "recipient"] {
+            let party = &line[side];
+            let Some(vasp) = party["vasp"].as_str() else {
+                continue;
+            };
+            let licensed = ["bybit", "binance", "whitebit"].contains(&vasp);
+            let expected = if licensed {
+                "external"
+            } else {
+                "unlicensed-platform"
+            };
+            assert_eq!(line["truth"][side], expected, "{line}");
+        }
+    }
+}
