@@ -150,3 +150,61 @@ fn gen_small(dir: &Path) -> Vec<u8> {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     out.stdout
 }
+
+#[test]
+fn a_look_back_is_decided_as_history_and_only_the_period_is_scored() {
+    let dir = tempdir();
+    let out = qorgan(
+        &[
+            "gen",
+            "--seed",
+            "3",
+            "--count",
+            "1500",
+            "--look-back-days",
+            "5",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("days of look-back"),
+        "{}",
+        stderr(&out)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let history = text.lines().filter(|l| l.contains("\"id\":\"lb-")).count();
+    assert!(history > 0, "no look-back lines");
+    assert_eq!(text.lines().count(), 1500 + history);
+    let input = dir.path().join("stream.jsonl");
+    if let Err(e) = std::fs::write(&input, text.as_bytes()) {
+        panic!("cannot write {}: {e}", input.display());
+    }
+    let pack = reference_pack_built();
+    let pack_dir = pack.path().to_string_lossy().into_owned();
+    let input_path = input.to_string_lossy().into_owned();
+    let backtest = |from: &str| {
+        qorgan(
+            &[
+                "backtest",
+                "--pack",
+                &pack_dir,
+                "--input",
+                &input_path,
+                "--score-from",
+                from,
+                "--json",
+            ],
+            dir.path(),
+        )
+    };
+    let out = backtest("2025-03-01T00:00:00Z");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    assert_eq!(report["transactions"], 1500, "{report}");
+    assert_eq!(report["history"], history, "{report}");
+    // A time that is not RFC 3339 is refused, naming the flag.
+    let bad = backtest("March 1st");
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(stderr(&bad).contains("--score-from"), "{}", stderr(&bad));
+}

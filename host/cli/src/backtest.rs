@@ -38,6 +38,11 @@ pub(super) struct BacktestArgs {
     /// How many transactions to decide per batch.
     #[arg(long, default_value_t = 256)]
     batch: usize,
+    /// Score only transactions dated from this time on (RFC 3339); earlier
+    /// ones are decided into history first, as a bank starts monitoring
+    /// with its history loaded (`qorgan gen --look-back-days` writes one).
+    #[arg(long, value_name = "TIME", conflicts_with = "baseline")]
+    score_from: Option<String>,
     /// Print the summary as one JSON object.
     #[arg(long)]
     json: bool,
@@ -99,7 +104,22 @@ pub(super) fn run(args: BacktestArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let report = backtest::run(&engine, input, size, args.batch, |p| bar.update(p))
+    let options = backtest::RunOptions {
+        batch: args.batch,
+        score_from: args
+            .score_from
+            .as_deref()
+            .map(|text| {
+                qorgan_lab::generator::parse_start(text).map_err(|_| {
+                    anyhow::anyhow!(
+                        "--score-from: `{text}` is not an RFC 3339 time such as 2025-03-01T00:00:00Z"
+                    )
+                })
+            })
+            .transpose()?,
+        ..backtest::RunOptions::default()
+    };
+    let report = backtest::run_with(&engine, input, size, options, |p| bar.update(p))
         .with_context(|| format!("backtest of {}", args.input.display()))?;
     bar.finish();
     if args.json {

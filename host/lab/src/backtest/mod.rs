@@ -42,6 +42,11 @@
 //! labelled line. An account keeps the first label it is seen with; later
 //! disagreeing labels are counted as conflicts.
 //!
+//! A bank starts monitoring with months of history behind it. With a
+//! *score-from* time ([`RunOptions::score_from`]), the lines dated before
+//! it (such as `qorgan gen --look-back-days`' look-back) are decided, so
+//! history holds them, but not scored: they are counted as history only.
+//!
 //! Lines without `truth` are still decided and count as unlabelled; lines
 //! that cannot be parsed or decided are counted and the first few reported
 //! with their line numbers. Nothing stops the run.
@@ -233,6 +238,10 @@ pub struct Scorer {
     conflicts: u64,
     rejected: u64,
     rejected_lines: Vec<RejectedLine>,
+    /// Transactions dated before this (seconds since the epoch) are
+    /// history: decided, not scored.
+    score_from: Option<i64>,
+    history: u64,
 }
 
 impl Scorer {
@@ -241,8 +250,22 @@ impl Scorer {
         Scorer::default()
     }
 
-    /// Counts a decided transaction and its labels, if it has any.
+    /// An empty score that counts transactions dated before `from`
+    /// (seconds since the epoch) as history only.
+    pub fn scoring_from(from: i64) -> Scorer {
+        Scorer {
+            score_from: Some(from),
+            ..Scorer::default()
+        }
+    }
+
+    /// Counts a decided transaction and its labels, if it has any; one
+    /// dated before the score-from time is counted as history only.
     pub fn observe(&mut self, tx: &Transaction, truth: Option<Truth>, decision: &Decision) {
+        if self.score_from.is_some_and(|from| tx.timestamp < from) {
+            self.history += 1;
+            return;
+        }
         self.lines += 1;
         self.decided += 1;
         match truth {
@@ -294,6 +317,11 @@ impl Scorer {
                 }
             }
         }
+    }
+
+    /// Transactions decided so far, history included.
+    pub fn seen(&self) -> u64 {
+        self.decided + self.history
     }
 
     /// Counts a line that was rejected, with why.
@@ -404,13 +432,14 @@ impl Scorer {
             pack,
             lines: self.lines,
             transactions: self.decided,
+            history: self.history,
             rejected: self.rejected,
             unlabelled: self.unlabelled,
             label_conflicts: self.conflicts,
             rejected_lines: self.rejected_lines.clone(),
             elapsed_s: secs,
             tx_per_s: if secs > 0.0 {
-                self.decided as f64 / secs
+                self.seen() as f64 / secs
             } else {
                 0.0
             },
@@ -452,6 +481,50 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// How a backtest runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunOptions {
+    /// How many transactions to decide per batch.
+    pub batch: usize,
+    /// How far ahead of the stream's watermark a line may be dated,
+    /// seconds.
+    pub skew_secs: i64,
+    /// Lines dated before this (seconds since the epoch) are decided as
+    /// history and not scored.
+    pub score_from: Option<i64>,
+}
+
+impl Default for RunOptions {
+    fn default() -> RunOptions {
+        RunOptions {
+            batch: 256,
+            skew_secs: DEFAULT_STREAM_SKEW_SECS,
+            score_from: None,
+        }
+    }
+}
+
+/// [`run`] with every option.
+pub fn run_with(
+    engine: &Engine,
+    input: impl Read,
+    total_bytes: Option<u64>,
+    options: RunOptions,
+    mut progress: impl FnMut(&Progress),
+) -> Result<Report, BacktestError> {
+    let mut side = Side::new(engine, options.skew_secs)?;
+    if let Some(from) = options.score_from {
+        side.scorer = Scorer::scoring_from(from);
+    }
+    let began = Instant::now();
+    let mut stream = Stream::new(input, options.batch);
+    while let Some(lines) = stream.next_batch(|line, problem| side.scorer.reject(line, problem))? {
+        side.decide(&lines);
+        progress(&stream.progress(total_bytes, side.scorer.seen(), began));
+    }
+    Ok(side.report(began))
+}
+
 /// Decides every transaction of `input` with the engine's active pack, in
 /// batches of `batch` in stream order, and scores the decisions against
 /// the labels. `total_bytes` (the input's size, when known) and `progress`
@@ -484,16 +557,14 @@ pub fn run_with_skew(
     total_bytes: Option<u64>,
     batch: usize,
     skew_secs: i64,
-    mut progress: impl FnMut(&Progress),
+    progress: impl FnMut(&Progress),
 ) -> Result<Report, BacktestError> {
-    let mut side = Side::new(engine, skew_secs)?;
-    let began = Instant::now();
-    let mut stream = Stream::new(input, batch);
-    while let Some(lines) = stream.next_batch(|line, problem| side.scorer.reject(line, problem))? {
-        side.decide(&lines);
-        progress(&stream.progress(total_bytes, side.scorer.decided, began));
-    }
-    Ok(side.report(began))
+    let options = RunOptions {
+        batch,
+        skew_secs,
+        score_from: None,
+    };
+    run_with(engine, input, total_bytes, options, progress)
 }
 
 /// A line read and parsed: its number, and the transaction with its labels

@@ -127,8 +127,11 @@ pub struct Report {
     pub pack: Option<PackRef>,
     /// Non-blank input lines.
     pub lines: u64,
-    /// Transactions decided.
+    /// Transactions decided and scored.
     pub transactions: u64,
+    /// Transactions dated before the score-from time: decided into
+    /// history, not scored.
+    pub history: u64,
     /// Lines not decided (malformed, or the engine refused them).
     pub rejected: u64,
     /// Decided transactions without `truth`.
@@ -199,6 +202,13 @@ impl fmt::Display for Report {
             "  {} transactions decided in {:.1} s ({:.0} tx/s); {} rejected; {} unlabelled",
             self.transactions, self.elapsed_s, self.tx_per_s, self.rejected, self.unlabelled
         );
+        if self.history > 0 {
+            let _ = writeln!(
+                out,
+                "  {} earlier transactions decided as history first, not scored",
+                self.history
+            );
+        }
         if self.label_conflicts > 0 {
             let _ = writeln!(out, "  {} conflicting account labels", self.label_conflicts);
         }

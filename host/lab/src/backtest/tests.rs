@@ -329,3 +329,53 @@ fn a_finding_about_a_network_flags_every_account_its_evidence_names() {
     // E1 (the sender) and E2 are exchangers; C9 was named but is not one.
     assert_eq!((e.flagged, e.tp, e.fp), (3, 2, 1));
 }
+
+#[test]
+fn transactions_before_the_score_from_time_are_history_not_scored() {
+    // tx() is dated 2025-03-01T10:00:00Z.
+    let mut s = Scorer::scoring_from(1_740_823_200 + 1);
+    s.observe(
+        &tx("C1", "E1"),
+        truth(Role::Customer, Role::Exchanger),
+        &decision(vec![finding(P2P, Action::Hold, Some("recipient"))]),
+    );
+    let report = score(&s);
+    assert_eq!(
+        (report.history, report.transactions, report.lines),
+        (1, 0, 0)
+    );
+    let Some(e) = report.typology("exchanger") else {
+        panic!("no exchanger row");
+    };
+    // E1 was neither seen nor flagged in the scored period.
+    assert_eq!((e.flagged, e.actual), (0, 0));
+    assert_eq!(report.actions.hold, 0);
+    assert!(
+        report
+            .to_string()
+            .contains("1 earlier transactions decided as history")
+    );
+    // From the time itself on, it counts.
+    let mut s = Scorer::scoring_from(1_740_823_200);
+    s.observe(
+        &tx("C1", "E1"),
+        truth(Role::Customer, Role::Exchanger),
+        &decision(vec![finding(P2P, Action::Hold, Some("recipient"))]),
+    );
+    let report = score(&s);
+    assert_eq!((report.history, report.transactions), (0, 1));
+    assert_eq!(report.typology("exchanger").map(|e| e.tp), Some(1));
+}
+
+#[test]
+fn paying_an_unlicensed_platform_is_dealing_with_an_illegal_operator() {
+    let mut s = Scorer::new();
+    s.observe(
+        &tx("C1", "OKX-DEPOSIT-01"),
+        truth(Role::Customer, Role::UnlicensedPlatform),
+        &decision(vec![finding("VASP_UNLICENSED", Action::Block, None)]),
+    );
+    let report = score(&s);
+    assert_eq!(report.legitimate.flagged, 0);
+    assert_eq!(report.legitimate.flagged_with_typology, 1);
+}
