@@ -44,11 +44,25 @@
 //! BIN on both sides) is never layering.
 //!
 //! **Busy accounts are businesses.** Hubs here are small and slow: the
-//! typologies collect from or pay 5 to 40 accounts over days, a few a day.
-//! An account dealing with more new counterparties a day than
-//! `hub-max-per-day`, or more than `hub-max-parties` in the window, is a
-//! shop, a marketplace or a payroll run; kz-exchanger and kz-mule judge
-//! busy accounts. An account with more counterparties than one history
+//! typologies collect from 5 to 40 accounts over days, a few a day, and
+//! pay out over days or in a burst. An account with more new payers a day
+//! than `hub-max-per-day` (6: a shop's takings, a mule's burst), more new
+//! payees a day than `hub-max-payees-per-day` (12: a payroll run, a
+//! business paying its suppliers), or more than `hub-max-parties` in the
+//! window, is not judged as a hub; kz-exchanger and kz-mule judge busy
+//! accounts.
+//!
+//! **Gather-scatter is two phases over days.** Every new payer first paid
+//! before three quarters of the new payees were first paid, and the
+//! pattern spans two days or more: an exchanger's card buying and selling
+//! in the same hours is not it. Because the shape is this specific, its
+//! least amount (`gather-scatter-min-amount`, 500,000) is lower than the
+//! other hubs' (`hub-min-amount`, 1,000,000).
+//!
+//! **A cycle carries one sum.** Each payment on a cycle carries between
+//! `cycle-min-share` (0.8) and `cycle-max-growth` (1.25) times the one
+//! before: money growing threefold along the way is other money passing
+//! between the same people (an exchanger's clients), not a sum going round. An account with more counterparties than one history
 //! answer lists (64) in `relation-days` is not judged as a hub.
 //!
 //! **Bounded work.** Each check asks at most a few network questions, each
@@ -96,6 +110,8 @@ pub mod params {
     pub const CYCLE_MAX_DWELL_DAYS: &str = "cycle-max-dwell-days";
     /// Least share of the previous payment each payment on a cycle carries.
     pub const CYCLE_MIN_SHARE: &str = "cycle-min-share";
+    /// Decimal: the most each payment on the cycle carries of the one before.
+    pub const CYCLE_MAX_GROWTH: &str = "cycle-max-growth";
     /// Most payments on a cycle before this one.
     pub const CYCLE_HOPS: &str = "cycle-hops";
     /// Fewest accounts on a cycle.
@@ -118,8 +134,10 @@ pub mod params {
     pub const HUB_MIN_SHARE: &str = "hub-min-share";
     /// Most new counterparties of a hub in its window, per side.
     pub const HUB_MAX_PARTIES: &str = "hub-max-parties";
-    /// Most new counterparties of a hub on one day, per side.
+    /// Most new payers of a hub on one day.
     pub const HUB_MAX_PER_DAY: &str = "hub-max-per-day";
+    /// Most new payees of a hub on one day.
+    pub const HUB_MAX_PAYEES_PER_DAY: &str = "hub-max-payees-per-day";
     /// Fewest new payers of a fan-in hub.
     pub const FAN_IN_MIN_PAYERS: &str = "fan-in-min-payers";
     /// Most new payees of a fan-in hub.
@@ -136,6 +154,8 @@ pub mod params {
     pub const FAN_OUT_SCORE: &str = "fan-out-score";
     /// Fewest new payers and new payees of a gather-scatter hub.
     pub const GATHER_SCATTER_MIN: &str = "gather-scatter-min";
+    /// Least money a gather-scatter hub gathered from new payers.
+    pub const GATHER_SCATTER_MIN_AMOUNT: &str = "gather-scatter-min-amount";
     /// Score of `GATHER_SCATTER`.
     pub const GATHER_SCATTER_SCORE: &str = "gather-scatter-score";
     /// The scatter-gather window, days.
@@ -180,6 +200,7 @@ struct CycleRule {
     window_secs: u32,
     trail: Trail,
     min_share: Ratio,
+    max_growth: Ratio,
     min_accounts: usize,
     score: u8,
 }
@@ -193,6 +214,7 @@ struct HubRule {
     min_share: Ratio,
     max_parties: usize,
     max_per_day: usize,
+    max_payees_per_day: usize,
     fan_in_min_payers: usize,
     fan_in_max_payees: usize,
     fan_in_score: u8,
@@ -201,6 +223,7 @@ struct HubRule {
     fan_out_min_share: Ratio,
     fan_out_score: u8,
     gather_scatter_min: usize,
+    gather_scatter_min_amount: Money,
     gather_scatter_score: u8,
 }
 
@@ -289,6 +312,17 @@ impl Rule for KzLayering {
             .at_most("1"),
         )
         .param(
+            ParamSpec::decimal(
+                params::CYCLE_MAX_GROWTH,
+                "1.25",
+                "CYCLE_RETURN: each payment on the cycle (this one too) carries at most this \
+                 many times the one before: the same money going round, not a payment that \
+                 merely passes through the same accounts as larger sums.",
+            )
+            .at_least("1")
+            .at_most("10"),
+        )
+        .param(
             ParamSpec::integer(
                 params::CYCLE_HOPS,
                 6,
@@ -341,8 +375,8 @@ impl Rule for KzLayering {
             ParamSpec::money(
                 params::HUB_MIN_AMOUNT,
                 "1000000.00",
-                "Hubs: the least money (KZT) that came in from new payers (fan-out: from all \
-                 payers) in the window.",
+                "FAN_IN_HUB and FAN_OUT_HUB: the least money (KZT) that came in from new \
+                 payers (fan-out: from all payers) in the window.",
             )
             .at_least("1.00"),
         )
@@ -392,8 +426,19 @@ impl Rule for KzLayering {
             ParamSpec::integer(
                 params::HUB_MAX_PER_DAY,
                 6,
-                "Hubs: more new counterparties than this on one side on one day is a \
-                 business (a shop, a payroll run), not a hub.",
+                "Hubs: more new payers than this on one day is a shop's takings or a \
+                 mule's burst (judged by kz-mule and kz-exchanger), not a hub collecting \
+                 over days.",
+            )
+            .at_least(1)
+            .at_most(64),
+        )
+        .param(
+            ParamSpec::integer(
+                params::HUB_MAX_PAYEES_PER_DAY,
+                12,
+                "Hubs: more new payees than this on one day is a payroll run or a \
+                 business paying its suppliers, not a hub scattering money.",
             )
             .at_least(1)
             .at_most(64),
@@ -455,6 +500,16 @@ impl Rule for KzLayering {
             )
             .at_least(2)
             .at_most(64),
+        )
+        .param(
+            ParamSpec::money(
+                params::GATHER_SCATTER_MIN_AMOUNT,
+                "500000.00",
+                "GATHER_SCATTER: the least money (KZT) that came in from new payers. Lower \
+                 than the other hubs': two separate phases, all the gathering before most \
+                 of the scattering, between new counterparties, are rarely anything else.",
+            )
+            .at_least("1.00"),
         )
         .param(score(params::GATHER_SCATTER_SCORE, 50, "GATHER_SCATTER"))
         .param(
@@ -564,6 +619,7 @@ impl Rule for KzLayering {
                     .only(Kinds::TRANSFER)
                     .at_least(params.money(params::CYCLE_MIN_AMOUNT)?),
                 min_share: params.ratio(params::CYCLE_MIN_SHARE)?,
+                max_growth: params.ratio(params::CYCLE_MAX_GROWTH)?,
                 min_accounts: usize_of(params, params::CYCLE_MIN_ACCOUNTS)?,
                 score: params.score(params::CYCLE_SCORE)?,
             },
@@ -575,6 +631,7 @@ impl Rule for KzLayering {
                 min_share: params.ratio(params::HUB_MIN_SHARE)?,
                 max_parties: usize_of(params, params::HUB_MAX_PARTIES)?,
                 max_per_day: usize_of(params, params::HUB_MAX_PER_DAY)?,
+                max_payees_per_day: usize_of(params, params::HUB_MAX_PAYEES_PER_DAY)?,
                 fan_in_min_payers: usize_of(params, params::FAN_IN_MIN_PAYERS)?,
                 fan_in_max_payees: usize_of(params, params::FAN_IN_MAX_PAYEES)?,
                 fan_in_score: params.score(params::FAN_IN_SCORE)?,
@@ -583,6 +640,7 @@ impl Rule for KzLayering {
                 fan_out_min_share: params.ratio(params::FAN_OUT_MIN_SHARE)?,
                 fan_out_score: params.score(params::FAN_OUT_SCORE)?,
                 gather_scatter_min: usize_of(params, params::GATHER_SCATTER_MIN)?,
+                gather_scatter_min_amount: params.money(params::GATHER_SCATTER_MIN_AMOUNT)?,
                 gather_scatter_score: params.score(params::GATHER_SCATTER_SCORE)?,
             },
             scatter: ScatterRule {
@@ -773,6 +831,21 @@ impl KzLayering {
         {
             return;
         }
+        // The same money goes round: no payment on the cycle is much larger
+        // than the one before (an exchanger's card passes small sums and
+        // large ones between the same people).
+        let sums: Vec<i128> = path
+            .hops
+            .iter()
+            .map(|h| i128::from(h.amount.tiyn()))
+            .chain([i128::from(amount.tiyn())])
+            .collect();
+        if sums
+            .windows(2)
+            .any(|pair| matches!(pair, [before, next] if !rule.max_growth.admits(*next, *before)))
+        {
+            return;
+        }
         if self.paid_before(tx, host, first.time) {
             return;
         }
@@ -809,40 +882,41 @@ impl KzLayering {
         let Some(hub) = Hub::of(tx, host, rule, self.relation_secs) else {
             return;
         };
-        let busy = |side: &[Flow]| {
-            side.len() > rule.max_parties || per_day_max(side, tx.time()) > rule.max_per_day
+        let busy = |side: &[Flow], per_day: usize| {
+            side.len() > rule.max_parties || per_day_max(side, tx.time()) > per_day
         };
-        if busy(&hub.new_in) || busy(&hub.new_out) {
+        if busy(&hub.new_in, rule.max_per_day) || busy(&hub.new_out, rule.max_payees_per_day) {
             return;
         }
         let in_new = total(&hub.new_in);
         let out_new = total(&hub.new_out);
         // What left is what came in: at least the share of it, and more
         // than it by no more than the rest.
-        let passes_on_share = |came_in: Money, share: Ratio| {
+        let passes_on_share = |came_in: Money, share: Ratio, least: Money| {
             let (out, came) = (i128::from(out_new.tiyn()), i128::from(came_in.tiyn()));
-            came_in >= rule.min_amount
-                && share.reached_by(out, came)
-                && rule.min_share.reached_by(came, out)
+            came_in >= least && share.reached_by(out, came) && rule.min_share.reached_by(came, out)
         };
-        let passes_on = |came_in: Money| passes_on_share(came_in, rule.min_share);
+        let passes_on =
+            |came_in: Money, least: Money| passes_on_share(came_in, rule.min_share, least);
         let (payers, payees) = (hub.new_in.len(), hub.new_out.len());
+        let both: Vec<Flow> = hub.new_in.iter().chain(&hub.new_out).copied().collect();
         let found = if payers >= rule.gather_scatter_min
             && payees >= rule.gather_scatter_min
+            && days_spanned(&both, tx.time()) >= 2
             && gathered_first(&hub.new_in, &hub.new_out)
-            && passes_on(in_new)
+            && passes_on(in_new, rule.gather_scatter_min_amount)
         {
             Some((codes::GATHER_SCATTER, rule.gather_scatter_score, in_new))
         } else if payers >= rule.fan_in_min_payers
             && payees <= rule.fan_in_max_payees
             && days_spanned(&hub.new_in, tx.time()) >= 2
-            && passes_on(in_new)
+            && passes_on(in_new, rule.min_amount)
         {
             Some((codes::FAN_IN_HUB, rule.fan_in_score, in_new))
         } else if payees >= rule.fan_out_min_payees
             && hub.payers_in_window <= rule.fan_out_max_payers
             && days_spanned(&hub.new_out, tx.time()) >= 2
-            && passes_on_share(hub.in_window, rule.fan_out_min_share)
+            && passes_on_share(hub.in_window, rule.fan_out_min_share, rule.min_amount)
         {
             Some((codes::FAN_OUT_HUB, rule.fan_out_score, hub.in_window))
         } else {
@@ -1091,13 +1165,14 @@ impl Hub {
 }
 
 /// Whether a hub gathered before it scattered: at least three quarters of
-/// its new payees were first paid after half its new payers had paid. A
-/// shop or a trader buys and sells all along; a gather-scatter hub
-/// collects, then pays out (a stray earlier payout aside).
+/// its new payees were first paid after its last new payer first paid. A
+/// shop, a trader or an exchanger's card buys and sells all along; a
+/// gather-scatter hub collects, then pays out (a stray earlier payout
+/// aside).
 fn gathered_first(payers: &[Flow], payees: &[Flow]) -> bool {
     let mut firsts: Vec<Timestamp> = payers.iter().map(|f| f.first).collect();
     firsts.sort_unstable();
-    let Some(&half) = firsts.get(firsts.len().saturating_sub(1) / 2) else {
+    let Some(&half) = firsts.last() else {
         return false;
     };
     let after = payees.iter().filter(|f| f.first > half).count();

@@ -156,6 +156,34 @@ fn a_payment_closing_a_cycle_of_three_accounts_is_flagged_with_the_cycle() {
 }
 
 #[test]
+fn a_cycle_whose_payments_grow_is_not_the_same_money_going_round() {
+    // 150,000 out, 400,000 on: larger sums between the same people, as
+    // through an exchanger's card, not one sum passed round.
+    let growing = MemoryHost::new().with_path(
+        RECIPIENT,
+        SENDER,
+        path(vec![
+            hop(RECIPIENT, 3, 150_000, 3 * 1440),
+            hop(3, SENDER, 400_000, 1440),
+        ]),
+    );
+    assert!(codes(&growing, &transfer(400_000)).is_empty());
+    // This payment itself may not grow either.
+    let last_grows = MemoryHost::new().with_path(
+        RECIPIENT,
+        SENDER,
+        path(vec![
+            hop(RECIPIENT, 3, 1_000_000, 3 * 1440),
+            hop(3, SENDER, 1_000_000, 1440),
+        ]),
+    );
+    assert!(codes(&last_grows, &transfer(1_250_001)).is_empty());
+    // Up to `cycle-max-growth` (1.25) times the payment before is the cycle.
+    let f = finding(&last_grows, &transfer(1_250_000), codes::CYCLE_RETURN);
+    assert_eq!(f.evidence_value("days"), Some("3.0"));
+}
+
+#[test]
 fn money_simply_returned_is_not_a_cycle() {
     let host = MemoryHost::new().with_path(
         RECIPIENT,
@@ -300,4 +328,91 @@ fn a_hub_that_pays_out_while_it_collects_is_no_gather_scatter() {
     assert!(!gathered_first(&payers, &payees));
     let host = hub(payers, payees);
     assert!(codes(&host, &transfer(200_000)).is_empty());
+}
+
+/// Four new payers of 150,000 on days 6 to 3 before, then `payees` new
+/// payees of 120,000 on the day before (the last one is this payment).
+fn gather_then_scatter(payees: u64, payee_days_before: i64) -> MemoryHost {
+    let payers: Vec<Flow> = (0..4i64)
+        .map(|i| flow(100 + i as u64, 150_000, 6 - i))
+        .collect();
+    let paid: Vec<Flow> = (0..payees.saturating_sub(1))
+        .map(|i| flow(200 + i, 120_000, payee_days_before))
+        .collect();
+    hub(payers, paid)
+}
+
+#[test]
+fn a_gather_scatter_hub_may_pay_out_many_on_one_day_but_not_a_payroll_run() {
+    // 600,000 gathered over four days, then eight payees in a day: under
+    // the fan-in's 1,000,000 but over gather-scatter-min-amount (500,000).
+    let host = gather_then_scatter(5, 0);
+    assert_eq!(codes(&host, &transfer(120_000)), [codes::GATHER_SCATTER]);
+    let twelve = hub(
+        (0..4i64)
+            .map(|i| flow(100 + i as u64, 400_000, 6 - i))
+            .collect(),
+        (0..11u64).map(|i| flow(200 + i, 130_000, 0)).collect(),
+    );
+    assert_eq!(codes(&twelve, &transfer(130_000)), [codes::GATHER_SCATTER]);
+    // Thirteen new payees on one day: a payroll run or a business.
+    let thirteen = hub(
+        (0..4i64)
+            .map(|i| flow(100 + i as u64, 400_000, 6 - i))
+            .collect(),
+        (0..12u64).map(|i| flow(200 + i, 120_000, 0)).collect(),
+    );
+    assert!(codes(&thirteen, &transfer(120_000)).is_empty());
+}
+
+#[test]
+fn gather_scatter_needs_its_own_least_amount() {
+    // 4 × 120,000 = 480,000 gathered: under 500,000.
+    let payers: Vec<Flow> = (0..4i64)
+        .map(|i| flow(100 + i as u64, 120_000, 6 - i))
+        .collect();
+    let payees: Vec<Flow> = (0..3u64).map(|i| flow(200 + i, 100_000, 0)).collect();
+    assert!(codes(&hub(payers, payees), &transfer(100_000)).is_empty());
+}
+
+#[test]
+fn gathering_and_scattering_within_one_day_is_no_gather_scatter() {
+    // Payers and payees all within the last day: an exchanger's card in
+    // the hours of its trade, judged by kz-exchanger.
+    let payers: Vec<Flow> = (0..4i64)
+        .map(|i| Flow {
+            first: T0 - 10 * 3600 + i * 600,
+            last: T0 - 10 * 3600 + i * 600,
+            ..flow(100 + i as u64, 300_000, 0)
+        })
+        .collect();
+    let payees: Vec<Flow> = (0..3i64)
+        .map(|i| Flow {
+            first: T0 - 3600 + i * 600,
+            last: T0 - 3600 + i * 600,
+            ..flow(200 + i as u64, 250_000, 0)
+        })
+        .collect();
+    assert!(gathered_first(&payers, &payees));
+    assert!(codes(&hub(payers, payees), &transfer(250_000)).is_empty());
+}
+
+#[test]
+fn a_payee_paid_before_the_last_payer_paid_in_counts_against_gathering_first() {
+    // Three quarters of the payees must come after every payer.
+    let payers: Vec<Flow> = (0..4i64)
+        .map(|i| flow(100 + i as u64, 250_000, 8 - 2 * i))
+        .collect();
+    // Payers on days 8, 6, 4, 2 before; payees on day 3 (between) and 1.
+    let early = [flow(200, 200_000, 3), flow(201, 200_000, 3)];
+    let late = [flow(202, 200_000, 1), flow(203, 200_000, 1)];
+    let mixed: Vec<Flow> = early.iter().chain(&late).copied().collect();
+    assert!(!gathered_first(&payers, &mixed));
+    let after: Vec<Flow> = late
+        .iter()
+        .copied()
+        .chain([flow(204, 200_000, 1), flow(205, 200_000, 0)])
+        .chain(early.iter().take(1).copied())
+        .collect();
+    assert!(gathered_first(&payers, &after));
 }
