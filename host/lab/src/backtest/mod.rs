@@ -34,8 +34,10 @@
 //! is `review`, `hold` or `block` (the findings that cost an analyst's time)
 //! on a transaction between legitimate parties. A finding on a transaction
 //! whose other party is a planted typology (a customer buying USDT from a
-//! shadow exchanger with "USDT" in the text, a victim paying a mule) is the
-//! typology at work, not a false alarm about honest activity; such accounts
+//! shadow exchanger with "USDT" in the text, a victim paying a mule, a
+//! customer paying a crypto platform off the AFSA register, an illegal
+//! operator labelled `unlicensed-platform`) is the typology at work, not a
+//! false alarm about honest activity; such accounts
 //! are counted apart, as *flagged while dealing with a typology*.
 //! Accounts labelled `external` (other banks, ATMs, platforms) are counted
 //! nowhere, and neither are flagged accounts that never appear on a
