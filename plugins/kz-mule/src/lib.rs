@@ -40,8 +40,8 @@
 //! | Indicator | Holds when | Weight (default) | Evidence |
 //! |---|---|---|---|
 //! | `new-account` | the account was opened (the bank's `opened` date) less than `new-account-days` (30) before the first money it received in the last `income-window-days` (30); without an `opened` date it does not hold | 20 | `account-age-days` |
-//! | `many-senders` | money came from at least `many-senders` (10) distinct accounts in `W` | 20 | `senders` |
-//! | `many-transactions` | the account made or received at least `many-transactions` (30) transactions in `W`, this one included | 10 | `transactions` |
+//! | `many-senders` | money came from at least `many-senders` (10) distinct accounts in `W`, unless that is the account's usual volume (below) | 20 | `senders` |
+//! | `many-transactions` | the account made or received at least `many-transactions` (30) transactions in `W`, this one included, unless that is the account's usual volume (below) | 10 | `transactions` |
 //! | `pass-through` | at least `pass-through-min-inflow` (100000.00) came in during `W`, and what went out in `W` plus this transaction is between `pass-through-min` (0.9) and `pass-through-max` (1.1) of it | 20 | `pass-through-ratio` |
 //! | `quick-dwell` | at least `dwell-min-inflow` (50000.00) came in during the `dwell-minutes` (60) before this transaction, and this transaction takes out at least `dwell-share` (0.5) of it, and at most `pass-through-max` (1.1) of what came in during `W`: money that just came in, not savings built up over weeks | 10 | `dwell-minutes` (since the last money in) |
 //! | `fan-in-cash-out` | this is a cash withdrawal or crypto purchase, the account received at least `fan-in-payments` (5) payments of at most `fan-in-small` (100000.00) each in `W`, and this transaction takes at least `cash-out-share` (0.8) of their sum | 25 | `fan-in-payments` |
@@ -58,10 +58,43 @@
 //! `dormant` and the link windows can see only what the host keeps: the
 //! pack's history retention must be at least `dormant-days` and
 //! `link-window-days`, or those indicators never hold.
+//!
+//! ## Behaviour decisions
+//!
+//! **Volume that is usual for the account is not a sign.** A busy shop or
+//! tutor taking payments on a personal card has ten or more payers and
+//! dozens of transactions on any ordinary day, and its takings leave soon
+//! after they come in; with `quick-dwell` and `income-multiple` that is
+//! already 55 points. A mule account is used for a burst of a few days (at
+//! most a couple of weeks), usually new or woken from dormancy. So
+//! `many-senders` and `many-transactions` measure a deviation from the
+//! account's own baseline: neither holds when, in the `usual-days` (28)
+//! before `W` (from `usual-days` + `W` to `W` before the transaction), the
+//! account received money from at least `usual-payers` (60) distinct
+//! accounts, the earliest of those payments at least `usual-since-days`
+//! (14) before the start of `W`: it has been paid by many for two weeks
+//! already. The host's windows all end at the transaction, so the payers
+//! are counted as those of `usual-days` + `W` less those of `W`: a payer
+//! who paid in both periods is not counted, and the count can only fall
+//! short of the period's payers (a shop's regulars paying again today),
+//! never include today's. The question (one inbound aggregate over
+//! `usual-days` + `W`) is asked only when `many-senders` or
+//! `many-transactions` would otherwise hold. When the rule still flags the
+//! account on its other indicators, evidence `usual-payers` gives the
+//! payers counted and `not-counted` the indicators left out (comma-separated),
+//! so an analyst sees why. `usual-payers` = 0 switches this off.
+//!
+//! The trade-off: a mule kept busy for weeks on an old account loses these
+//! two indicators once its payers make the usual volume, and is flagged on
+//! the others alone (`new-account`, `pass-through`, `quick-dwell`,
+//! `fan-in-cash-out`, `dormant`, `income-multiple`, `shared-device`,
+//! `many-cards`). The first `usual-since-days` of a burst always count in
+//! full, and so does any burst on an account that few paid before. The
+//! history retention must cover `usual-days` + `W`.
 
 use qorgan_sdk::{
-    Action, CodeSpec, ConfigError, Direction, Finding, Findings, Host, Metadata, Money, ParamSpec,
-    Params, PartyKind, Query, Ratio, Rule, Totals, Tx, TxKind,
+    Account, Action, CodeSpec, ConfigError, Cursor, Direction, Finding, Findings, Host, Metadata,
+    Money, ParamSpec, Params, PartyKind, Query, Ratio, Rule, Timestamp, Totals, Tx, TxKind,
 };
 
 /// The finding codes this rule declares.
@@ -126,7 +159,22 @@ pub mod params {
     pub const TWO_SIDED_PAYEES: &str = "two-sided-payees";
     /// Integer days: the window of the two-sided check.
     pub const TWO_SIDED_DAYS: &str = "two-sided-days";
+    /// Integer: an account paid by this many distinct accounts in the
+    /// `usual-days` before the window has that volume as its usual one, and
+    /// `many-senders` and `many-transactions` do not hold (0: never).
+    pub const USUAL_PAYERS: &str = "usual-payers";
+    /// Integer days: the period before the window whose payers are counted
+    /// for `usual-payers`.
+    pub const USUAL_DAYS: &str = "usual-days";
+    /// Integer days: the earliest payment of that period is at least this
+    /// long before the window.
+    pub const USUAL_SINCE_DAYS: &str = "usual-since-days";
 }
+
+/// The largest `usual-payers` accepted.
+const USUAL_PAYERS_MAX: u32 = 1_000_000;
+/// The largest `usual-days` accepted.
+const USUAL_DAYS_MAX: u32 = 365;
 
 /// The indicators, in the order they are checked and listed in evidence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,10 +261,12 @@ impl Indicator {
                 "opened less than new-account-days before its first money in (bank's `opened` date)"
             }
             Indicator::ManySenders => {
-                "money from at least many-senders distinct accounts in the window"
+                "money from at least many-senders distinct accounts in the window, unless \
+                 usual for the account (usual-payers)"
             }
             Indicator::ManyTransactions => {
-                "at least many-transactions transactions in the window, this one included"
+                "at least many-transactions transactions in the window, this one included, \
+                 unless usual for the account (usual-payers)"
             }
             Indicator::PassThrough => {
                 "out in the window (this one included) is pass-through-min to pass-through-max of \
@@ -252,6 +302,8 @@ impl Indicator {
 
 /// Seconds in a day.
 const DAY: i64 = 86_400;
+/// Seconds in a day, for windows.
+const DAY_SECS: u32 = 86_400;
 
 /// The configured `kz-mule` rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -282,6 +334,11 @@ pub struct KzMule {
     link_window_secs: u32,
     two_sided_payees: Option<u32>,
     two_sided_secs: u32,
+    usual_payers: Option<u32>,
+    usual_days: u32,
+    usual_since_secs: u32,
+    /// `window-hours` + `usual-days`, in seconds (at most `u32::MAX`).
+    usual_window_secs: u32,
 }
 
 impl Rule for KzMule {
@@ -425,7 +482,40 @@ impl Rule for KzMule {
             params::TWO_SIDED_DAYS,
             7,
             "The window, in days, of two-sided-payees.",
-        ));
+        ))
+        .param(
+            ParamSpec::integer(
+                params::USUAL_PAYERS,
+                60,
+                "many-senders and many-transactions do not hold when the account received \
+                 money from at least this many distinct accounts in the usual-days before the \
+                 window (not counting those that paid in the window too), the earliest at \
+                 least usual-since-days before it: that volume is usual for it, like a busy \
+                 shop's (0 switches this off).",
+            )
+            .at_least(0)
+            .at_most(USUAL_PAYERS_MAX),
+        )
+        .param(
+            ParamSpec::integer(
+                params::USUAL_DAYS,
+                28,
+                "usual-payers: the period, in days, before the window whose payers are \
+                 counted (history retention must cover it and the window).",
+            )
+            .at_least(1)
+            .at_most(USUAL_DAYS_MAX),
+        )
+        .param(
+            ParamSpec::integer(
+                params::USUAL_SINCE_DAYS,
+                14,
+                "usual-payers: the earliest of those payments is at least this many days \
+                 before the window (below usual-days).",
+            )
+            .at_least(0)
+            .at_most(USUAL_DAYS_MAX - 1),
+        );
         for indicator in Indicator::ALL {
             metadata = metadata.param(ParamSpec::integer(
                 indicator.weight_param(),
@@ -477,9 +567,29 @@ impl Rule for KzMule {
                 format!("must not be below pass-through-min ({pass_through_min})"),
             ));
         }
+        let window_secs = hours(params, params::WINDOW_HOURS)?;
+        let usual_days = bounded(params, params::USUAL_DAYS, 1, USUAL_DAYS_MAX)?;
+        let usual_since_days = bounded(
+            params,
+            params::USUAL_SINCE_DAYS,
+            0,
+            USUAL_DAYS_MAX.saturating_sub(1),
+        )?;
+        if usual_since_days >= usual_days {
+            return Err(ConfigError::invalid(
+                params::USUAL_SINCE_DAYS,
+                usual_since_days,
+                format!("must be below usual-days ({usual_days})"),
+            ));
+        }
+        // A window longer than the host's longest reaches as far back as
+        // it keeps history anyway.
+        let usual_window_secs = usual_days
+            .saturating_mul(DAY_SECS)
+            .saturating_add(window_secs);
         Ok(KzMule {
             weights,
-            window_secs: hours(params, params::WINDOW_HOURS)?,
+            window_secs,
             min_indicators: count(params, params::MIN_INDICATORS)?,
             elevated_score,
             high_score,
@@ -513,6 +623,13 @@ impl Rule for KzMule {
                 })?),
             },
             two_sided_secs: days(params, params::TWO_SIDED_DAYS)?,
+            usual_payers: match bounded(params, params::USUAL_PAYERS, 0, USUAL_PAYERS_MAX)? {
+                0 => None,
+                n => Some(n),
+            },
+            usual_days,
+            usual_since_secs: usual_since_days.saturating_mul(DAY_SECS),
+            usual_window_secs,
         })
     }
 
@@ -551,6 +668,9 @@ pub struct Signs {
     held: Vec<(Indicator, &'static str, String)>,
     /// Distinct payees, when the account is two-sided and not scored.
     two_sided: Option<u32>,
+    /// The payers of the usual volume, and the indicators it kept from
+    /// holding.
+    usual: Option<(u32, Vec<Indicator>)>,
 }
 
 impl Signs {
@@ -564,6 +684,24 @@ impl Signs {
     #[must_use]
     pub fn two_sided(&self) -> Option<u32> {
         self.two_sided
+    }
+
+    /// The distinct accounts that paid the account in the `usual-days`
+    /// before the window, when that volume is its usual one and kept
+    /// `many-senders` or `many-transactions` from holding.
+    #[must_use]
+    pub fn usual_payers(&self) -> Option<u32> {
+        self.usual.as_ref().map(|(payers, _)| *payers)
+    }
+
+    /// The indicators that would have held but for the account's usual
+    /// volume, in order (empty when none).
+    #[must_use]
+    pub fn not_counted(&self) -> Vec<Indicator> {
+        self.usual
+            .as_ref()
+            .map(|(_, indicators)| indicators.clone())
+            .unwrap_or_default()
     }
 
     /// The indicators that hold, in order.
@@ -626,8 +764,8 @@ impl KzMule {
                 };
             if payees >= limit {
                 return Signs {
-                    held: Vec::new(),
                     two_sided: Some(payees),
+                    ..Signs::default()
                 };
             }
         }
@@ -662,16 +800,33 @@ impl KzMule {
                 signs.hold(Indicator::NewAccount, "account-age-days", age_days.max(0));
             }
         }
-        // many-senders
-        if self.on(Indicator::ManySenders) && inbound.counterparties >= self.many_senders {
-            signs.hold(Indicator::ManySenders, "senders", inbound.counterparties);
-        }
+        // many-senders and many-transactions, unless the volume is the
+        // account's usual one.
         let transactions = inbound
             .count
             .saturating_add(outbound.count)
             .saturating_add(1);
+        let mut volume = Vec::new();
+        if self.on(Indicator::ManySenders) && inbound.counterparties >= self.many_senders {
+            volume.push((Indicator::ManySenders, "senders", inbound.counterparties));
+        }
         if self.on(Indicator::ManyTransactions) && transactions >= self.many_transactions {
-            signs.hold(Indicator::ManyTransactions, "transactions", transactions);
+            volume.push((Indicator::ManyTransactions, "transactions", transactions));
+        }
+        let usual = if volume.is_empty() {
+            None
+        } else {
+            self.usual_payers(at, account, now, &inbound, host)
+        };
+        match usual {
+            Some(payers) => {
+                signs.usual = Some((payers, volume.iter().map(|(i, _, _)| *i).collect()));
+            }
+            None => {
+                for (indicator, evidence, value) in volume {
+                    signs.hold(indicator, evidence, value);
+                }
+            }
         }
         if self.on(Indicator::PassThrough) && inbound.sum >= self.pass_through_min_inflow {
             let money_in = i128::from(inbound.sum.tiyn());
@@ -781,6 +936,35 @@ impl KzMule {
         signs
     }
 
+    /// The distinct accounts that paid `account` in the `usual-days` before
+    /// the window, when they make its usual volume: at least `usual-payers`
+    /// of them, the earliest payment at least `usual-since-days` before the
+    /// window. Counted as the payers of `usual-days` + the window less
+    /// those of the window (`in_window`), since every window ends at the
+    /// transaction; `None` when the volume is not usual or the check is off.
+    fn usual_payers<H: Host>(
+        &self,
+        at: Cursor,
+        account: Account,
+        now: Timestamp,
+        in_window: &Totals,
+        host: &H,
+    ) -> Option<u32> {
+        let least = self.usual_payers?;
+        let before = host.aggregate(
+            at,
+            &Query::new(account, Direction::Inbound, self.usual_window_secs),
+        );
+        let payers = before
+            .counterparties
+            .saturating_sub(in_window.counterparties);
+        let window_start = now.saturating_sub(i64::from(self.window_secs));
+        let earliest = before.first?;
+        (payers >= least
+            && window_start.saturating_sub(earliest) >= i64::from(self.usual_since_secs))
+        .then_some(payers)
+    }
+
     /// The rule with every parameter at its default, for other rules that
     /// use the score as a library.
     pub fn with_defaults() -> Result<KzMule, ConfigError> {
@@ -828,17 +1012,34 @@ impl KzMule {
         };
         let names: Vec<&str> = signs.held.iter().map(|(i, _, _)| i.name()).collect();
         let names = names.join(", ");
+        let usual = signs.usual.as_ref().map(|(payers, indicators)| {
+            let left_out: Vec<&str> = indicators.iter().map(|i| i.name()).collect();
+            (*payers, left_out.join(", "))
+        });
+        let because = match &usual {
+            Some((payers, left_out)) => format!(
+                "; {left_out} not counted: {payers} payers in the {} days before are the \
+                 account's usual volume",
+                self.usual_days
+            ),
+            None => String::new(),
+        };
         let mut finding = Finding::new(code, action)
             .score(u8::try_from(score).unwrap_or(100))
             .message(format!(
                 "mule score {score} from {held} indicators ({names}): the sending account \
-                 moves money like a money mule's"
+                 moves money like a money mule's{because}"
             ))
             .evidence("side", "sender")
             .evidence("score", score)
             .evidence("indicators", &names);
         for (_, name, value) in &signs.held {
             finding = finding.evidence(*name, value);
+        }
+        if let Some((payers, left_out)) = usual {
+            finding = finding
+                .evidence("usual-payers", payers)
+                .evidence("not-counted", left_out);
         }
         Some(finding)
     }
@@ -851,6 +1052,17 @@ fn count(params: &Params, name: &str) -> Result<u32, ConfigError> {
         .ok()
         .filter(|count| *count >= 1)
         .ok_or_else(|| ConfigError::invalid(name, value, "must be a whole number of at least 1"))
+}
+
+/// An integer parameter between `min` and `max`, the bounds it declares.
+fn bounded(params: &Params, name: &str, min: u32, max: u32) -> Result<u32, ConfigError> {
+    let value = params.integer(name)?;
+    u32::try_from(value)
+        .ok()
+        .filter(|value| (min..=max).contains(value))
+        .ok_or_else(|| {
+            ConfigError::invalid(name, value, format!("must be between {min} and {max}"))
+        })
 }
 
 /// A score level: 1 to 100.

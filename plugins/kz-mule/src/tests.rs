@@ -66,12 +66,14 @@ struct Windows {
     dwell: u32,
     dormant: u32,
     two_sided: u32,
+    /// `window-hours` + `usual-days`.
+    usual: u32,
     small: Money,
 }
 
 impl Default for Windows {
     /// The declared defaults: 24 h, 30 days, 60 minutes, 60 days, 7 days,
-    /// 100000.00.
+    /// 24 h + 28 days, 100000.00.
     fn default() -> Windows {
         Windows {
             activity: 86_400,
@@ -79,6 +81,7 @@ impl Default for Windows {
             dwell: 3_600,
             dormant: 60 * 86_400,
             two_sided: 7 * 86_400,
+            usual: 29 * 86_400,
             small: Money::from_tiyn(10_000_000),
         }
     }
@@ -101,6 +104,8 @@ struct Story {
     small: Totals,
     /// Both directions in `dormant-days`.
     quiet: Totals,
+    /// Inbound in `window-hours` + `usual-days`.
+    usual: Totals,
     first_seen: Option<Timestamp>,
     /// Accounts linked to [`DEVICE`].
     device_accounts: u32,
@@ -128,6 +133,7 @@ impl Story {
             (Direction::Inbound, window, false) if window == w.month => self.month,
             (Direction::Inbound, window, false) if window == w.dwell => self.dwell,
             (Direction::Both, window, false) if window == w.dormant => self.quiet,
+            (Direction::Inbound, window, false) if window == w.usual => self.usual,
             _ => Totals::default(),
         }
     }
@@ -444,6 +450,9 @@ fn every_parameter_is_declared_with_its_type_and_documented_default() {
             ("link-window-days", integer, "30"),
             ("two-sided-payees", integer, "5"),
             ("two-sided-days", integer, "7"),
+            ("usual-payers", integer, "60"),
+            ("usual-days", integer, "28"),
+            ("usual-since-days", integer, "14"),
             ("new-account-weight", integer, "20"),
             ("many-senders-weight", integer, "20"),
             ("many-transactions-weight", integer, "10"),
@@ -916,7 +925,8 @@ fn with_the_defaults_every_indicators_question_is_asked_once() -> TestResult {
         })
         .collect();
     // The two-sided check first: the window's payees, then (fewer than
-    // two-sided-payees there) the week's; the indicators' questions after.
+    // two-sided-payees there) the week's; the indicators' questions after,
+    // with the usual volume's because many-senders holds.
     assert_eq!(
         shapes,
         [
@@ -924,6 +934,7 @@ fn with_the_defaults_every_indicators_question_is_asked_once() -> TestResult {
             "outbound 604800",
             "inbound 86400",
             "inbound 2592000",
+            "inbound 2505600",
             "inbound 3600",
             "inbound 86400 at most 100000.00",
             "first-seen",
@@ -1145,6 +1156,401 @@ fn many_transactions_comes_from_the_pack() -> TestResult {
         ),
         Some("1")
     );
+    Ok(())
+}
+
+// --- usual volume ---------------------------------------------------------------
+
+/// The first second of the activity window, 24 h before the transaction.
+const WINDOW_START: Timestamp = NOW - DAY;
+
+/// A shop on a personal card on an ordinary day: 40 payments from 35
+/// customers in the window, 60000.00 of them in the last hour, 8000000.00
+/// over the month against a declared income of 500000.00. A 40000.00
+/// transfer out makes many-senders (20), many-transactions (10, 41 with
+/// this one), quick-dwell (10) and income-multiple (15): 55. `before` is
+/// how many other accounts paid it in the 28 days before the window, the
+/// earliest at `earliest`.
+fn shop_day(before: u32, earliest: Timestamp) -> Story {
+    let today = Totals {
+        count: 40,
+        sum: money("800000.00"),
+        max: money("60000.00"),
+        counterparties: 35,
+        first: Some(NOW - 20 * HOUR),
+        last: Some(NOW - 10 * MINUTE),
+    };
+    Story {
+        inbound: today,
+        dwell: Totals {
+            first: Some(NOW - 10 * MINUTE),
+            last: Some(NOW - 10 * MINUTE),
+            ..payments(2, "60000.00")
+        },
+        month: Totals {
+            first: Some(earliest.min(NOW - 20 * HOUR)),
+            ..payments(900, "8000000.00")
+        },
+        usual: Totals {
+            count: today.count.saturating_add(before.saturating_mul(2)),
+            counterparties: today.counterparties.saturating_add(before),
+            first: Some(earliest.min(NOW - 20 * HOUR)),
+            ..today
+        },
+        ..Story::default()
+    }
+}
+
+/// The shop's transfer out.
+fn takings_out() -> TestTx {
+    TxBuilder::transfer("40000.00")
+        .sender_income(money("500000.00"))
+        .build()
+}
+
+/// The busy day's four indicators.
+const BUSY_DAY: &str = "many-senders, many-transactions, quick-dwell, income-multiple";
+
+/// Whether the rule asked about the inbound `window-hours` + `usual-days`.
+fn asked_usual(spy: &Spy, window: u32) -> bool {
+    spy.asked_window(Direction::Inbound, window)
+}
+
+#[test]
+fn a_shop_paid_by_many_for_weeks_is_not_flagged_on_a_busy_day() -> TestResult {
+    let rule = rule(&[])?;
+    let story = shop_day(600, NOW - 28 * DAY);
+    let tx = takings_out();
+    let (found, spy) = decide(&rule, story, &tx);
+    assert!(found.is_empty(), "{:?}", codes_of(&found));
+    assert!(asked_usual(&spy, 29 * 86_400));
+
+    let signs = rule.indicators(&tx.tx(), &story.host());
+    assert_eq!(
+        signs.indicators(),
+        [Indicator::QuickDwell, Indicator::IncomeMultiple]
+    );
+    assert_eq!(signs.usual_payers(), Some(600));
+    assert_eq!(
+        signs.not_counted(),
+        [Indicator::ManySenders, Indicator::ManyTransactions]
+    );
+    assert_eq!(rule.score(&signs), Some(25));
+    Ok(())
+}
+
+#[test]
+fn the_same_busy_day_on_an_account_nobody_paid_before_is_flagged() -> TestResult {
+    let rule = rule(&[])?;
+    // Every payer of the 29 days paid in the window: a new burst.
+    let story = shop_day(0, NOW - 20 * HOUR);
+    let found = findings(&rule, story, &takings_out());
+    assert_eq!(codes_of(&found), [codes::MULE_SCORE_ELEVATED]);
+    assert_eq!(held(&found), BUSY_DAY);
+    assert_eq!(shown(&found, "senders"), Some("35"));
+    assert_eq!(shown(&found, "transactions"), Some("41"));
+    assert_eq!(shown(&found, "usual-payers"), None);
+    assert_eq!(shown(&found, "not-counted"), None);
+    let signs = rule.indicators(&takings_out().tx(), &story.host());
+    assert_eq!(signs.usual_payers(), None);
+    assert_eq!(signs.not_counted(), []);
+    Ok(())
+}
+
+#[test]
+fn fifty_nine_payers_before_the_window_are_not_usual_volume_but_sixty_are() -> TestResult {
+    let rule = rule(&[])?;
+    let earliest = NOW - 25 * DAY;
+    let found = findings(&rule, shop_day(59, earliest), &takings_out());
+    assert_eq!(codes_of(&found), [codes::MULE_SCORE_ELEVATED]);
+    assert_eq!(held(&found), BUSY_DAY);
+    assert!(findings(&rule, shop_day(60, earliest), &takings_out()).is_empty());
+    Ok(())
+}
+
+#[test]
+fn payers_of_the_window_do_not_count_towards_the_usual_volume() -> TestResult {
+    let rule = rule(&[])?;
+    // 70 paid today and 119 in the 29 days: 49 before the window only.
+    let story = Story {
+        inbound: Totals {
+            counterparties: 70,
+            ..shop_day(0, WINDOW_START).inbound
+        },
+        usual: Totals {
+            counterparties: 119,
+            first: Some(NOW - 28 * DAY),
+            ..shop_day(0, WINDOW_START).usual
+        },
+        ..shop_day(0, WINDOW_START)
+    };
+    let found = findings(&rule, story, &takings_out());
+    assert_eq!(held(&found), BUSY_DAY);
+    assert_eq!(shown(&found, "senders"), Some("70"));
+    // 130 in the 29 days: 60 before.
+    let story = Story {
+        usual: Totals {
+            counterparties: 130,
+            ..story.usual
+        },
+        ..story
+    };
+    assert!(findings(&rule, story, &takings_out()).is_empty());
+    Ok(())
+}
+
+#[test]
+fn payers_since_exactly_14_days_before_the_window_are_usual_one_second_later_they_are_not()
+-> TestResult {
+    let rule = rule(&[])?;
+    let since = WINDOW_START - 14 * DAY;
+    assert!(findings(&rule, shop_day(100, since), &takings_out()).is_empty());
+    let found = findings(&rule, shop_day(100, since + 1), &takings_out());
+    assert_eq!(codes_of(&found), [codes::MULE_SCORE_ELEVATED]);
+    assert_eq!(held(&found), BUSY_DAY);
+    Ok(())
+}
+
+#[test]
+fn usual_payers_0_switches_the_usual_volume_off_and_asks_nothing_more() -> TestResult {
+    let off = rule(&[("usual-payers", "0")])?;
+    let (found, spy) = decide(&off, shop_day(600, NOW - 28 * DAY), &takings_out());
+    assert_eq!(codes_of(&found), [codes::MULE_SCORE_ELEVATED]);
+    assert_eq!(held(&found), BUSY_DAY);
+    assert!(!asked_usual(&spy, 29 * 86_400), "{:?}", spy.asked());
+    Ok(())
+}
+
+#[test]
+fn the_usual_volume_is_asked_about_only_when_many_senders_or_many_transactions_would_hold()
+-> TestResult {
+    let rule = rule(&[])?;
+    let usual = 29 * 86_400;
+    // Nine senders, 29 transactions with this one: neither holds.
+    let quiet = Story {
+        inbound: Totals {
+            counterparties: 9,
+            ..payments(28, "300000.00")
+        },
+        ..Story::default()
+    };
+    let (_, spy) = decide(&rule, quiet, &transfer("1000.00"));
+    assert!(!asked_usual(&spy, usual), "{:?}", spy.asked());
+
+    // Many transactions from one sender: only many-transactions is left out.
+    let one_payer = Story {
+        inbound: Totals {
+            counterparties: 1,
+            ..payments(35, "300000.00")
+        },
+        usual: Totals {
+            counterparties: 61,
+            first: Some(NOW - 20 * DAY),
+            ..payments(100, "900000.00")
+        },
+        ..Story::default()
+    };
+    let (found, spy) = decide(&probe(&[])?, one_payer, &transfer("1000.00"));
+    assert!(found.is_empty(), "{:?}", codes_of(&found));
+    assert!(asked_usual(&spy, usual));
+    let signs = rule.indicators(&transfer("1000.00").tx(), &one_payer.host());
+    assert_eq!(signs.usual_payers(), Some(60));
+    assert_eq!(signs.not_counted(), [Indicator::ManyTransactions]);
+
+    // With both indicators weighing 0 nothing is asked either.
+    let (_, spy) = decide(
+        &rule_without_volume()?,
+        shop_day(600, NOW - 28 * DAY),
+        &takings_out(),
+    );
+    assert!(!asked_usual(&spy, usual));
+    Ok(())
+}
+
+fn rule_without_volume() -> Result<KzMule, SetupError> {
+    rule(&[
+        ("many-senders-weight", "0"),
+        ("many-transactions-weight", "0"),
+    ])
+}
+
+#[test]
+fn a_finding_on_the_other_indicators_shows_the_usual_payers_and_what_was_not_counted() -> TestResult
+{
+    let (story, tx) = every_indicator();
+    // 80 other accounts paid it in the 28 days before, since 20 days ago.
+    let story = Story {
+        usual: Totals {
+            counterparties: 92,
+            first: Some(NOW - 20 * DAY),
+            ..story.usual
+        },
+        ..story
+    };
+    let found = findings(&rule(&[])?, story, &tx);
+    let finding = only(&found);
+    assert_eq!(finding.code(), codes::MULE_SCORE_HIGH);
+    assert_eq!(
+        evidence(finding),
+        [
+            ("side", "sender"),
+            ("score", "100"),
+            (
+                "indicators",
+                "new-account, pass-through, quick-dwell, fan-in-cash-out, dormant, \
+                 income-multiple, shared-device, many-cards"
+            ),
+            ("account-age-days", "5"),
+            ("pass-through-ratio", "0.9500"),
+            ("dwell-minutes", "15"),
+            ("fan-in-payments", "12"),
+            ("first-seen-days-ago", "200"),
+            ("income-multiple", "10.0000"),
+            ("device-accounts", "4"),
+            ("holder-accounts", "6"),
+            ("usual-payers", "80"),
+            ("not-counted", "many-senders, many-transactions"),
+        ]
+    );
+    assert!(
+        finding.message_text().ends_with(
+            "; many-senders, many-transactions not counted: 80 payers in the 28 days \
+             before are the account's usual volume"
+        ),
+        "{}",
+        finding.message_text()
+    );
+    Ok(())
+}
+
+#[test]
+fn a_mule_kept_busy_for_weeks_keeps_its_other_indicators() -> TestResult {
+    // A 12-payer cash-out on an account paid by many for three weeks:
+    // many-senders is usual by now, pass-through, quick-dwell and
+    // fan-in-cash-out still hold.
+    let (story, tx) = seventy_five();
+    let story = Story {
+        usual: Totals {
+            counterparties: 12 + 200,
+            first: Some(NOW - 22 * DAY),
+            ..story.inbound
+        },
+        ..story
+    };
+    let found = findings(&rule(&[])?, story, &tx);
+    assert_eq!(codes_of(&found), [codes::MULE_SCORE_ELEVATED]);
+    assert_eq!(held(&found), "pass-through, quick-dwell, fan-in-cash-out");
+    assert_eq!(shown(&found, "score"), Some("55"));
+    assert_eq!(shown(&found, "usual-payers"), Some("200"));
+    assert_eq!(shown(&found, "not-counted"), Some("many-senders"));
+    Ok(())
+}
+
+#[test]
+fn usual_payers_days_and_since_days_come_from_the_pack() -> TestResult {
+    let rule = rule(&[
+        ("usual-payers", "20"),
+        ("usual-days", "7"),
+        ("usual-since-days", "3"),
+    ])?;
+    let story = |before, earliest| Story {
+        windows: Windows {
+            usual: 8 * 86_400,
+            ..Windows::default()
+        },
+        ..shop_day(before, earliest)
+    };
+    let since = WINDOW_START - 3 * DAY;
+    let (found, spy) = decide(&rule, story(20, since), &takings_out());
+    assert!(found.is_empty(), "{:?}", codes_of(&found));
+    assert!(asked_usual(&spy, 8 * 86_400));
+    assert_eq!(
+        held(&findings(&rule, story(20, since + 1), &takings_out())),
+        BUSY_DAY
+    );
+    assert_eq!(
+        held(&findings(&rule, story(19, since), &takings_out())),
+        BUSY_DAY
+    );
+    // usual-since-days 0: any payment before the window will do.
+    let any = crate::tests::rule(&[("usual-since-days", "0")])?;
+    assert!(findings(&any, shop_day(60, WINDOW_START - 1), &takings_out()).is_empty());
+    Ok(())
+}
+
+#[test]
+fn the_usual_volume_parameters_declare_their_bounds() {
+    let metadata = KzMule::metadata();
+    let bounds = |name: &str| {
+        metadata
+            .find_param(name)
+            .map(|spec| (spec.minimum(), spec.maximum()))
+    };
+    assert_eq!(bounds("usual-payers"), Some((Some("0"), Some("1000000"))));
+    assert_eq!(bounds("usual-days"), Some((Some("1"), Some("365"))));
+    assert_eq!(bounds("usual-since-days"), Some((Some("0"), Some("364"))));
+    for name in ["usual-payers", "usual-days", "usual-since-days"] {
+        let Some(spec) = metadata.find_param(name) else {
+            panic!("{name} is not declared");
+        };
+        assert!(spec.description().contains("usual"), "{name}");
+    }
+    let Some(payers) = metadata.find_param("usual-payers") else {
+        panic!("usual-payers is not declared");
+    };
+    assert!(payers.description().contains("0 switches this off"));
+}
+
+#[test]
+fn usual_volume_parameters_outside_their_bounds_are_refused_naming_the_parameter() {
+    for (name, value, range) in [
+        ("usual-payers", "-1", "0 and 1000000"),
+        ("usual-payers", "1000001", "0 and 1000000"),
+        ("usual-days", "0", "1 and 365"),
+        ("usual-days", "366", "1 and 365"),
+        ("usual-since-days", "-1", "0 and 364"),
+        ("usual-since-days", "365", "0 and 364"),
+    ] {
+        assert_eq!(
+            refusal(&[(name, value)]),
+            format!("configure refused: parameter `{name}` = `{value}`: must be between {range}")
+        );
+    }
+    assert_eq!(
+        refusal(&[("usual-days", "7"), ("usual-since-days", "7")]),
+        "configure refused: parameter `usual-since-days` = `7`: must be below usual-days (7)"
+    );
+}
+
+#[test]
+fn usual_volume_parameters_at_either_end_of_their_bounds_are_accepted() -> TestResult {
+    rule(&[
+        ("usual-payers", "0"),
+        ("usual-days", "1"),
+        ("usual-since-days", "0"),
+    ])?;
+    rule(&[
+        ("usual-payers", "1000000"),
+        ("usual-days", "365"),
+        ("usual-since-days", "364"),
+    ])?;
+    Ok(())
+}
+
+#[test]
+fn with_the_longest_window_the_usual_volume_is_asked_over_the_longest_window_there_is() -> TestResult
+{
+    let rule = rule(&[("window-hours", "1193046")])?;
+    let story = Story {
+        windows: Windows {
+            activity: 1_193_046 * 3_600,
+            usual: u32::MAX,
+            ..Windows::default()
+        },
+        ..shop_day(0, WINDOW_START)
+    };
+    let (_, spy) = decide(&rule, story, &takings_out());
+    assert!(asked_usual(&spy, u32::MAX), "{:?}", spy.asked());
     Ok(())
 }
 
@@ -2341,6 +2747,15 @@ fn every_indicator() -> (Story, TestTx) {
         quiet: Totals {
             first: Some(first_in),
             ..payments(29, "1500000.00")
+        },
+        // Nobody paid it before the window.
+        usual: Totals {
+            count: 25,
+            sum: money("1000000.00"),
+            max: money("300000.00"),
+            counterparties: 12,
+            first: Some(first_in),
+            last: Some(last_in),
         },
         first_seen: Some(NOW - 200 * DAY),
         device_accounts: 4,
