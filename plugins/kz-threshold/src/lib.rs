@@ -7,7 +7,7 @@
 //! | `TOPUP_SENDER_IIN_REQUIRED` | a card top-up strictly above `topup-threshold` (500000.00 KZT) whose sender IIN is not verified | `verify`, requires `sender-iin` (and, with `topup-confirmation`, `app-confirmation` or `sms-confirmation`) | 35 |
 //! | `IIN_INVALID` | the sender's or recipient's IIN/BIN is present but malformed or fails the checksum | `review` | 40 |
 //! | `CASH_BIOMETRIC_REQUIRED` | a cash withdrawal or deposit of at least `cash-biometric-min` (0.00 KZT) without biometric verification | `verify`, requires `biometric` | 10 |
-//! | `STRUCTURING_NEAR_THRESHOLD` | the sender made at least `structuring-min-count` (3) top-ups, transfers or cash transactions within `structuring-band` (10%) below `topup-threshold` in `structuring-window-hours` (24), this one included | `review` | 30 |
+//! | `STRUCTURING_NEAR_THRESHOLD` | the sender made at least `structuring-min-count` (3) top-ups, transfers or cash transactions within `structuring-band` (10%) below `topup-threshold` in `structuring-window-hours` (24), this one included, and they are at least `structuring-min-share` (0.5) of all its top-ups, transfers and cash transactions in the window | `review` | 30 |
 //! | `CASH_DAILY_CAP_EXCEEDED` | a cash withdrawal from an account on the pack list `cash-cap-accounts`, or with a money-mule score of at least `cash-cap-mule-score` (75), takes the account's cash-out in `cash-cap-window-hours` (24) above `cash-cap` (312000.00 KZT = 600 USD) | `hold` | 50 |
 //!
 //! Every threshold and score is a pack parameter (see [`KzThreshold::metadata`]
@@ -36,8 +36,26 @@
 //! itself in the band. The finding is raised on every transaction of the
 //! counted kinds while the count reaches `structuring-min-count`, including
 //! one outside the band that follows the split (a 600000.00 top-up after
-//! three of 490000.00 is still part of the pattern). Evidence: `count`,
-//! `window-hours`, `band-from`, `band-to`.
+//! three of 490000.00 is still part of the pattern).
+//!
+//! The amounts in the band must also be at least `structuring-min-share`
+//! (0.5) of all the sender's outbound transactions of the counted kinds in
+//! the window, this one included, whatever their amounts. A structurer
+//! splits one sum into pieces under the threshold, so those pieces are what
+//! its outflows are made of; a shadow crypto exchanger's card makes dozens of
+//! transfers of every size a day, and three of them land in the band by
+//! chance (in a labelled backtest the band amounts were 75% to 100% of a
+//! structurer's outflows and 6% to 15% of an exchanger's). The share is
+//! compared exactly (`count × 10^scale ≥ share × all`, no floats); reaching
+//! it exactly is enough. The trade-off: a structurer who hides its band
+//! amounts among as many other payments in the same window is not caught by
+//! this code; busy accounts are judged by `kz-exchanger` and `kz-mule`. The
+//! second count is asked of the host only when the band count already
+//! reaches `structuring-min-count`; `structuring-min-share = 0` switches
+//! the condition off and the count is not asked. Evidence: `count`,
+//! `window-hours`, `band-from`, `band-to` and, unless the share is
+//! switched off, `share` (the band count over all, four decimals) and
+//! `transactions` (all of them, this one included).
 //!
 //! **Daily cash cap.** docs/domain.md: "accounts that look suspicious get a daily
 //! cash-withdrawal cap" of $600 a day. An account looks suspicious when the
@@ -59,7 +77,7 @@
 use kz_mule::KzMule;
 use qorgan_sdk::{
     Action, Channel, Checks, CodeSpec, ConfigError, Finding, Findings, Host, Metadata, Money,
-    ParamSpec, Params, Party, PartyKind, Rule, Tx, TxKind, iin,
+    ParamSpec, Params, Party, PartyKind, Ratio, Rule, Tx, TxKind, iin,
 };
 use qorgan_sdk::{Direction, Kinds, Query};
 
@@ -97,6 +115,10 @@ pub mod params {
     pub const STRUCTURING_MIN_COUNT: &str = "structuring-min-count";
     /// Decimal 0–1: the band's width below `topup-threshold`, as a ratio.
     pub const STRUCTURING_BAND: &str = "structuring-band";
+    /// Decimal 0–1: the least share of the sender's outbound top-ups,
+    /// transfers and cash transactions in the window that the amounts in
+    /// the band must be (0: not asked).
+    pub const STRUCTURING_MIN_SHARE: &str = "structuring-min-share";
     /// Integer 0–100: score of `STRUCTURING_NEAR_THRESHOLD`.
     pub const STRUCTURING_SCORE: &str = "structuring-score";
     /// Money: the most cash a listed account may withdraw in the window.
@@ -143,6 +165,9 @@ pub struct KzThreshold {
     structuring_min_count: u32,
     /// The band's lower end in tiyn, from `topup-threshold` and the band.
     structuring_from: Money,
+    /// The least share of the sender's counted transactions that the
+    /// amounts in the band must be; `None` when `structuring-min-share` is 0.
+    structuring_min_share: Option<Ratio>,
     structuring_score: u8,
     cash_cap: Money,
     cash_cap_window_hours: u32,
@@ -216,6 +241,20 @@ impl Rule for KzThreshold {
              threshold up to the threshold, both included: 450000.00 to 500000.00 KZT by \
              default). Read exactly, at most 18 fraction digits.",
         ))
+        .param(
+            ParamSpec::decimal(
+                params::STRUCTURING_MIN_SHARE,
+                "0.5",
+                "STRUCTURING_NEAR_THRESHOLD: the amounts in the band must be at least this \
+                 share of all the sender's outbound card top-ups, transfers and cash \
+                 transactions in the window, this one included, whatever their amounts. A \
+                 structurer's outflows are its split pieces; an exchanger's card makes \
+                 dozens of transfers of every size a day and some land in the band by \
+                 chance. 0 switches this condition off.",
+            )
+            .at_least("0")
+            .at_most("1"),
+        )
         .param(ParamSpec::integer(
             params::STRUCTURING_SCORE,
             30,
@@ -292,6 +331,7 @@ impl Rule for KzThreshold {
             structuring_window_hours: window_hours(params, params::STRUCTURING_WINDOW_HOURS)?,
             structuring_min_count: min_count(params, params::STRUCTURING_MIN_COUNT)?,
             structuring_from: structuring_band.lower_end(topup_threshold),
+            structuring_min_share: min_share(params, params::STRUCTURING_MIN_SHARE)?,
             structuring_score: params.score(params::STRUCTURING_SCORE)?,
             cash_cap: non_negative_money(params, params::CASH_CAP)?,
             cash_cap_window_hours: window_hours(params, params::CASH_CAP_WINDOW_HOURS)?,
@@ -418,41 +458,61 @@ impl KzThreshold {
             return;
         }
         let hours = self.structuring_window_hours;
-        let query = Query::new(
+        let counted = Query::new(
             tx.sender().account(),
             Direction::Outbound,
             hours.saturating_mul(3600),
         )
-        .only(STRUCTURING_KINDS)
-        .at_least(self.structuring_from)
-        .at_most(self.topup_threshold);
-        let before = host.aggregate(tx.at(), &query).count;
+        .only(STRUCTURING_KINDS);
+        let in_the_band = counted
+            .at_least(self.structuring_from)
+            .at_most(self.topup_threshold);
+        let before = host.aggregate(tx.at(), &in_the_band).count;
         let this_in_band = self.in_band(tx.amount());
         let count = before.saturating_add(u32::from(this_in_band));
         if count < self.structuring_min_count {
             return;
         }
+        // The host's history leaves out this transaction, which is of a
+        // counted kind: all = history + 1.
+        let all = match self.structuring_min_share {
+            None => None,
+            Some(share) => {
+                let all = host.aggregate(tx.at(), &counted).count.saturating_add(1);
+                if !share.reached_by(i128::from(count), i128::from(all)) {
+                    return;
+                }
+                Some(all)
+            }
+        };
         let this_one = if this_in_band {
             "this one included"
         } else {
             "before this one"
         };
-        out.add(
-            Finding::new(codes::STRUCTURING_NEAR_THRESHOLD, Action::Review)
-                .score(self.structuring_score)
-                .message(format!(
-                    "{kind} of {amount} KZT: the sender made {count} top-ups, transfers or \
-                     cash transactions of {from} to {to} KZT in {hours} h ({this_one}), \
-                     amounts just under the {to} KZT threshold",
-                    amount = tx.amount(),
-                    from = self.structuring_from,
-                    to = self.topup_threshold,
-                ))
-                .evidence("count", count)
-                .evidence("window-hours", hours)
-                .evidence("band-from", self.structuring_from)
-                .evidence("band-to", self.topup_threshold),
-        );
+        let of_all = all.map_or_else(String::new, |all| {
+            format!(", {count} of its {all} such transactions in the window")
+        });
+        let mut finding = Finding::new(codes::STRUCTURING_NEAR_THRESHOLD, Action::Review)
+            .score(self.structuring_score)
+            .message(format!(
+                "{kind} of {amount} KZT: the sender made {count} top-ups, transfers or \
+                 cash transactions of {from} to {to} KZT in {hours} h ({this_one}){of_all}, \
+                 amounts just under the {to} KZT threshold",
+                amount = tx.amount(),
+                from = self.structuring_from,
+                to = self.topup_threshold,
+            ))
+            .evidence("count", count)
+            .evidence("window-hours", hours)
+            .evidence("band-from", self.structuring_from)
+            .evidence("band-to", self.topup_threshold);
+        if let Some(all) = all {
+            finding = finding
+                .evidence("share", Ratio::text(i128::from(count), i128::from(all)))
+                .evidence("transactions", all);
+        }
+        out.add(finding);
     }
 
     /// `CASH_DAILY_CAP_EXCEEDED`.
@@ -571,6 +631,20 @@ fn band(params: &Params, name: &str) -> Result<Band, ConfigError> {
     Band::parse(text).map_err(|reason| ConfigError::invalid(name, text, reason))
 }
 
+/// `structuring-min-share`: a ratio from 0 to 1, `None` for 0 (the
+/// condition switched off).
+fn min_share(params: &Params, name: &str) -> Result<Option<Ratio>, ConfigError> {
+    let share = params.ratio(name)?;
+    if share.cmp_value(Ratio::new(1, 0)).is_gt() {
+        return Err(ConfigError::invalid(
+            name,
+            share,
+            "must be a decimal from 0 to 1, such as 0.5",
+        ));
+    }
+    Ok((!share.cmp_value(Ratio::new(0, 0)).is_eq()).then_some(share))
+}
+
 /// A window in hours: 1 up to what a `u32` of seconds holds.
 fn window_hours(params: &Params, name: &str) -> Result<u32, ConfigError> {
     let value = params.integer(name)?;
@@ -676,6 +750,7 @@ mod tests {
                 ("structuring-window-hours", "24"),
                 ("structuring-min-count", "3"),
                 ("structuring-band", "0.1"),
+                ("structuring-min-share", "0.5"),
                 ("structuring-score", "30"),
                 ("cash-cap", "312000.00"),
                 ("cash-cap-window-hours", "24"),
@@ -690,6 +765,11 @@ mod tests {
                 .all(|p| !p.description().is_empty())
         );
         assert_eq!(metadata.lists(), ["cash-cap-accounts"]);
+        let share = metadata.find_param("structuring-min-share");
+        assert_eq!(
+            share.map(|p| (p.kind(), p.minimum(), p.maximum())),
+            Some((qorgan_sdk::ParamType::Decimal, Some("0"), Some("1")))
+        );
     }
 
     #[test]
@@ -707,6 +787,7 @@ mod tests {
                 structuring_window_hours: 24,
                 structuring_min_count: 3,
                 structuring_from: Money::from_tiyn(45_000_000),
+                structuring_min_share: Some(Ratio::new(5, 1)),
                 structuring_score: 30,
                 cash_cap: Money::from_tiyn(31_200_000),
                 cash_cap_window_hours: 24,
@@ -1238,13 +1319,15 @@ mod tests {
                 ("window-hours", "24"),
                 ("band-from", "450000.00"),
                 ("band-to", "500000.00"),
+                ("share", "1.0000"),
+                ("transactions", "3"),
             ]
         );
         assert_eq!(
             finding.message_text(),
             "card-topup of 499000.00 KZT: the sender made 3 top-ups, transfers or cash \
-             transactions of 450000.00 to 500000.00 KZT in 24 h (this one included), amounts \
-             just under the 500000.00 KZT threshold"
+             transactions of 450000.00 to 500000.00 KZT in 24 h (this one included), 3 of its \
+             3 such transactions in the window, amounts just under the 500000.00 KZT threshold"
         );
         Ok(())
     }
@@ -1263,26 +1346,226 @@ mod tests {
     }
 
     #[test]
-    fn structuring_asks_for_the_senders_outbound_amounts_in_the_band() -> TestResult {
+    fn structuring_asks_for_the_senders_outbound_amounts_in_the_band_then_all_of_them() -> TestResult
+    {
         let harness = rule()?.with_host(two_near_topups());
         let tx = TxBuilder::card_topup("499000.00").build();
         let _ = harness.evaluate(&tx);
         let queries = harness.host().queries();
-        let Some((at, query)) = queries.first() else {
-            panic!("no history query asked");
+        let [(at, band), (all_at, all)] = queries.as_slice() else {
+            panic!("expected two history queries, got {}", queries.len());
         };
-        assert_eq!(queries.len(), 1);
         assert_eq!((at.seq, at.time), (tx.tx().at().seq, tx.tx().at().time));
-        assert_eq!(query.account(), DEFAULT_SENDER_ACCOUNT);
-        assert_eq!(query.direction(), Direction::Outbound);
-        assert_eq!(query.window_secs(), 86_400);
-        assert_eq!(
-            query.kinds(),
-            Kinds::CARD_TOPUP | Kinds::TRANSFER | Kinds::CASH_WITHDRAWAL | Kinds::CASH_DEPOSIT
-        );
-        assert_eq!(query.min_amount(), tenge("450000.00"));
-        assert_eq!(query.max_amount(), tenge("500000.00"));
+        assert_eq!((all_at.seq, all_at.time), (at.seq, at.time));
+        for query in [band, all] {
+            assert_eq!(query.account(), DEFAULT_SENDER_ACCOUNT);
+            assert_eq!(query.direction(), Direction::Outbound);
+            assert_eq!(query.window_secs(), 86_400);
+            assert_eq!(
+                query.kinds(),
+                Kinds::CARD_TOPUP | Kinds::TRANSFER | Kinds::CASH_WITHDRAWAL | Kinds::CASH_DEPOSIT
+            );
+        }
+        assert_eq!(band.min_amount(), tenge("450000.00"));
+        assert_eq!(band.max_amount(), tenge("500000.00"));
+        // All of them: no amount bounds.
+        assert_eq!(all.min_amount(), Money::from_tiyn(i64::MIN));
+        assert_eq!(all.max_amount(), Money::MAX);
         Ok(())
+    }
+
+    #[test]
+    fn all_transactions_are_asked_only_when_the_band_count_is_reached() -> TestResult {
+        let harness = rule()?.with_host(history(&[(TxKind::CardTopup, "490000.00", HOUR)]));
+        assert!(
+            harness
+                .evaluate(&TxBuilder::card_topup("499000.00").build())
+                .is_empty()
+        );
+        let queries = harness.host().queries();
+        assert_eq!(queries.len(), 1);
+        assert!(
+            queries
+                .iter()
+                .all(|(_, q)| q.min_amount() == tenge("450000.00"))
+        );
+        Ok(())
+    }
+
+    /// A host with `band` earlier transfers of 490000.00 and `others` earlier
+    /// transfers outside the band, of every size, all in the last day.
+    fn band_among_others(band: usize, others: usize) -> MemoryHost {
+        const OTHER_AMOUNTS: [&str; 6] = [
+            "5000.00",
+            "120000.00",
+            "449999.99",
+            "500000.01",
+            "35000.00",
+            "900000.00",
+        ];
+        let mut past: Vec<(TxKind, &str, i64)> = Vec::new();
+        let mut ago = 60;
+        for _ in 0..band {
+            past.push((TxKind::Transfer, "490000.00", ago));
+            ago += 600;
+        }
+        for amount in OTHER_AMOUNTS.iter().cycle().take(others) {
+            past.push((TxKind::Transfer, *amount, ago));
+            ago += 600;
+        }
+        history(&past)
+    }
+
+    #[test]
+    fn three_band_topups_among_few_other_payments_are_structuring() -> TestResult {
+        let harness = rule()?.with_host(history(&[
+            (TxKind::CardTopup, "490000.00", 5 * HOUR),
+            (TxKind::Transfer, "15000.00", 4 * HOUR),
+            (TxKind::CardTopup, "495000.00", 3 * HOUR),
+            (TxKind::CashWithdrawal, "20000.00", 2 * HOUR),
+            // A card payment is not of a counted kind: not in the share either.
+            (TxKind::CardPayment, "3000.00", HOUR),
+        ]));
+        let findings = harness.evaluate(&TxBuilder::card_topup("499000.00").build());
+        let finding = only(&findings, "STRUCTURING_NEAR_THRESHOLD");
+        assert_eq!(
+            finding.as_ref().map(|f| (
+                f.evidence_value("count").map(str::to_owned),
+                f.evidence_value("share").map(str::to_owned),
+                f.evidence_value("transactions").map(str::to_owned),
+            )),
+            Some((
+                Some("3".to_owned()),
+                Some("0.6000".to_owned()),
+                Some("5".to_owned())
+            ))
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn three_band_transfers_among_thirty_other_transfers_are_not_structuring() -> TestResult {
+        let harness = rule()?.with_host(band_among_others(2, 30));
+        let findings = harness.evaluate(&TxBuilder::transfer("495000.00").build());
+        assert!(findings.is_empty(), "{:?}", codes_of(&findings));
+        assert_eq!(harness.host().queries().len(), 2);
+        Ok(())
+    }
+
+    #[test]
+    fn a_share_of_exactly_min_share_is_structuring_one_transaction_more_is_not() -> TestResult {
+        // 2 in the band + 3 others before, this one in the band: 3 of 6.
+        let at = rule()?.with_host(band_among_others(2, 3));
+        let findings = at.evaluate(&TxBuilder::transfer("495000.00").build());
+        let finding = only(&findings, "STRUCTURING_NEAR_THRESHOLD");
+        assert_eq!(
+            finding
+                .as_ref()
+                .and_then(|f| f.evidence_value("share").map(str::to_owned))
+                .as_deref(),
+            Some("0.5000")
+        );
+        // 3 of 7.
+        let below = rule()?.with_host(band_among_others(2, 4));
+        let findings = below.evaluate(&TxBuilder::transfer("495000.00").build());
+        assert!(findings.is_empty(), "{:?}", codes_of(&findings));
+        Ok(())
+    }
+
+    #[test]
+    fn this_transaction_outside_the_band_counts_in_all_of_them() -> TestResult {
+        // 3 in the band + 2 others before, this one outside: 3 of 6.
+        let at = rule()?.with_host(band_among_others(3, 2));
+        let findings = at.evaluate(&TxBuilder::transfer("1000.00").build());
+        assert_eq!(codes_of(&findings), ["STRUCTURING_NEAR_THRESHOLD"]);
+        // 3 in the band + 3 others before, this one outside: 3 of 7.
+        let below = rule()?.with_host(band_among_others(3, 3));
+        assert!(
+            below
+                .evaluate(&TxBuilder::transfer("1000.00").build())
+                .is_empty()
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn min_share_zero_switches_the_share_off_and_asks_no_second_query() -> TestResult {
+        let harness = Harness::<KzThreshold>::with_params(&[("structuring-min-share", "0")])?
+            .with_host(band_among_others(2, 30));
+        let findings = harness.evaluate(&TxBuilder::transfer("495000.00").build());
+        let Some(finding) = only(&findings, "STRUCTURING_NEAR_THRESHOLD") else {
+            panic!(
+                "expected one STRUCTURING_NEAR_THRESHOLD, got {:?}",
+                codes_of(&findings)
+            );
+        };
+        assert_eq!(
+            evidence(&finding),
+            [
+                ("count", "3"),
+                ("window-hours", "24"),
+                ("band-from", "450000.00"),
+                ("band-to", "500000.00"),
+            ]
+        );
+        assert!(
+            finding
+                .message_text()
+                .ends_with("(this one included), amounts just under the 500000.00 KZT threshold"),
+            "{}",
+            finding.message_text()
+        );
+        assert_eq!(harness.host().queries().len(), 1);
+        assert_eq!(harness.rule().structuring_min_share, None);
+        Ok(())
+    }
+
+    #[test]
+    fn min_share_comes_from_the_pack_and_one_is_all_of_them() -> TestResult {
+        let all = Harness::<KzThreshold>::with_params(&[("structuring-min-share", "1")])?;
+        let only_band = all.with_host(band_among_others(2, 0));
+        assert_eq!(
+            codes_of(&only_band.evaluate(&TxBuilder::transfer("495000.00").build())),
+            ["STRUCTURING_NEAR_THRESHOLD"]
+        );
+        let one_other = Harness::<KzThreshold>::with_params(&[("structuring-min-share", "1.0")])?
+            .with_host(band_among_others(2, 1));
+        assert!(
+            one_other
+                .evaluate(&TxBuilder::transfer("495000.00").build())
+                .is_empty()
+        );
+        // 3 of 4 = 0.75: reached by 0.75, not by 0.75 plus the smallest step.
+        let quarter = Harness::<KzThreshold>::with_params(&[("structuring-min-share", "0.75")])?
+            .with_host(band_among_others(2, 1));
+        assert_eq!(
+            codes_of(&quarter.evaluate(&TxBuilder::transfer("495000.00").build())),
+            ["STRUCTURING_NEAR_THRESHOLD"]
+        );
+        let above = Harness::<KzThreshold>::with_params(&[(
+            "structuring-min-share",
+            "0.750000000000000001",
+        )])?
+        .with_host(band_among_others(2, 1));
+        assert!(
+            above
+                .evaluate(&TxBuilder::transfer("495000.00").build())
+                .is_empty()
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn bad_min_shares_are_refused_naming_the_parameter() {
+        for share in ["1.01", "2", "-0.1", "abc", "0.1234567890123456789"] {
+            let error =
+                Harness::<KzThreshold>::with_params(&[("structuring-min-share", share)]).err();
+            let message = error.map(|e| e.to_string()).unwrap_or_default();
+            assert!(
+                message.contains("parameter `structuring-min-share`"),
+                "{share}: {message}"
+            );
+        }
     }
 
     #[test]
@@ -1463,6 +1746,8 @@ mod tests {
                     ("window-hours", "2"),
                     ("band-from", "475000.00"),
                     ("band-to", "500000.00"),
+                    ("share", "0.6667"),
+                    ("transactions", "3"),
                 ]
                 .map(|(n, v)| (n.to_owned(), v.to_owned()))
                 .to_vec()
