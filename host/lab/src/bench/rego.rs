@@ -309,6 +309,21 @@ impl Params {
                 },
             )
             .count;
+        // The sender's outflows of the structuring kinds in the window, for
+        // the band's share of them (`structuring-min-share`).
+        let structuring_all = history
+            .aggregate(
+                at,
+                &Query {
+                    account: stamp.sender,
+                    window: self.secs(th, "structuring-window-hours", 3600),
+                    direction: Direction::Outbound,
+                    kinds: structuring_kinds,
+                    min_amount: i64::MIN,
+                    max_amount: i64::MAX,
+                },
+            )
+            .count;
         let cash_out_before = if tx.kind == TxKind::CashWithdrawal {
             ask(
                 stamp.sender,
@@ -324,14 +339,35 @@ impl Params {
 
         let ex = "kz-exchanger";
         let ex_window = self.secs(ex, "window-hours", 3600);
-        let flow = |account: u64| {
+        // Whether `account` dealt with `other` in `direction` in the window,
+        // as the rule asks it: then this transfer adds no new counterparty.
+        let knows = |account: u64, direction: Direction, other: u64| {
+            let query = Query {
+                account,
+                window: ex_window,
+                direction,
+                kinds: 0,
+                min_amount: i64::MIN,
+                max_amount: i64::MAX,
+            };
+            let flows = history.counterparties(at, &query, 64);
+            let listed = u32::try_from(flows.flows.len()).unwrap_or(u32::MAX);
+            !flows.complete
+                || flows.total > listed
+                || flows.flows.iter().any(|f| f.counterparty == other)
+        };
+        let flow = |account: u64, direction: Direction, other: u64| {
             json!({
                 "in": totals(&ask(account, Direction::Inbound, ex_window, 0, i64::MAX)),
                 "out": totals(&ask(account, Direction::Outbound, ex_window, 0, i64::MAX)),
+                "knows_other": knows(account, direction, other),
             })
         };
         let exchanger = if tx.kind == TxKind::Transfer {
-            json!({ "sender": flow(stamp.sender), "recipient": flow(stamp.recipient) })
+            json!({
+                "sender": flow(stamp.sender, Direction::Outbound, stamp.recipient),
+                "recipient": flow(stamp.recipient, Direction::Inbound, stamp.sender),
+            })
         } else {
             Json::Null
         };
@@ -349,6 +385,7 @@ impl Params {
             "threshold": {
                 "band_from": band_from,
                 "structuring_before": structuring_before,
+                "structuring_all": structuring_all,
                 "cash_out_before": cash_out_before,
             },
             "exchanger": exchanger,
@@ -438,6 +475,9 @@ impl Params {
         };
         let link_window = self.secs(m, "link-window-days", 86_400);
         let linked = |key: Option<u64>| key.map(|k| history.linked_accounts(at, k, link_window));
+        // The payers of `usual-days` + the window, for the usual volume.
+        let usual_window = self.secs(m, "usual-days", 86_400).saturating_add(window);
+        let usual = totals(&ask(Direction::Inbound, usual_window, i64::MAX));
         json!({
             "out": totals(&out),
             "payees_long": payees_long,
@@ -449,6 +489,7 @@ impl Params {
             "quiet_first": quiet_first,
             "device_accounts": linked(stamp.device),
             "holder_accounts": linked(stamp.sender_holder),
+            "usual": usual,
         })
     }
 }

@@ -46,7 +46,27 @@ codes contains "VASP_UNLICENSED" if {
 
 # A keyword counts where it starts a word: at the start of the text or
 # after a character that is not a letter (a letter is what has a case).
+licensed_platform(party) if {
+	platform(party)
+	id := vasp_id(party)
+	id != ""
+	listed("afsa-register", id)
+	not listed("blocked-vasps", id)
+}
+
+# Crypto words are expected at a licensed platform: a transaction whose
+# platform parties are all licensed is not judged by its words.
+platform_parties := [party | some party in [tx.sender, tx.recipient]; platform(party)]
+
+words_expected if {
+	count(platform_parties) > 0
+	every party in platform_parties {
+		licensed_platform(party)
+	}
+}
+
 codes contains "CRYPTO_REMITTANCE_KEYWORDS" if {
+	not words_expected
 	text := lower(tx.remittance)
 	text != ""
 	some keyword in p.keywords
@@ -62,6 +82,29 @@ word_start(text, at) if {
 	upper(before) == before
 }
 
+# This transfer is part of the flow it judges: money out (and a payee, when
+# new in the window) for its sender, money in (and a payer) for its
+# recipient.
+new_other(flow) := 0 if flow.knows_other
+
+new_other(flow) := 1 if not flow.knows_other
+
+money_in(flow, "recipient") := flow.in.sum + tx.amount
+
+money_in(flow, "sender") := flow.in.sum
+
+money_out(flow, "sender") := flow.out.sum + tx.amount
+
+money_out(flow, "recipient") := flow.out.sum
+
+payers(flow, "recipient") := flow.in.counterparties + new_other(flow)
+
+payers(flow, "sender") := flow.in.counterparties
+
+payees(flow, "sender") := flow.out.counterparties + new_other(flow)
+
+payees(flow, "recipient") := flow.out.counterparties
+
 codes contains "P2P_EXCHANGER_PATTERN" if {
 	tx.kind == "transfer"
 	some side in ["sender", "recipient"]
@@ -69,12 +112,13 @@ codes contains "P2P_EXCHANGER_PATTERN" if {
 	not platform(party)
 	not same_account(side)
 	flow := input.exchanger[side]
-	flow.in.counterparties >= p["min-payers"]
-	flow.in.sum >= p["min-turnover"]
-	flow.in.sum > 0
-	flow.out.counterparties >= p["min-payees"]
-	residual := abs(flow.in.sum - flow.out.sum)
-	residual * p["max-residual"].den <= p["max-residual"].num * flow.in.sum
+	came_in := money_in(flow, side)
+	payers(flow, side) >= p["min-payers"]
+	came_in >= p["min-turnover"]
+	came_in > 0
+	payees(flow, side) >= p["min-payees"]
+	residual := abs(came_in - money_out(flow, side))
+	residual * p["max-residual"].den <= p["max-residual"].num * came_in
 }
 
 same_account("recipient") if tx.recipient.account == tx.sender.account

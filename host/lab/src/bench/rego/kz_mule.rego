@@ -43,14 +43,27 @@ held contains ["new-account", p["new-account-weight"]] if {
 	floor((f.long_in.first - tx.sender.opened) / day) < p["new-account-days"]
 }
 
+# The volume is the account's usual one: at least `usual-payers` paid it in
+# the `usual-days` before the window (counted as the payers of both less
+# those of the window), the first at least `usual-since-days` before it.
+usual_volume if {
+	p["usual-payers"] > 0
+	f.usual.first != null
+	f.usual.counterparties - f.in.counterparties >= p["usual-payers"]
+	window_start := tx.time - p["window-hours"] * 3600
+	window_start - f.usual.first >= p["usual-since-days"] * day
+}
+
 held contains ["many-senders", p["many-senders-weight"]] if {
 	p["many-senders-weight"] > 0
 	f.in.counterparties >= p["many-senders"]
+	not usual_volume
 }
 
 held contains ["many-transactions", p["many-transactions-weight"]] if {
 	p["many-transactions-weight"] > 0
 	(f.in.count + f.out.count) + 1 >= p["many-transactions"]
+	not usual_volume
 }
 
 held contains ["pass-through", p["pass-through-weight"]] if {

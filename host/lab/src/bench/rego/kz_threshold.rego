@@ -42,10 +42,24 @@ in_band := 1 if {
 	tx.amount <= p["topup-threshold"]
 } else := 0
 
+band_count := input.threshold.structuring_before + in_band
+
+# The band's amounts make up at least `structuring-min-share` of the
+# sender's outflows of these kinds in the window (this one included); a
+# share of 0 switches the condition off.
+band_share_reached if p["structuring-min-share"].num == 0
+
+band_share_reached if {
+	share := p["structuring-min-share"]
+	all := input.threshold.structuring_all + 1
+	band_count * share.den >= share.num * all
+}
+
 codes contains "STRUCTURING_NEAR_THRESHOLD" if {
 	tx.kind in structuring_kinds
 	tx.sender.kind != "business"
-	input.threshold.structuring_before + in_band >= p["structuring-min-count"]
+	band_count >= p["structuring-min-count"]
+	band_share_reached
 }
 
 cash_cap_exceeded if {
