@@ -335,9 +335,9 @@ impl Search<'_> {
     /// Tries the onward payments of `acct` after `prev` (the payment that
     /// brought the money there; none at the source, whose payments since
     /// `since` are all tried). True when `path` reaches the target.
-    fn from(&mut self, acct: u64, prev: Option<(Event, u64)>, since: i64) -> bool {
+    fn from(&mut self, acct: u64, prev: Option<Event>, since: i64) -> bool {
         let (after_seq, lo, hi) = match prev {
-            Some((e, _)) => (
+            Some(e) => (
                 e.seq,
                 e.time,
                 e.time.saturating_add(i64::from(self.trail.max_dwell)),
@@ -359,7 +359,7 @@ impl Search<'_> {
             if e.inbound || e.seq <= after_seq || !self.trail.follows(&e) {
                 continue;
             }
-            if let Some((p, _)) = prev
+            if let Some(p) = prev
                 && !self.trail.carries(e.amount, p.amount)
             {
                 continue;
@@ -381,7 +381,7 @@ impl Search<'_> {
             }
             if self.path.len() < usize::from(self.trail.max_hops.min(MAX_HOPS)) {
                 self.visited.push(next);
-                if self.from(next, Some((e, next)), since) {
+                if self.from(next, Some(e), since) {
                     return true;
                 }
                 self.visited.pop();
