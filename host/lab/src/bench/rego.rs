@@ -296,34 +296,26 @@ impl Params {
             TxKind::CashWithdrawal,
             TxKind::CashDeposit,
         ]);
-        let structuring_before = history
-            .aggregate(
-                at,
-                &Query {
-                    account: stamp.sender,
-                    window: self.secs(th, "structuring-window-hours", 3600),
-                    direction: Direction::Outbound,
-                    kinds: structuring_kinds,
-                    min_amount: band_from,
-                    max_amount: threshold,
-                },
-            )
-            .count;
-        // The sender's outflows of the structuring kinds in the window, for
-        // the band's share of them (`structuring-min-share`).
-        let structuring_all = history
-            .aggregate(
-                at,
-                &Query {
-                    account: stamp.sender,
-                    window: self.secs(th, "structuring-window-hours", 3600),
-                    direction: Direction::Outbound,
-                    kinds: structuring_kinds,
-                    min_amount: i64::MIN,
-                    max_amount: i64::MAX,
-                },
-            )
-            .count;
+        // The sender's outflows of the structuring kinds in the window:
+        // those in the band, and all of them for the band's share
+        // (`structuring-min-share`).
+        let structuring = |min_amount: i64, max_amount: i64| {
+            history
+                .aggregate(
+                    at,
+                    &Query {
+                        account: stamp.sender,
+                        window: self.secs(th, "structuring-window-hours", 3600),
+                        direction: Direction::Outbound,
+                        kinds: structuring_kinds,
+                        min_amount,
+                        max_amount,
+                    },
+                )
+                .count
+        };
+        let structuring_before = structuring(band_from, threshold);
+        let structuring_all = structuring(i64::MIN, i64::MAX);
         let cash_out_before = if tx.kind == TxKind::CashWithdrawal {
             ask(
                 stamp.sender,
