@@ -834,15 +834,15 @@ impl KzLayering {
         // The same money goes round: no payment on the cycle is much larger
         // than the one before (an exchanger's card passes small sums and
         // large ones between the same people).
-        let sums: Vec<i128> = path
+        let sums = path
             .hops
             .iter()
             .map(|h| i128::from(h.amount.tiyn()))
-            .chain([i128::from(amount.tiyn())])
-            .collect();
+            .chain([i128::from(amount.tiyn())]);
         if sums
-            .windows(2)
-            .any(|pair| matches!(pair, [before, next] if !rule.max_growth.admits(*next, *before)))
+            .clone()
+            .zip(sums.skip(1))
+            .any(|(before, next)| !rule.max_growth.admits(next, before))
         {
             return;
         }
@@ -899,10 +899,9 @@ impl KzLayering {
         let passes_on =
             |came_in: Money, least: Money| passes_on_share(came_in, rule.min_share, least);
         let (payers, payees) = (hub.new_in.len(), hub.new_out.len());
-        let both: Vec<Flow> = hub.new_in.iter().chain(&hub.new_out).copied().collect();
         let found = if payers >= rule.gather_scatter_min
             && payees >= rule.gather_scatter_min
-            && days_spanned(&both, tx.time()) >= 2
+            && days_spanned(hub.new_in.iter().chain(&hub.new_out), tx.time()) >= 2
             && gathered_first(&hub.new_in, &hub.new_out)
             && passes_on(in_new, rule.gather_scatter_min_amount)
         {
@@ -1170,12 +1169,10 @@ impl Hub {
 /// gather-scatter hub collects, then pays out (a stray earlier payout
 /// aside).
 fn gathered_first(payers: &[Flow], payees: &[Flow]) -> bool {
-    let mut firsts: Vec<Timestamp> = payers.iter().map(|f| f.first).collect();
-    firsts.sort_unstable();
-    let Some(&half) = firsts.last() else {
+    let Some(last_payer) = payers.iter().map(|f| f.first).max() else {
         return false;
     };
-    let after = payees.iter().filter(|f| f.first > half).count();
+    let after = payees.iter().filter(|f| f.first > last_payer).count();
     after * 4 >= payees.len() * 3
 }
 
@@ -1205,9 +1202,9 @@ fn per_day_max(flows: &[Flow], now: Timestamp) -> usize {
 }
 
 /// On how many distinct days flows began.
-fn days_spanned(flows: &[Flow], now: Timestamp) -> usize {
+fn days_spanned<'a>(flows: impl IntoIterator<Item = &'a Flow>, now: Timestamp) -> usize {
     let mut days: Vec<i64> = flows
-        .iter()
+        .into_iter()
         .map(|f| now.saturating_sub(f.first) / i64::from(DAY))
         .collect();
     days.sort_unstable();

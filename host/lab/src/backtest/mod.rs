@@ -533,7 +533,7 @@ pub fn run_with(
 /// serve a progress display; `progress` is called after every batch. A
 /// line dated more than [`DEFAULT_STREAM_SKEW_SECS`] ahead of the stream's
 /// watermark, or repeating an id already decided, is rejected on its line
-/// ([`StreamGate`]).
+/// ([`StreamGate`]). [`run_with`] sets the skew and a score-from time.
 pub fn run(
     engine: &Engine,
     input: impl Read,
@@ -541,30 +541,9 @@ pub fn run(
     batch: usize,
     progress: impl FnMut(&Progress),
 ) -> Result<Report, BacktestError> {
-    run_with_skew(
-        engine,
-        input,
-        total_bytes,
-        batch,
-        DEFAULT_STREAM_SKEW_SECS,
-        progress,
-    )
-}
-
-/// [`run`], with the skew allowed ahead of the stream's watermark, in
-/// seconds.
-pub fn run_with_skew(
-    engine: &Engine,
-    input: impl Read,
-    total_bytes: Option<u64>,
-    batch: usize,
-    skew_secs: i64,
-    progress: impl FnMut(&Progress),
-) -> Result<Report, BacktestError> {
     let options = RunOptions {
         batch,
-        skew_secs,
-        score_from: None,
+        ..RunOptions::default()
     };
     run_with(engine, input, total_bytes, options, progress)
 }

@@ -271,16 +271,15 @@ impl Generator {
         }
         loop {
             if let Some(event) = self.today.next() {
-                line.clear();
-                if self.today_look_back {
+                let id = if self.today_look_back {
                     self.look_back_emitted += 1;
-                    let id = output::Id::LookBack(self.look_back_emitted);
-                    output::render(line, &self.population, id, &event);
+                    output::Id::LookBack(self.look_back_emitted)
                 } else {
                     self.emitted += 1;
-                    let id = output::Id::Period(self.emitted);
-                    output::render(line, &self.population, id, &event);
-                }
+                    output::Id::Period(self.emitted)
+                };
+                line.clear();
+                output::render(line, &self.population, id, &event);
                 return true;
             }
             if self.empty_days >= MAX_EMPTY_DAYS {
